@@ -1,0 +1,231 @@
+/**
+ * Technician read API for machines: the fleet list (filter, sort, page), one
+ * machine, its series, a series over a time range at a step, its inventory.
+ */
+import type { FastifyInstance } from 'fastify'
+import { Type, type Static } from 'typebox'
+import { ErrorBody, HostFacts, MetricValue, Unavailable, InstalledApp } from '../../protocol/index.js'
+import { VigieError } from '../errors.js'
+import { requireRole } from '../http/auth.js'
+import type { MachineRow } from '../store/sqlite/registry.js'
+import { STATUS_RANK, type MachineStatus } from './machine-status.js'
+import type { Vigie } from '../vigie.js'
+import { parseDuration, parseTime } from './time-params.js'
+
+const Status = Type.Union([
+  Type.Literal('healthy'), Type.Literal('warning'), Type.Literal('critical'),
+  Type.Literal('offline-expected'), Type.Literal('silent-unexpected'), Type.Literal('offline')
+])
+
+const Worst = Type.Object({ severity: Type.String(), title: Type.String(), incidentId: Type.Optional(Type.String()) })
+
+const MachineSummary = Type.Object({
+  id: Type.String(),
+  hostname: Type.String(),
+  os: Type.String(),
+  osVersion: Type.String(),
+  model: Type.Optional(Type.String()),
+  user: Type.Optional(Type.String()),
+  status: Status,
+  worst: Type.Optional(Worst),
+  lastSeenAt: Type.String(),
+  lastSampledAt: Type.String(),
+  cpuPct: Type.Optional(Type.Number()),
+  memPct: Type.Optional(Type.Number()),
+  diskPct: Type.Optional(Type.Number({ description: 'fullest filesystem' })),
+  tempC: Type.Optional(Type.Number()),
+  batteryHealthPct: Type.Optional(Type.Number())
+})
+export type MachineSummary = Static<typeof MachineSummary>
+
+const MachineList = Type.Object({
+  total: Type.Integer(),
+  offset: Type.Integer(),
+  items: Type.Array(MachineSummary),
+  counts: Type.Record(Type.String(), Type.Integer())
+})
+
+const MachineDetail = Type.Object({
+  id: Type.String(),
+  hostname: Type.String(),
+  status: Status,
+  worst: Type.Optional(Worst),
+  host: HostFacts,
+  online: Type.Boolean(),
+  streaming: Type.Boolean({ description: 'the agent holds a WebSocket to this collector' }),
+  firstSeenAt: Type.String(),
+  lastSeenAt: Type.String(),
+  lastSampledAt: Type.String(),
+  lastSeq: Type.Integer(),
+  clockSkewMs: Type.Integer(),
+  droppedReports: Type.Integer(),
+  latest: Type.Array(MetricValue),
+  unavailable: Type.Array(Unavailable),
+  inventoryHash: Type.Union([Type.String(), Type.Null()])
+})
+
+const ListQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'matches hostname, user, model, OS, serial' })),
+  software: Type.Optional(Type.String({ maxLength: 200, description: 'installed application name, optionally name@version' })),
+  status: Type.Optional(Status),
+  sort: Type.Optional(Type.Union([Type.Literal('worst'), Type.Literal('hostname'), Type.Literal('lastSeen')])),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
+})
+
+const MetricsQuery = Type.Object({
+  name: Type.String({ pattern: '^[a-z][a-z0-9_.]*$', maxLength: 128 }),
+  labels: Type.Optional(Type.String({ maxLength: 1024, description: 'JSON object of label values, e.g. {"mount":"/"}' })),
+  from: Type.Optional(Type.String({ description: 'ISO time, epoch ms, or a duration back from now such as 1h (default 1h)' })),
+  to: Type.Optional(Type.String({ description: 'ISO time or epoch ms (default now)' })),
+  step: Type.Optional(Type.String({ description: 'bucket width: ms or a duration such as 30s, 5m (default: range / 300)' })),
+  agg: Type.Optional(Type.Union([Type.Literal('avg'), Type.Literal('min'), Type.Literal('max'), Type.Literal('last')]))
+})
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+function latestValue (m: MachineRow, name: string, pick: 'max' | 'first' = 'first'): number | undefined {
+  let out: number | undefined
+  for (const v of m.latest) {
+    if (v.name !== name) continue
+    if (pick === 'first') return v.value
+    out = out === undefined ? v.value : Math.max(out, v.value)
+  }
+  return out
+}
+
+export function summarize (m: MachineRow, status: { status: MachineStatus, worst?: { severity: string, title: string, incidentId?: string } }): MachineSummary {
+  const s: MachineSummary = {
+    id: m.id,
+    hostname: m.hostname,
+    os: m.host.os,
+    osVersion: m.host.osVersion,
+    status: status.status,
+    lastSeenAt: new Date(m.lastSeenMs).toISOString(),
+    lastSampledAt: new Date(m.lastSampledMs).toISOString()
+  }
+  if (status.worst !== undefined) s.worst = status.worst
+  if (m.host.model !== undefined) s.model = m.host.model
+  if (m.host.user !== undefined) s.user = m.host.user
+  const gauges: Array<[keyof MachineSummary, number | undefined]> = [
+    ['cpuPct', latestValue(m, 'cpu.load_pct')],
+    ['memPct', latestValue(m, 'mem.used_pct')],
+    ['diskPct', latestValue(m, 'fs.used_pct', 'max')],
+    ['tempC', latestValue(m, 'temp.cpu_c')],
+    ['batteryHealthPct', latestValue(m, 'battery.health_pct')]
+  ]
+  for (const [k, v] of gauges) if (v !== undefined) (s as Record<string, unknown>)[k] = Math.round(v * 10) / 10
+  return s
+}
+
+export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
+  const { vigie } = opts
+  const viewer = requireRole(vigie.registry, 'viewer')
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody }
+
+  function machineOr404 (id: string): MachineRow {
+    const m = vigie.registry.getMachine(id)
+    if (m === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no machine ${id}`)
+    return m
+  }
+
+  app.get('/api/v1/machines', {
+    onRequest: viewer,
+    schema: { summary: 'Fleet list with status, filters, sort and paging', tags: ['machines'], querystring: ListQuery, response: { 200: MachineList, ...errors } }
+  }, async (request) => {
+    const q = request.query as Static<typeof ListQuery>
+    const now = vigie.now()
+    let machines = vigie.registry.listMachines()
+    if (q.software !== undefined) {
+      const [name, version] = q.software.split('@')
+      const ids = new Set(vigie.registry.machinesWithSoftware(name, version))
+      machines = machines.filter(m => ids.has(m.id))
+    }
+    if (q.q !== undefined && q.q.trim() !== '') {
+      const needle = q.q.trim().toLowerCase()
+      machines = machines.filter(m => [m.hostname, m.host.user, m.host.model, m.host.manufacturer, m.host.os, m.host.osVersion, m.host.serial, m.id]
+        .some(f => f?.toLowerCase().includes(needle) === true))
+    }
+    const all = machines.map(m => summarize(m, vigie.status.statusOf(m, now)))
+    const counts: Record<string, number> = {}
+    for (const s of all) counts[s.status] = (counts[s.status] ?? 0) + 1
+    let items = q.status === undefined ? all : all.filter(s => s.status === q.status)
+    const sort = q.sort ?? 'worst'
+    if (sort === 'worst') items.sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || a.hostname.localeCompare(b.hostname))
+    else if (sort === 'lastSeen') items.sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt))
+    const offset = q.offset ?? 0
+    const total = items.length
+    items = items.slice(offset, offset + (q.limit ?? 100))
+    return { total, offset, items, counts }
+  })
+
+  app.get('/api/v1/machines/:id', {
+    onRequest: viewer,
+    schema: { summary: 'One machine: status, host facts, latest values', tags: ['machines'], params: IdParams, response: { 200: MachineDetail, ...errors } }
+  }, async (request) => {
+    const m = machineOr404((request.params as { id: string }).id)
+    const now = vigie.now()
+    const st = vigie.status.statusOf(m, now)
+    return {
+      id: m.id,
+      hostname: m.hostname,
+      status: st.status,
+      ...(st.worst !== undefined ? { worst: st.worst } : {}),
+      host: m.host,
+      online: vigie.status.isOnline(m, now),
+      streaming: vigie.streams.isConnected(m.id),
+      firstSeenAt: new Date(m.firstSeenMs).toISOString(),
+      lastSeenAt: new Date(m.lastSeenMs).toISOString(),
+      lastSampledAt: new Date(m.lastSampledMs).toISOString(),
+      lastSeq: m.lastSeq,
+      clockSkewMs: m.clockSkewMs,
+      droppedReports: m.droppedReports,
+      latest: m.latest,
+      unavailable: m.unavailable,
+      inventoryHash: m.inventoryHash
+    }
+  })
+
+  app.get('/api/v1/machines/:id/series', {
+    onRequest: viewer,
+    schema: { summary: "The machine's stored series (name, labels, unit)", tags: ['machines'], params: IdParams }
+  }, async (request) => {
+    const m = machineOr404((request.params as { id: string }).id)
+    return { machineId: m.id, series: await vigie.metrics.listSeries(m.id) }
+  })
+
+  app.get('/api/v1/machines/:id/metrics', {
+    onRequest: viewer,
+    schema: { summary: 'A series over a time range, aggregated per step', tags: ['machines'], params: IdParams, querystring: MetricsQuery }
+  }, async (request) => {
+    const m = machineOr404((request.params as { id: string }).id)
+    const q = request.query as Static<typeof MetricsQuery>
+    const now = vigie.now()
+    const toMs = q.to === undefined ? now : parseTime(q.to, now, 'to')
+    const fromMs = q.from === undefined ? toMs - 3_600_000 : parseTime(q.from, toMs, 'from')
+    if (!(fromMs < toMs)) throw new VigieError('VIGIE_ERR_VALIDATION', 'from must be before to', { path: '/from' })
+    const stepMs = q.step === undefined ? Math.max(1000, Math.ceil((toMs - fromMs) / 300)) : parseDuration(q.step, 'step')
+    if ((toMs - fromMs) / stepMs > 10_000) throw new VigieError('VIGIE_ERR_VALIDATION', 'range / step gives more than 10000 points; use a larger step', { path: '/step' })
+    let labels: Record<string, string> | undefined
+    if (q.labels !== undefined) {
+      try {
+        const parsed = JSON.parse(q.labels) as unknown
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || Object.values(parsed).some(v => typeof v !== 'string')) throw new Error('not an object of strings')
+        labels = parsed as Record<string, string>
+      } catch {
+        throw new VigieError('VIGIE_ERR_VALIDATION', 'labels must be a JSON object of strings, e.g. {"mount":"/"}', { path: '/labels' })
+      }
+    }
+    const series = await vigie.metrics.query({ machineId: m.id, name: q.name, labels, fromMs, toMs, stepMs, aggregate: q.agg })
+    return { machineId: m.id, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), stepMs, series }
+  })
+
+  app.get('/api/v1/machines/:id/inventory', {
+    onRequest: viewer,
+    schema: { summary: 'Installed software and its change history', tags: ['machines'], params: IdParams }
+  }, async (request) => {
+    const m = machineOr404((request.params as { id: string }).id)
+    return { machineId: m.id, hash: m.inventoryHash, apps: vigie.registry.getInventory(m.id), changes: vigie.registry.getInventoryChanges(m.id) }
+  })
+  void InstalledApp
+}

@@ -1,0 +1,134 @@
+/**
+ * buildApp(options) assembles the collector — stores, ingest, API, live, static
+ * dashboards — and never listens; collector/main.ts does.
+ */
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
+import websocket from '@fastify/websocket'
+import fastifyStatic from '@fastify/static'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { DestinationStream, LoggerOptions } from 'pino'
+import { MAX_STREAM_FRAME_BYTES } from '../protocol/index.js'
+import { loadCollectorConfig, type CollectorConfig } from './config.js'
+import { openDb } from './store/sqlite/db.js'
+import { Registry } from './store/sqlite/registry.js'
+import { createMetricStore } from './store/create.js'
+import { CollectorEvents } from './events.js'
+import { IngestService } from './ingest/ingest.js'
+import { AgentStreams } from './ingest/streams.js'
+import { LiveHub } from './live/hub.js'
+import { Counters } from './ops/counters.js'
+import { MachineStatusBoard } from './api/machine-status.js'
+import { installErrorHandlers } from './http/errors.js'
+import { ingestRoutes } from './ingest/routes.js'
+import { machineRoutes } from './api/machines.js'
+import { liveRoutes } from './live/routes.js'
+import { opsRoutes } from './ops/routes.js'
+import { loggerOptions } from './logger.js'
+import type { Vigie } from './vigie.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    vigie: Vigie
+  }
+}
+
+export interface BuildAppOptions {
+  /** overrides on top of the environment and defaults */
+  config?: Partial<CollectorConfig>
+  /** false for silence, pino options, or a destination stream for JSON logs (tests) */
+  logger?: boolean | LoggerOptions | { stream: DestinationStream, level?: string }
+  /** clock, for tests */
+  now?: () => number
+  /** environment to read configuration from (default process.env) */
+  env?: NodeJS.ProcessEnv
+  /** live batching interval, ms */
+  liveFlushMs?: number
+}
+
+export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const config = loadCollectorConfig(options.config, options.env)
+  const now = options.now ?? Date.now
+  let logger: boolean | LoggerOptions | { stream: DestinationStream, level?: string }
+  if (options.logger === undefined || options.logger === true) logger = loggerOptions(config.logLevel)
+  else if (options.logger !== false && 'stream' in options.logger) logger = { ...loggerOptions(options.logger.level ?? config.logLevel, false), stream: options.logger.stream } as LoggerOptions
+  else logger = options.logger
+
+  const app = Fastify({
+    logger: logger as LoggerOptions,
+    bodyLimit: config.bodyLimitBytes,
+    // Per-request logs at fleet scale are noise; refused requests are logged in onResponse.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } }
+  })
+
+  const db = openDb(path.join(config.dataDir, 'vigie.db'))
+  const metrics = createMetricStore(config, db, app.log)
+  const registry = new Registry(db, metrics)
+  const events = new CollectorEvents()
+  const counters = new Counters()
+  const vigie: Vigie = {
+    config,
+    db,
+    registry,
+    metrics,
+    events,
+    counters,
+    ingest: new IngestService({ registry, metrics, events, counters, now }),
+    streams: new AgentStreams(),
+    live: new LiveHub({ flushMs: options.liveFlushMs }),
+    status: new MachineStatusBoard(config.reportIntervalSec),
+    now
+  }
+  app.decorate('vigie', vigie)
+  await metrics.start()
+
+  const routes: RouteOptions[] = []
+  app.addHook('onRoute', (r) => { routes.push(r) })
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 400) {
+      request.log.info({ method: request.method, url: request.url.split('?')[0], statusCode: reply.statusCode }, 'request refused')
+    }
+  })
+
+  installErrorHandlers(app)
+  await app.register(websocket, { options: { maxPayload: MAX_STREAM_FRAME_BYTES } })
+  await app.register(ingestRoutes, { vigie })
+  await app.register(machineRoutes, { vigie })
+  await app.register(liveRoutes, { vigie })
+  await app.register(opsRoutes, { vigie, routes })
+
+  if (fs.existsSync(config.dashboardsDir)) {
+    await app.register(fastifyStatic, { root: path.resolve(config.dashboardsDir), prefix: '/', wildcard: false, index: 'index.html' })
+  } else {
+    app.get('/', async (_req, reply) => reply.type('text/html').send(
+      '<!doctype html><title>Vigie</title><p>Vigie collector is running. The dashboard is not built: run <code>npm run build:dashboards</code>.</p>'
+    ))
+  }
+
+  // Retention: prune raw samples and the seq ledger hourly.
+  const prune = async (): Promise<void> => {
+    try {
+      const dropped = await metrics.prune(now())
+      const ledger = registry.pruneLedger(now() - config.retentionDays * 86_400_000)
+      if (dropped > 0 || ledger > 0) app.log.info({ dropped, ledger }, 'retention pruned old data')
+    } catch (err) {
+      app.log.warn({ err }, 'retention prune failed')
+    }
+  }
+  const pruneTimer = setInterval(() => { void prune() }, 3_600_000)
+  pruneTimer.unref()
+
+  app.addHook('preClose', async () => {
+    vigie.streams.closeAll(1001, 'collector stopping')
+    vigie.live.close()
+  })
+  app.addHook('onClose', async () => {
+    clearInterval(pruneTimer)
+    await metrics.close()
+    db.close()
+  })
+  return app
+}

@@ -1,0 +1,67 @@
+/**
+ * The ingest path shared by the HTTP batch route and the WebSocket stream:
+ * auth already done → each report must name the token's agent → stored once per
+ * (agent, seq) in one transaction → announced to detection and live.
+ */
+import type { Report } from '../../protocol/index.js'
+import { VigieError } from '../errors.js'
+import type { Registry } from '../store/sqlite/registry.js'
+import type { MetricStore } from '../store/metric-store.js'
+import type { CollectorEvents } from '../events.js'
+import type { Counters } from '../ops/counters.js'
+
+export interface IngestOutcome {
+  stored: number[]
+  duplicates: number[]
+}
+
+export class IngestService {
+  readonly #registry: Registry
+  readonly #metrics: MetricStore
+  readonly #events: CollectorEvents
+  readonly #counters: Counters
+  readonly #now: () => number
+
+  constructor (opts: { registry: Registry, metrics: MetricStore, events: CollectorEvents, counters: Counters, now?: () => number }) {
+    this.#registry = opts.registry
+    this.#metrics = opts.metrics
+    this.#events = opts.events
+    this.#counters = opts.counters
+    this.#now = opts.now ?? Date.now
+  }
+
+  /**
+   * Stores a batch from one authenticated agent. Throws VigieError (and stores
+   * nothing) when a report names another agent or the store cannot take writes.
+   */
+  ingest (agentId: string, reports: readonly Report[]): IngestOutcome {
+    this.#counters.inc('reports_received', reports.length)
+    for (let i = 0; i < reports.length; i++) {
+      if (reports[i].agentId !== agentId) {
+        this.#counters.inc('reports_rejected', reports.length)
+        throw new VigieError('VIGIE_ERR_AGENT_MISMATCH', `report ${i} (seq ${reports[i].seq}) names agent ${reports[i].agentId}, but the token belongs to ${agentId}`, { path: `/reports/${i}/agentId` })
+      }
+    }
+    if (this.#metrics.status().accepting === false) {
+      // The metric buffer is full: refuse rather than drop. Agents keep the data and retry.
+      this.#counters.inc('reports_rejected', reports.length)
+      throw new VigieError('VIGIE_ERR_STORE_UNAVAILABLE', 'metric buffer is full; retry later', { headers: { 'retry-after': '30' } })
+    }
+    const receivedMs = this.#now()
+    let result
+    try {
+      result = this.#registry.ingest(agentId, reports, receivedMs)
+    } catch (err) {
+      this.#counters.inc('store_errors', 1)
+      const code = (err as { code?: string }).code ?? ''
+      const why = code === 'SQLITE_FULL' ? 'the collector disk is full' : code.startsWith('SQLITE_') ? `database error ${code}` : 'store error'
+      throw new VigieError('VIGIE_ERR_STORE_UNAVAILABLE', `${why}; nothing was stored, retry later`, { cause: err, headers: { 'retry-after': '30' } })
+    }
+    this.#counters.inc('reports_stored', result.stored.length)
+    this.#counters.inc('reports_duplicate', result.duplicates.length)
+    if (result.accepted.length > 0) {
+      this.#events.emit('reports', { machineId: agentId, receivedMs, accepted: result.accepted, inventoryChanges: result.inventoryChanges })
+    }
+    return { stored: result.stored, duplicates: result.duplicates }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Agent-facing routes: enrollment, HTTP batch reports, and the WebSocket stream.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { WebSocket, RawData } from 'ws'
+import { Compile } from 'typebox/compile'
+import {
+  BatchAck, EnrollRequest, EnrollResponse, ErrorBody, ReportBatch, StreamReports,
+  MAX_STREAM_FRAME_BYTES, PROTOCOL_VERSION, STREAM_CLOSE
+} from '../../protocol/index.js'
+import { VigieError } from '../errors.js'
+import { requireAgent } from '../http/auth.js'
+import type { Vigie } from '../vigie.js'
+
+const streamCheck = Compile(StreamReports)
+
+function errorResponses (...codes: number[]): Record<number, typeof ErrorBody> {
+  const out: Record<number, typeof ErrorBody> = {}
+  for (const c of codes) out[c] = ErrorBody
+  return out
+}
+
+export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
+  const { vigie } = opts
+  const { registry, ingest, counters, config } = vigie
+  const agentAuth = requireAgent(registry)
+
+  app.post('/api/v1/enroll', {
+    schema: {
+      summary: 'Enroll an agent with an enrollment token; returns its id and secret token',
+      tags: ['agent'],
+      body: EnrollRequest,
+      response: { 200: EnrollResponse, ...errorResponses(400, 401, 413) }
+    }
+  }, async (request) => {
+    const body = request.body as EnrollRequest
+    const fixed = config.enrollToken !== undefined && body.enrollToken === config.enrollToken
+    if (!fixed && !registry.consumeEnrollToken(body.enrollToken)) {
+      counters.inc('auth_failures')
+      throw new VigieError('VIGIE_ERR_ENROLL_TOKEN')
+    }
+    const { agentId, token } = registry.enrollAgent({ hostname: body.hostname, machineKey: body.machineKey })
+    counters.inc('enrollments')
+    request.log.info({ agentId, hostname: body.hostname, agentVersion: body.agentVersion }, 'agent enrolled')
+    return {
+      agentId,
+      agentToken: token,
+      protocolVersion: PROTOCOL_VERSION,
+      reportIntervalSec: config.reportIntervalSec,
+      serverTime: new Date().toISOString()
+    }
+  })
+
+  app.post('/api/v1/reports', {
+    onRequest: agentAuth,
+    schema: {
+      summary: 'Send a batch of reports; answers which seq were stored and which were duplicates',
+      tags: ['agent'],
+      body: ReportBatch,
+      response: { 200: BatchAck, ...errorResponses(400, 401, 403, 413, 503) }
+    }
+  }, async (request) => {
+    const body = request.body as ReportBatch
+    const agentId = request.agent!.id
+    const out = ingest.ingest(agentId, body.reports)
+    return { ...out, serverTime: new Date().toISOString() }
+  })
+
+  app.get('/api/v1/agent/stream', {
+    websocket: true,
+    onRequest: agentAuth,
+    schema: { summary: 'WebSocket: frames {type:"reports"} in, {type:"ack"} / {type:"error"} out', tags: ['agent'] }
+  }, (socket: WebSocket, request) => {
+    const agentId = request.agent!.id
+    vigie.streams.add(agentId, socket)
+    request.log.debug({ agentId }, 'agent stream open')
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      onFrame(socket, agentId, data, isBinary)
+    })
+    socket.on('close', () => { vigie.streams.remove(agentId, socket) })
+  })
+
+  function onFrame (socket: WebSocket, agentId: string, data: RawData, isBinary: boolean): void {
+    // A revoked agent is refused at once, even on a stream opened before the revocation.
+    if (!registry.isAgentActive(agentId)) {
+      socket.close(STREAM_CLOSE.revoked, 'agent revoked')
+      return
+    }
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength
+    if (size > MAX_STREAM_FRAME_BYTES) {
+      counters.inc('stream_frames_rejected')
+      socket.close(STREAM_CLOSE.tooLarge, 'VIGIE_ERR_FRAME_TOO_LARGE')
+      return
+    }
+    let msg: unknown
+    try {
+      if (isBinary) throw new Error('binary frame')
+      msg = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString())
+    } catch {
+      counters.inc('stream_frames_rejected')
+      socket.close(STREAM_CLOSE.badFrame, 'VIGIE_ERR_FRAME_INVALID: not a JSON text frame')
+      return
+    }
+    if (!streamCheck.Check(msg)) {
+      counters.inc('stream_frames_rejected')
+      const first = streamCheck.Errors(msg)[0]
+      const path = first?.instancePath ?? '/'
+      // A well-formed JSON message that fails the schema closes the stream too: an
+      // agent that sends it is broken, and it will fall back to HTTP, where the 400
+      // names the field.
+      socket.close(STREAM_CLOSE.badFrame, `VIGIE_ERR_FRAME_INVALID: ${path} ${first?.message ?? 'invalid'}`.slice(0, 120))
+      return
+    }
+    try {
+      const out = ingest.ingest(agentId, msg.reports)
+      socket.send(JSON.stringify({ type: 'ack', stored: out.stored, duplicates: out.duplicates, serverTime: new Date().toISOString() }))
+    } catch (err) {
+      const e = err instanceof VigieError ? err : new VigieError('VIGIE_ERR_INTERNAL', 'unexpected error', { cause: err })
+      if (e.code === 'VIGIE_ERR_AGENT_MISMATCH') {
+        socket.close(STREAM_CLOSE.forbidden, `${e.code}: ${e.message}`.slice(0, 120))
+        return
+      }
+      socket.send(JSON.stringify({ type: 'error', code: e.code, message: e.message, seqs: msg.reports.map(r => r.seq) }))
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Collector entry point: `tsx collector/main.ts [command]`.
+ *   (none)                       start the collector
+ *   create-token --role R --name N    print a new technician API token (admin, technician, viewer)
+ *   create-enroll-token [--name N] [--expires-hours H] [--max-uses K]   print a new enrollment token
+ */
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { buildApp } from './app.js'
+import { ConfigError, loadCollectorConfig } from './config.js'
+import { openDb } from './store/sqlite/db.js'
+import { Registry } from './store/sqlite/registry.js'
+import { SqliteMetricStore } from './store/sqlite/metrics.js'
+import type { Role } from './store/sqlite/registry.js'
+import type { FastifyInstance } from 'fastify'
+
+export interface StartedCollector {
+  app: FastifyInstance
+  url: string
+  /** set only on the first start, when the admin token was just created */
+  adminToken?: string
+}
+
+/** Builds the app, creates the first admin token if there is none, listens. */
+export async function startCollector (overrides: Parameters<typeof buildApp>[0] = {}): Promise<StartedCollector> {
+  const app = await buildApp(overrides)
+  const cfg = app.vigie.config
+  let adminToken: string | undefined
+  if (app.vigie.registry.countApiTokens() === 0) {
+    adminToken = app.vigie.registry.createApiToken('admin', 'first admin').token
+  }
+  await app.listen({ host: cfg.host, port: cfg.port })
+  const addr = app.server.address()
+  const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port
+  const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host
+  return { app, url: `http://${host}:${port}`, adminToken }
+}
+
+function registryOnly (): { registry: Registry, close: () => void } {
+  const cfg = loadCollectorConfig()
+  const db = openDb(path.join(cfg.dataDir, 'vigie.db'))
+  return { registry: new Registry(db, new SqliteMetricStore(db)), close: () => { db.close() } }
+}
+
+async function main (): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      role: { type: 'string', default: 'admin' },
+      name: { type: 'string' },
+      'expires-hours': { type: 'string' },
+      'max-uses': { type: 'string' }
+    }
+  })
+  const command = positionals[0]
+  if (command === 'create-token') {
+    const role = values.role as Role
+    if (!['admin', 'technician', 'viewer'].includes(role)) throw new ConfigError(`--role ${role}: expected admin, technician or viewer`)
+    const { registry, close } = registryOnly()
+    const { token } = registry.createApiToken(role, values.name ?? `${role} (cli)`)
+    close()
+    process.stdout.write(token + '\n')
+    return
+  }
+  if (command === 'create-enroll-token') {
+    const { registry, close } = registryOnly()
+    const hours = values['expires-hours'] === undefined ? undefined : Number(values['expires-hours'])
+    const uses = values['max-uses'] === undefined ? undefined : Number(values['max-uses'])
+    const { token } = registry.createEnrollToken({
+      name: values.name ?? 'cli',
+      ...(hours !== undefined ? { expiresMs: Date.now() + hours * 3_600_000 } : {}),
+      ...(uses !== undefined ? { maxUses: uses } : {})
+    })
+    close()
+    process.stdout.write(token + '\n')
+    return
+  }
+  if (command !== undefined) throw new ConfigError(`unknown command ${command}; expected create-token or create-enroll-token`)
+
+  const { app, url, adminToken } = await startCollector()
+  app.log.info({ url, store: app.vigie.metrics.kind, dataDir: app.vigie.config.dataDir }, 'collector listening')
+  if (adminToken !== undefined) {
+    // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
+    process.stderr.write(`\nFirst start: admin API token (shown once, keep it):\n  ${adminToken}\n\n`)
+  }
+  const stop = (signal: string): void => {
+    app.log.info({ signal }, 'stopping')
+    app.close().then(() => process.exit(0), () => process.exit(1))
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('collector/main.ts')) {
+  main().catch((err: unknown) => {
+    const e = err as Error & { code?: string }
+    process.stderr.write(`vigie-collector: ${e.code === 'VIGIE_ERR_CONFIG' ? 'configuration error: ' : ''}${e.message}\n`)
+    process.exit(e.code === 'VIGIE_ERR_CONFIG' ? 78 : 1)
+  })
+}

@@ -1,0 +1,34 @@
+/** Monotonic counters exposed on /metrics in Prometheus text format. */
+export const COUNTER_HELP = {
+  reports_received: 'reports received from agents (HTTP and WebSocket)',
+  reports_stored: 'reports stored for the first time',
+  reports_duplicate: 'reports already stored (resends after a lost ack)',
+  reports_rejected: 'reports refused (invalid, wrong agent, store unavailable)',
+  store_errors: 'ingest transactions the store refused',
+  stream_frames_rejected: 'WebSocket frames refused (garbage, invalid, too large)',
+  enrollments: 'agents enrolled',
+  auth_failures: 'requests refused for a missing, unknown or revoked token'
+} as const
+
+export type CounterName = keyof typeof COUNTER_HELP
+
+export class Counters {
+  readonly #values = new Map<CounterName, number>()
+
+  inc (name: CounterName, by = 1): void {
+    this.#values.set(name, (this.#values.get(name) ?? 0) + by)
+  }
+
+  get (name: CounterName): number {
+    return this.#values.get(name) ?? 0
+  }
+
+  /** Prometheus exposition of every counter, zeros included. */
+  render (): string {
+    let out = ''
+    for (const name of Object.keys(COUNTER_HELP) as CounterName[]) {
+      out += `# HELP vigie_${name}_total ${COUNTER_HELP[name]}\n# TYPE vigie_${name}_total counter\nvigie_${name}_total ${this.get(name)}\n`
+    }
+    return out
+  }
+}

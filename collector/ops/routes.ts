@@ -1,0 +1,46 @@
+/**
+ * Operator routes: liveness, readiness, Prometheus metrics, and the OpenAPI document.
+ */
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import type { Vigie } from '../vigie.js'
+import { buildOpenApi } from './openapi.js'
+
+export async function opsRoutes (app: FastifyInstance, opts: { vigie: Vigie, routes: RouteOptions[] }): Promise<void> {
+  const { vigie } = opts
+
+  app.get('/healthz', { schema: { summary: 'Liveness: the process answers', tags: ['ops'] } }, async () => ({ status: 'ok' }))
+
+  app.get('/readyz', { schema: { summary: 'Readiness: the stores take writes', tags: ['ops'] } }, async (_request, reply) => {
+    const metric = vigie.metrics.status()
+    let db = true
+    let dbError: string | undefined
+    try { vigie.db.prepare('SELECT 1').get() } catch (err) { db = false; dbError = (err as Error).message }
+    const ready = db && metric.ready && metric.accepting !== false
+    const body = {
+      status: ready ? 'ready' : 'degraded',
+      checks: {
+        database: { ok: db, ...(dbError !== undefined ? { error: dbError } : {}) },
+        metricStore: { ok: metric.ready, kind: vigie.metrics.kind, backlog: metric.backlog, accepting: metric.accepting !== false, ...(metric.lastError !== undefined ? { error: metric.lastError } : {}) }
+      }
+    }
+    return reply.code(ready ? 200 : 503).send(body)
+  })
+
+  app.get('/metrics', { schema: { summary: 'Prometheus text metrics', tags: ['ops'] } }, async (_request, reply) => {
+    const mem = process.memoryUsage()
+    const st = vigie.metrics.status()
+    let out = vigie.counters.render()
+    const gauge = (name: string, help: string, value: number): void => {
+      out += `# HELP vigie_${name} ${help}\n# TYPE vigie_${name} gauge\nvigie_${name} ${value}\n`
+    }
+    gauge('agent_streams', 'agent WebSockets open', vigie.streams.size)
+    gauge('live_clients', 'dashboard WebSockets open', vigie.live.size)
+    gauge('metric_store_backlog', 'points accepted but not yet in the metric store', st.backlog)
+    gauge('metric_store_ready', '1 when the metric store takes writes', st.ready ? 1 : 0)
+    gauge('process_resident_memory_bytes', 'resident set size', mem.rss)
+    gauge('process_heap_used_bytes', 'V8 heap used', mem.heapUsed)
+    return reply.type('text/plain; version=0.0.4').send(out)
+  })
+
+  app.get('/docs', { schema: { summary: 'OpenAPI 3 document of this API', tags: ['ops'] } }, async () => buildOpenApi(opts.routes))
+}

@@ -1,0 +1,122 @@
+/**
+ * Samples in the embedded SQLite database: one row per (series, time), with the
+ * series (machine, name, labels, unit) interned in their own table.
+ */
+import type { Db } from './db.js'
+import type {
+  MetricStore, MetricStoreStatus, SamplePoint, SeriesInfo, SeriesQuery, SeriesResult
+} from '../metric-store.js'
+import type { Unit } from '../../../protocol/index.js'
+import type { Statement } from 'better-sqlite3'
+
+export interface SqliteMetricStoreOptions {
+  /** raw samples older than this are pruned (default 30) */
+  retentionDays?: number
+}
+
+interface SeriesRow { id: number, name: string, labels_json: string, unit: string }
+
+/** Canonical JSON for a label set: sorted keys, so one series has one row. */
+export function labelsJson (labels: Record<string, string>): string {
+  const keys = Object.keys(labels)
+  if (keys.length === 0) return '{}'
+  keys.sort()
+  const sorted: Record<string, string> = {}
+  for (const k of keys) sorted[k] = labels[k]
+  return JSON.stringify(sorted)
+}
+
+export class SqliteMetricStore implements MetricStore {
+  readonly kind = 'sqlite' as const
+  readonly #db: Db
+  readonly #retentionMs: number
+  /** machineId + '\0' + name + '\0' + labelsJson → series id; bounded by the number of series. */
+  readonly #seriesIds = new Map<string, number>()
+  readonly #findSeries: Statement<[string, string, string], { id: number }>
+  readonly #insertSeries: Statement<[string, string, string, string], unknown>
+  readonly #insertSample: Statement<[number, number, number], unknown>
+
+  constructor (db: Db, opts: SqliteMetricStoreOptions = {}) {
+    this.#db = db
+    this.#retentionMs = (opts.retentionDays ?? 30) * 86_400_000
+    this.#findSeries = db.prepare('SELECT id FROM series WHERE machine_id = ? AND name = ? AND labels_json = ?')
+    this.#insertSeries = db.prepare('INSERT INTO series (machine_id, name, labels_json, unit) VALUES (?, ?, ?, ?)')
+    this.#insertSample = db.prepare('INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES (?, ?, ?)')
+  }
+
+  async start (): Promise<void> {}
+
+  append (points: readonly SamplePoint[]): void {
+    for (const p of points) {
+      if (!Number.isFinite(p.value)) continue
+      this.#insertSample.run(this.#seriesId(p.machineId, p.name, p.labels, p.unit), p.atMs, p.value)
+    }
+  }
+
+  #seriesId (machineId: string, name: string, labels: Record<string, string>, unit: Unit): number {
+    const lj = labelsJson(labels)
+    const key = machineId + '\0' + name + '\0' + lj
+    let id = this.#seriesIds.get(key)
+    if (id !== undefined) return id
+    const row = this.#findSeries.get(machineId, name, lj)
+    id = row !== undefined ? row.id : Number(this.#insertSeries.run(machineId, name, lj, unit).lastInsertRowid as number | bigint)
+    this.#seriesIds.set(key, id)
+    return id
+  }
+
+  async query (q: SeriesQuery): Promise<SeriesResult[]> {
+    const rows = this.#db.prepare('SELECT id, name, labels_json, unit FROM series WHERE machine_id = ? AND name = ?')
+      .all(q.machineId, q.name) as SeriesRow[]
+    const wanted = q.labels === undefined ? undefined : labelsJson(q.labels)
+    const step = Math.max(1, Math.floor(q.stepMs))
+    const agg = q.aggregate ?? 'avg'
+    const expr = agg === 'avg' ? 'AVG(value)' : agg === 'min' ? 'MIN(value)' : agg === 'max' ? 'MAX(value)' : 'value'
+    // For 'last', SQLite returns the bare column from the row holding MAX(ts) of the group.
+    const sql = agg === 'last'
+      ? 'SELECT (ts / @step) * @step AS b, value AS v, MAX(ts) FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b'
+      : `SELECT (ts / @step) * @step AS b, ${expr} AS v FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b`
+    const stmt = this.#db.prepare(sql)
+    const out: SeriesResult[] = []
+    for (const s of rows) {
+      if (wanted !== undefined && s.labels_json !== wanted) continue
+      const pts = stmt.all({ step, id: s.id, from: Math.floor(q.fromMs), to: Math.ceil(q.toMs) }) as Array<{ b: number, v: number }>
+      out.push({
+        name: s.name,
+        labels: JSON.parse(s.labels_json) as Record<string, string>,
+        unit: s.unit as Unit,
+        points: pts.map(p => [p.b, p.v]),
+        resolution: 'raw'
+      })
+    }
+    out.sort((a, b) => labelsJson(a.labels).localeCompare(labelsJson(b.labels)))
+    return out
+  }
+
+  async listSeries (machineId: string): Promise<SeriesInfo[]> {
+    const rows = this.#db.prepare('SELECT name, labels_json, unit FROM series WHERE machine_id = ? ORDER BY name, labels_json')
+      .all(machineId) as SeriesRow[]
+    return rows.map(r => ({ name: r.name, labels: JSON.parse(r.labels_json) as Record<string, string>, unit: r.unit as Unit }))
+  }
+
+  async prune (nowMs: number): Promise<number> {
+    const cutoff = nowMs - this.#retentionMs
+    // Delete in slices so a large prune never blocks ingest for long.
+    const del = this.#db.prepare(
+      'DELETE FROM samples WHERE (series_id, ts) IN (SELECT series_id, ts FROM samples WHERE ts < ? LIMIT 5000)'
+    )
+    let total = 0
+    for (;;) {
+      const n = del.run(cutoff).changes
+      total += n
+      if (n < 5000) break
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    return total
+  }
+
+  status (): MetricStoreStatus {
+    return { ready: true, backlog: 0 }
+  }
+
+  async close (): Promise<void> {}
+}

@@ -1,0 +1,323 @@
+/**
+ * Agents, tokens, machines and the (agent, seq) ledger, in the embedded SQLite
+ * database. Ingest runs here as one transaction per batch: the seq ledger, the
+ * machine's latest state, inventory and the samples (through the metric store)
+ * commit together or not at all.
+ */
+import type { Db } from './db.js'
+import type { Statement } from 'better-sqlite3'
+import type { MetricStore, SamplePoint } from '../metric-store.js'
+import type { HostFacts, InstalledApp, MetricValue, Report, Unavailable } from '../../../protocol/index.js'
+import { hashToken, newId, newToken } from '../../tokens.js'
+
+export type Role = 'viewer' | 'technician' | 'admin'
+
+export interface ApiPrincipal { id: string, role: Role, name: string }
+export interface AgentPrincipal { id: string, hostname: string }
+
+export interface MachineRow {
+  id: string
+  hostname: string
+  host: HostFacts
+  firstSeenMs: number
+  lastSeenMs: number
+  lastSampledMs: number
+  lastSeq: number
+  latest: MetricValue[]
+  unavailable: Unavailable[]
+  clockSkewMs: number
+  droppedReports: number
+  inventoryHash: string | null
+}
+
+export interface InventoryChange { atMs: number, name: string, source: string, from: string | null, to: string | null }
+
+export interface IngestResult {
+  stored: number[]
+  duplicates: number[]
+  /** the reports newly stored, with their corrected sample time, for detection and live */
+  accepted: Array<{ report: Report, atMs: number }>
+  /** inventory changes recorded by this batch */
+  inventoryChanges: InventoryChange[]
+}
+
+/** A clock off by more than this is corrected with the offset measured at receipt. */
+export const CLOCK_SKEW_TOLERANCE_MS = 120_000
+
+interface RawMachine {
+  id: string, hostname: string, host_json: string, first_seen_ms: number, last_seen_ms: number,
+  last_sampled_ms: number, last_seq: number, latest_json: string, unavailable_json: string,
+  clock_skew_ms: number, dropped_reports: number, inventory_hash: string | null
+}
+
+function toMachine (r: RawMachine): MachineRow {
+  return {
+    id: r.id,
+    hostname: r.hostname,
+    host: JSON.parse(r.host_json) as HostFacts,
+    firstSeenMs: r.first_seen_ms,
+    lastSeenMs: r.last_seen_ms,
+    lastSampledMs: r.last_sampled_ms,
+    lastSeq: r.last_seq,
+    latest: JSON.parse(r.latest_json) as MetricValue[],
+    unavailable: JSON.parse(r.unavailable_json) as Unavailable[],
+    clockSkewMs: r.clock_skew_ms,
+    droppedReports: r.dropped_reports,
+    inventoryHash: r.inventory_hash
+  }
+}
+
+export class Registry {
+  readonly #db: Db
+  readonly #metrics: MetricStore
+  readonly #insertReport: Statement
+  readonly #agentPruned: Statement<[string], { pruned_seq: number }>
+  readonly #getMachine: Statement<[string], RawMachine>
+  readonly #upsertMachine: Statement
+  readonly #touchMachine: Statement
+
+  constructor (db: Db, metrics: MetricStore) {
+    this.#db = db
+    this.#metrics = metrics
+    this.#insertReport = db.prepare('INSERT OR IGNORE INTO reports (agent_id, seq, sampled_ms, received_ms) VALUES (?, ?, ?, ?)')
+    this.#agentPruned = db.prepare('SELECT pruned_seq FROM agents WHERE id = ?')
+    this.#getMachine = db.prepare('SELECT * FROM machines WHERE id = ?')
+    this.#upsertMachine = db.prepare(`
+      INSERT INTO machines (id, hostname, host_json, first_seen_ms, last_seen_ms, last_sampled_ms, last_seq, latest_json, unavailable_json, clock_skew_ms, dropped_reports, inventory_hash)
+      VALUES (@id, @hostname, @host_json, @now, @now, @sampled, @seq, @latest_json, @unavailable_json, @skew, @dropped, @inv)
+      ON CONFLICT(id) DO UPDATE SET
+        hostname = excluded.hostname, host_json = excluded.host_json, last_seen_ms = excluded.last_seen_ms,
+        last_sampled_ms = excluded.last_sampled_ms, last_seq = excluded.last_seq, latest_json = excluded.latest_json,
+        unavailable_json = excluded.unavailable_json, clock_skew_ms = excluded.clock_skew_ms,
+        dropped_reports = excluded.dropped_reports, inventory_hash = COALESCE(excluded.inventory_hash, machines.inventory_hash)`)
+    this.#touchMachine = db.prepare('UPDATE machines SET last_seen_ms = ?, clock_skew_ms = ? WHERE id = ?')
+  }
+
+  /* ---- meta ---- */
+
+  getMeta (key: string): string | undefined {
+    return (this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value
+  }
+
+  setMeta (key: string, value: string): void {
+    this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value)
+  }
+
+  /* ---- technician API tokens ---- */
+
+  createApiToken (role: Role, name: string, nowMs = Date.now()): { id: string, token: string } {
+    const id = newId('tok')
+    const token = newToken('vgt')
+    this.#db.prepare('INSERT INTO api_tokens (id, token_hash, role, name, created_ms) VALUES (?, ?, ?, ?, ?)').run(id, hashToken(token), role, name, nowMs)
+    return { id, token }
+  }
+
+  findApiToken (token: string): ApiPrincipal | undefined {
+    const row = this.#db.prepare('SELECT id, role, name FROM api_tokens WHERE token_hash = ? AND revoked_ms IS NULL').get(hashToken(token)) as ApiPrincipal | undefined
+    return row
+  }
+
+  countApiTokens (): number {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM api_tokens WHERE revoked_ms IS NULL').get() as { n: number }).n
+  }
+
+  /* ---- enrollment tokens ---- */
+
+  createEnrollToken (opts: { name: string, expiresMs?: number, maxUses?: number, token?: string }, nowMs = Date.now()): { id: string, token: string } {
+    const id = newId('enr')
+    const token = opts.token ?? newToken('vge')
+    this.#db.prepare('INSERT INTO enroll_tokens (id, token_hash, name, created_ms, expires_ms, max_uses) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(token_hash) DO NOTHING')
+      .run(id, hashToken(token), opts.name, nowMs, opts.expiresMs ?? null, opts.maxUses ?? null)
+    return { id, token }
+  }
+
+  /** Uses one enrollment of the token if it is valid now; false otherwise. Atomic. */
+  consumeEnrollToken (token: string, nowMs = Date.now()): boolean {
+    const r = this.#db.prepare(`UPDATE enroll_tokens SET uses = uses + 1
+      WHERE token_hash = ? AND revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?) AND (max_uses IS NULL OR uses < max_uses)`)
+      .run(hashToken(token), nowMs)
+    return r.changes === 1
+  }
+
+  /* ---- agents ---- */
+
+  /**
+   * Registers an agent and returns its secret token (only its hash is kept). An agent
+   * that enrolls again with the same machine key keeps its id (and so its history);
+   * its old token stops working.
+   */
+  enrollAgent (opts: { hostname: string, machineKey?: string }, nowMs = Date.now()): { agentId: string, token: string } {
+    const token = newToken('vga')
+    const tx = this.#db.transaction(() => {
+      const existing = opts.machineKey === undefined
+        ? undefined
+        : this.#db.prepare('SELECT id FROM agents WHERE machine_key = ? ORDER BY created_ms DESC LIMIT 1').get(opts.machineKey) as { id: string } | undefined
+      if (existing !== undefined) {
+        this.#db.prepare('UPDATE agents SET token_hash = ?, hostname = ?, revoked_ms = NULL WHERE id = ?').run(hashToken(token), opts.hostname, existing.id)
+        return existing.id
+      }
+      const id = newId('m')
+      this.#db.prepare('INSERT INTO agents (id, token_hash, machine_key, hostname, created_ms) VALUES (?, ?, ?, ?, ?)')
+        .run(id, hashToken(token), opts.machineKey ?? null, opts.hostname, nowMs)
+      return id
+    })
+    return { agentId: tx(), token }
+  }
+
+  findAgent (token: string): AgentPrincipal | undefined {
+    return this.#db.prepare('SELECT id, hostname FROM agents WHERE token_hash = ? AND revoked_ms IS NULL').get(hashToken(token)) as AgentPrincipal | undefined
+  }
+
+  isAgentActive (agentId: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM agents WHERE id = ? AND revoked_ms IS NULL').get(agentId) !== undefined
+  }
+
+  revokeAgent (agentId: string, nowMs = Date.now()): boolean {
+    return this.#db.prepare('UPDATE agents SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, agentId).changes === 1
+  }
+
+  /* ---- ingest ---- */
+
+  /**
+   * Stores each report of the batch once: a `(agent, seq)` seen before is a
+   * duplicate and changes nothing. One transaction; throws (and stores nothing)
+   * if the database cannot write, e.g. on a full disk.
+   */
+  ingest (agentId: string, reports: readonly Report[], receivedMs: number): IngestResult {
+    const run = this.#db.transaction((): IngestResult => {
+      const result: IngestResult = { stored: [], duplicates: [], accepted: [], inventoryChanges: [] }
+      const prunedSeq = this.#agentPruned.get(agentId)?.pruned_seq ?? 0
+      const prev = this.#getMachine.get(agentId)
+      let machine = prev === undefined ? undefined : toMachine(prev)
+      const points: SamplePoint[] = []
+      for (const report of reports) {
+        const sampledMs = Date.parse(report.sampledAt)
+        const skew = receivedMs - Date.parse(report.agentClock)
+        const atMs = Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS ? sampledMs + skew : sampledMs
+        if (report.seq <= prunedSeq || this.#insertReport.run(agentId, report.seq, atMs, receivedMs).changes === 0) {
+          result.duplicates.push(report.seq)
+          continue
+        }
+        result.stored.push(report.seq)
+        result.accepted.push({ report, atMs })
+        for (const m of report.metrics) {
+          points.push({ machineId: agentId, name: m.name, labels: m.labels ?? {}, unit: m.unit, atMs, value: m.value })
+        }
+        if (report.inventory?.apps !== undefined) {
+          result.inventoryChanges.push(...this.#applyInventory(agentId, report.inventory.apps, atMs))
+        }
+        const newer = machine === undefined || atMs >= machine.lastSampledMs
+        if (newer) {
+          machine = {
+            id: agentId,
+            hostname: report.host.hostname,
+            host: report.host,
+            firstSeenMs: machine?.firstSeenMs ?? receivedMs,
+            lastSeenMs: receivedMs,
+            lastSampledMs: atMs,
+            lastSeq: report.seq,
+            latest: report.metrics,
+            unavailable: report.unavailable,
+            clockSkewMs: skew,
+            droppedReports: report.droppedReports ?? machine?.droppedReports ?? 0,
+            inventoryHash: report.inventory?.hash ?? machine?.inventoryHash ?? null
+          }
+          this.#upsertMachine.run({
+            id: agentId,
+            hostname: machine.hostname,
+            host_json: JSON.stringify(machine.host),
+            now: receivedMs,
+            sampled: atMs,
+            seq: report.seq,
+            latest_json: JSON.stringify(machine.latest),
+            unavailable_json: JSON.stringify(machine.unavailable),
+            skew: Math.round(skew),
+            dropped: machine.droppedReports,
+            inv: report.inventory?.hash ?? null
+          })
+        } else if (machine !== undefined) {
+          this.#touchMachine.run(receivedMs, Math.round(skew), agentId)
+        }
+      }
+      if (points.length > 0) this.#metrics.append(points)
+      return result
+    })
+    return run()
+  }
+
+  #applyInventory (machineId: string, apps: readonly InstalledApp[], atMs: number): InventoryChange[] {
+    const current = this.#db.prepare('SELECT name, source, version FROM inventory WHERE machine_id = ?').all(machineId) as Array<{ name: string, source: string, version: string }>
+    const before = new Map(current.map(a => [a.name + '\0' + a.source, a.version]))
+    const after = new Map<string, InstalledApp>()
+    for (const a of apps) after.set(a.name + '\0' + (a.source ?? ''), a)
+    const changes: InventoryChange[] = []
+    const first = current.length === 0
+    const upsert = this.#db.prepare(`INSERT INTO inventory (machine_id, name, source, version, since_ms) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(machine_id, name, source) DO UPDATE SET version = excluded.version, since_ms = excluded.since_ms`)
+    const del = this.#db.prepare('DELETE FROM inventory WHERE machine_id = ? AND name = ? AND source = ?')
+    const log = this.#db.prepare('INSERT INTO inventory_changes (machine_id, at_ms, name, source, from_version, to_version) VALUES (?, ?, ?, ?, ?, ?)')
+    for (const [key, app] of after) {
+      const old = before.get(key)
+      if (old === app.version) continue
+      upsert.run(machineId, app.name, app.source ?? '', app.version, atMs)
+      if (!first) {
+        const c: InventoryChange = { atMs, name: app.name, source: app.source ?? '', from: old ?? null, to: app.version }
+        log.run(machineId, atMs, c.name, c.source, c.from, c.to)
+        changes.push(c)
+      }
+    }
+    for (const [key, version] of before) {
+      if (after.has(key)) continue
+      const [name, source] = key.split('\0')
+      del.run(machineId, name, source)
+      log.run(machineId, atMs, name, source, version, null)
+      changes.push({ atMs, name, source, from: version, to: null })
+    }
+    return changes
+  }
+
+  /* ---- machines ---- */
+
+  listMachines (): MachineRow[] {
+    return (this.#db.prepare('SELECT * FROM machines ORDER BY hostname, id').all() as RawMachine[]).map(toMachine)
+  }
+
+  getMachine (id: string): MachineRow | undefined {
+    const r = this.#getMachine.get(id)
+    return r === undefined ? undefined : toMachine(r)
+  }
+
+  countStoredReports (agentId: string): number {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM reports WHERE agent_id = ?').get(agentId) as { n: number }).n
+  }
+
+  getInventory (machineId: string): InstalledApp[] {
+    return this.#db.prepare('SELECT name, version, source FROM inventory WHERE machine_id = ? ORDER BY name').all(machineId) as InstalledApp[]
+  }
+
+  /** Machines with an application installed (name matched case-insensitively), optionally at a version prefix. */
+  machinesWithSoftware (name: string, version?: string): string[] {
+    const rows = version === undefined || version === ''
+      ? this.#db.prepare('SELECT DISTINCT machine_id FROM inventory WHERE name = ? COLLATE NOCASE').all(name)
+      : this.#db.prepare("SELECT DISTINCT machine_id FROM inventory WHERE name = ? COLLATE NOCASE AND version LIKE ? ESCAPE '\\'").all(name, version.replace(/[%_\\]/g, m => '\\' + m) + '%')
+    return (rows as Array<{ machine_id: string }>).map(r => r.machine_id)
+  }
+
+  getInventoryChanges (machineId: string, limit = 200): InventoryChange[] {
+    return (this.#db.prepare('SELECT at_ms, name, source, from_version, to_version FROM inventory_changes WHERE machine_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?')
+      .all(machineId, limit) as Array<{ at_ms: number, name: string, source: string, from_version: string | null, to_version: string | null }>)
+      .map(r => ({ atMs: r.at_ms, name: r.name, source: r.source, from: r.from_version, to: r.to_version }))
+  }
+
+  /**
+   * Forgets the seq ledger older than `beforeMs`, remembering per agent the highest
+   * seq forgotten, so an ancient resend is still recognised as a duplicate.
+   */
+  pruneLedger (beforeMs: number): number {
+    const tx = this.#db.transaction(() => {
+      this.#db.prepare(`UPDATE agents SET pruned_seq = MAX(pruned_seq, COALESCE((SELECT MAX(seq) FROM reports WHERE reports.agent_id = agents.id AND received_ms < ?), 0))`).run(beforeMs)
+      return this.#db.prepare('DELETE FROM reports WHERE received_ms < ?').run(beforeMs).changes
+    })
+    return tx()
+  }
+}

@@ -1,0 +1,25 @@
+/** The collector's shared services, built once by buildApp and handed to each area's plugin. */
+import type { CollectorConfig } from './config.js'
+import type { Registry } from './store/sqlite/registry.js'
+import type { MetricStore } from './store/metric-store.js'
+import type { Db } from './store/sqlite/db.js'
+import type { CollectorEvents } from './events.js'
+import type { IngestService } from './ingest/ingest.js'
+import type { AgentStreams } from './ingest/streams.js'
+import type { LiveHub } from './live/hub.js'
+import type { Counters } from './ops/counters.js'
+import type { MachineStatusBoard } from './api/machine-status.js'
+
+export interface Vigie {
+  config: CollectorConfig
+  db: Db
+  registry: Registry
+  metrics: MetricStore
+  events: CollectorEvents
+  ingest: IngestService
+  streams: AgentStreams
+  live: LiveHub
+  counters: Counters
+  status: MachineStatusBoard
+  now: () => number
+}
