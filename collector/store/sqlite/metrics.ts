@@ -73,8 +73,8 @@ export class SqliteMetricStore implements MetricStore {
     const expr = agg === 'avg' ? 'AVG(value)' : agg === 'min' ? 'MIN(value)' : agg === 'max' ? 'MAX(value)' : 'value'
     // For 'last', SQLite returns the bare column from the row holding MAX(ts) of the group.
     const sql = agg === 'last'
-      ? 'SELECT (ts / @step) * @step AS b, value AS v, MAX(ts) FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b'
-      : `SELECT (ts / @step) * @step AS b, ${expr} AS v FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b`
+      ? 'SELECT (ts - (ts % @step)) AS b, value AS v, MAX(ts) FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b'
+      : `SELECT (ts - (ts % @step)) AS b, ${expr} AS v FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b`
     const stmt = this.#db.prepare(sql)
     const out: SeriesResult[] = []
     for (const s of rows) {

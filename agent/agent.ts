@@ -1,0 +1,284 @@
+/**
+ * createAgent(config) → { start, stop }: enroll once, collect on a schedule,
+ * spool each report to disk, and ship the spool oldest-first to the collector,
+ * removing reports only when acknowledged. Nothing here may take the host down:
+ * every failure is logged and retried later.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import type { HostFacts, MetricValue, Report, Unavailable } from '../protocol/index.js'
+import { LIMITS, PROTOCOL_VERSION } from '../protocol/index.js'
+import type { AgentConfig } from './config.js'
+import { readState, writeState, type AgentState } from './state.js'
+import { Spool } from './spool.js'
+import { SendError, Transport } from './transport.js'
+import { every, type Scheduled } from './scheduler.js'
+import { runProbe, type Probe } from './probes/probe.js'
+import { defaultProbes } from './probes/index.js'
+import { AGENT_VERSION } from './version.js'
+
+export interface AgentHandle {
+  start (): Promise<void>
+  stop (): Promise<void>
+  /** runs the probes once and spools a report; returns it */
+  collectOnce (): Promise<Report>
+  /** ships the spool now; resolves when it is empty or a send failed */
+  flush (): Promise<void>
+  readonly agentId: string | undefined
+  readonly spooled: number
+}
+
+export interface AgentDeps {
+  log: Logger
+  probes?: Probe[]
+  now?: () => number
+}
+
+const MAX_BATCH = 100
+const MAX_BATCH_BYTES = 900 * 1024
+
+function machineKey (): string | undefined {
+  for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      const v = fs.readFileSync(f, 'utf8').trim()
+      if (v !== '') return v.slice(0, 128)
+    } catch { /* not on this OS */ }
+  }
+  return undefined
+}
+
+/** Exponential backoff with full jitter, 1 s to 5 min. */
+export function backoffMs (attempt: number, random = Math.random): number {
+  const cap = Math.min(300_000, 1000 * 2 ** Math.min(attempt, 20))
+  return Math.round(cap / 2 + random() * cap / 2)
+}
+
+export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle {
+  const log = deps.log
+  const now = deps.now ?? Date.now
+  const probes = deps.probes ?? defaultProbes()
+  const lastRun = new Map<string, number>()
+  const cached = new Map<string, { metrics: MetricValue[], unavailable: Unavailable[] }>()
+  let host: Partial<HostFacts> = {}
+  let state: AgentState | undefined
+  let spool: Spool | undefined
+  let transport: Transport | undefined
+  let job: Scheduled | undefined
+  let stopped = false
+  let flushing: Promise<void> | undefined
+  let attempt = 0
+  let retryAt = 0
+  let batchLimit = MAX_BATCH
+  let wake: (() => void) | undefined
+
+  function saveState (): void {
+    if (state !== undefined) writeState(config.stateDir, state)
+  }
+
+  async function enroll (): Promise<AgentState> {
+    if (config.enrollToken === undefined) {
+      throw new Error(`not enrolled and no enrollment token: run with --enroll-token (state folder ${config.stateDir})`)
+    }
+    const t = new Transport({ url: config.collectorUrl, mode: 'http', caFile: config.caFile })
+    const key = machineKey()
+    const res = await t.enroll({ enrollToken: config.enrollToken, hostname: os.hostname(), agentVersion: AGENT_VERSION, ...(key !== undefined ? { machineKey: key } : {}) })
+    const prev = readState(config.stateDir)
+    const s: AgentState = {
+      collectorUrl: config.collectorUrl,
+      agentId: res.agentId,
+      agentToken: res.agentToken,
+      // Keep counting up after a re-enrollment so the collector never sees a seq twice.
+      nextSeq: Math.max(prev?.nextSeq ?? 1, (spool?.maxSeq ?? 0) + 1),
+      droppedReports: prev?.droppedReports ?? 0
+    }
+    writeState(config.stateDir, s)
+    log.info({ agentId: s.agentId }, 'enrolled')
+    return s
+  }
+
+  function sleep (ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const t = setTimeout(() => { wake = undefined; resolve() }, ms)
+      wake = () => { clearTimeout(t); wake = undefined; resolve() }
+    })
+  }
+
+  async function collectOnce (): Promise<Report> {
+    if (state === undefined || spool === undefined) throw new Error('agent not started')
+    const t = now()
+    const due = probes.filter(p => (p.everySec ?? 0) === 0 || t - (lastRun.get(p.name) ?? -Infinity) >= (p.everySec ?? 0) * 1000)
+    const results = await Promise.all(due.map(async p => ({ p, r: await runProbe(p) })))
+    for (const { p, r } of results) {
+      lastRun.set(p.name, t)
+      if (r.host !== undefined) host = { ...host, ...r.host }
+      cached.set(p.name, { metrics: r.metrics, unavailable: r.unavailable ?? [] })
+      if (r.ms > p.timeoutMs / 2) log.warn({ probe: p.name, ms: Math.round(r.ms) }, 'slow probe')
+      for (const u of r.unavailable ?? []) if (u.reason.startsWith('error:')) log.warn({ probe: u.probe, reason: u.reason }, 'probe failed')
+    }
+    const metrics: MetricValue[] = []
+    const unavailable: Unavailable[] = []
+    for (const p of probes) {
+      const c = cached.get(p.name)
+      // Slow-cadence probes (host facts, inventory) contribute their facts, not stale values.
+      if (c === undefined || ((p.everySec ?? 0) > 0 && lastRun.get(p.name) !== t)) continue
+      metrics.push(...c.metrics)
+      unavailable.push(...c.unavailable)
+    }
+    const report: Report = {
+      v: PROTOCOL_VERSION,
+      agentId: state.agentId,
+      seq: state.nextSeq,
+      sampledAt: new Date(t).toISOString(),
+      agentClock: new Date(now()).toISOString(),
+      host: {
+        hostname: os.hostname(),
+        os: process.platform,
+        osVersion: '',
+        kernel: os.release(),
+        arch: process.arch,
+        ...host,
+        agentVersion: AGENT_VERSION
+      },
+      metrics: metrics.slice(0, LIMITS.maxMetricsPerReport),
+      unavailable: unavailable.slice(0, LIMITS.maxUnavailablePerReport),
+      droppedReports: state.droppedReports ?? 0
+    }
+    state.nextSeq++
+    saveState()
+    spool.add(report)
+    return report
+  }
+
+  async function drain (): Promise<void> {
+    while (!stopped && spool !== undefined && spool.count > 0 && state !== undefined && transport !== undefined) {
+      if (now() < retryAt) return
+      const batch = spool.oldest(batchLimit, MAX_BATCH_BYTES)
+      if (batch.length === 0) return
+      try {
+        const ack = await transport.send(batch)
+        spool.ack([...ack.stored, ...ack.duplicates])
+        if (ack.stored.length + ack.duplicates.length < batch.length) {
+          log.warn({ sent: batch.length, acked: ack.stored.length + ack.duplicates.length }, 'collector acknowledged part of a batch')
+        }
+        attempt = 0
+        batchLimit = Math.min(MAX_BATCH, batchLimit * 2)
+      } catch (err) {
+        if (!(err instanceof SendError)) throw err
+        await onSendError(err, batch)
+        return
+      }
+    }
+  }
+
+  async function onSendError (err: SendError, batch: Report[]): Promise<void> {
+    if (err.kind === 'unauthorized') {
+      log.error({ err: err.message }, 'collector refused the agent token')
+      if (config.enrollToken !== undefined) {
+        try {
+          state = await enroll()
+          transport!.setToken(state.agentToken)
+          // Reports spooled under the old identity carry the old agent id: re-stamp them.
+          for (const r of spool!.oldest(Number.MAX_SAFE_INTEGER)) {
+            if (r.agentId !== state.agentId) { spool!.ack([r.seq]); spool!.add({ ...r, agentId: state.agentId }) }
+          }
+          return
+        } catch (e) {
+          log.error({ err: (e as Error).message }, 're-enrollment failed')
+        }
+      }
+      retryAt = now() + backoffMs(attempt++)
+    } else if (err.kind === 'busy') {
+      retryAt = now() + (err.opts.retryAfterMs ?? backoffMs(attempt++))
+      log.warn({ retryInMs: retryAt - now(), err: err.message }, 'collector busy; honouring Retry-After')
+    } else if (err.kind === 'too-large') {
+      batchLimit = Math.max(1, Math.floor(batch.length / 2))
+    } else if (err.kind === 'rejected' || err.kind === 'forbidden') {
+      // The collector will never accept this report; keep the rest moving.
+      const idx = Number(/^\/reports\/(\d+)/.exec(err.opts.path ?? '')?.[1] ?? 0)
+      const bad = batch[Math.min(idx, batch.length - 1)]
+      log.error({ seq: bad.seq, err: err.message }, 'collector rejected a report; dropping it')
+      spool!.ack([bad.seq])
+      state!.droppedReports = (state!.droppedReports ?? 0) + 1
+      saveState()
+    } else {
+      retryAt = now() + backoffMs(attempt++)
+      log.warn({ err: err.message, retryInMs: retryAt - now(), spooled: spool!.count }, 'collector unreachable; will retry')
+    }
+  }
+
+  function flush (): Promise<void> {
+    flushing ??= drain().catch((err: unknown) => {
+      log.error({ err }, 'sending failed')
+    }).finally(() => { flushing = undefined })
+    return flushing
+  }
+
+  async function tick (): Promise<void> {
+    try {
+      await collectOnce()
+    } catch (err) {
+      log.error({ err }, 'collection failed')
+    }
+    await flush()
+  }
+
+  return {
+    get agentId () { return state?.agentId },
+    get spooled () { return spool?.count ?? 0 },
+    collectOnce,
+    flush,
+    async start () {
+      fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 })
+      spool = new Spool({
+        dir: path.join(config.stateDir, 'spool'),
+        maxBytes: config.spoolMaxBytes,
+        maxAgeMs: config.spoolMaxAgeHours * 3_600_000,
+        now,
+        onDrop: (count, reason) => {
+          log.warn({ count, reason }, 'spool dropped reports')
+          if (state !== undefined) { state.droppedReports = (state.droppedReports ?? 0) + count; saveState() }
+        }
+      })
+      state = readState(config.stateDir)
+      if (state !== undefined && state.collectorUrl !== config.collectorUrl) {
+        log.warn({ was: state.collectorUrl, now: config.collectorUrl }, 'collector URL changed; keeping the enrollment')
+      }
+      while (state === undefined && !stopped) {
+        try {
+          state = await enroll()
+        } catch (err) {
+          const e = err as Error & { kind?: string }
+          if (e instanceof SendError && e.kind !== 'network' && e.kind !== 'busy') throw new Error(`enrollment refused: ${e.message}`)
+          if (!(e instanceof SendError)) throw e
+          const wait = backoffMs(attempt++)
+          log.warn({ err: e.message, retryInMs: wait }, 'enrollment failed; retrying')
+          await sleep(wait)
+        }
+      }
+      if (stopped || state === undefined) return
+      attempt = 0
+      state.nextSeq = Math.max(state.nextSeq, spool.maxSeq + 1)
+      transport = new Transport({ url: config.collectorUrl, token: state.agentToken, mode: config.transport, caFile: config.caFile, log })
+      log.info({ agentId: state.agentId, collector: config.collectorUrl, intervalSec: config.intervalSec, spooled: spool.count }, 'agent started')
+      await tick()
+      job = every(config.intervalSec, 'vigie-collect', tick)
+      // Between collections, keep retrying the backlog as soon as the backoff allows.
+      const retryLoop = async (): Promise<void> => {
+        while (!stopped) {
+          await sleep(Math.max(250, Math.min(5000, retryAt - now())))
+          if (!stopped && spool!.count > 0 && now() >= retryAt) await flush()
+        }
+      }
+      void retryLoop()
+    },
+    async stop () {
+      stopped = true
+      wake?.()
+      await job?.stop()
+      await flushing
+      transport?.close()
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Agent configuration: command-line flags over a JSON config file over the
+ * environment over defaults, validated once. Only this file reads process.env.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+export interface AgentConfig {
+  /** collector base URL, e.g. http://127.0.0.1:8480 */
+  collectorUrl: string
+  /** used once, to enroll; not needed after */
+  enrollToken?: string
+  /** folder for the state file (agent token) and the spool */
+  stateDir: string
+  /** collection cadence, seconds */
+  intervalSec: number
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** spool bounds: oldest reports are dropped (and counted) past these */
+  spoolMaxBytes: number
+  spoolMaxAgeHours: number
+  /** 'auto' (WebSocket, HTTP fallback), 'ws' or 'http' */
+  transport: 'auto' | 'ws' | 'http'
+  /** CA bundle (PEM file) to verify the collector's certificate */
+  caFile?: string
+}
+
+export class AgentConfigError extends Error {
+  readonly code = 'VIGIE_ERR_CONFIG'
+}
+
+interface Opt { key: keyof AgentConfig, env: string, description: string, parse: (raw: string) => unknown, default?: unknown }
+
+const int = (min: number, max: number) => (raw: string): number => {
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`)
+  return n
+}
+const oneOf = (...v: string[]) => (raw: string): string => { if (!v.includes(raw)) throw new Error(`expected one of ${v.join(', ')}`); return raw }
+const str = (raw: string): string => { if (raw === '') throw new Error('expected a non-empty string'); return raw }
+const httpUrl = (raw: string): string => {
+  let u: URL
+  try { u = new URL(raw) } catch { throw new Error('expected a URL such as http://collector.example:8480') }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('expected an http:// or https:// URL')
+  return u.toString().replace(/\/$/, '')
+}
+
+export function defaultStateDir (): string {
+  if (process.platform === 'win32') return path.join(process.env.ProgramData ?? 'C:\\ProgramData', 'Vigie', 'agent')
+  if (process.platform === 'darwin') return '/Library/Application Support/Vigie/agent'
+  return process.getuid?.() === 0 ? '/var/lib/vigie-agent' : path.join(os.homedir(), '.local', 'state', 'vigie-agent')
+}
+
+export const AGENT_OPTIONS: Opt[] = [
+  { key: 'collectorUrl', env: 'VIGIE_COLLECTOR_URL', description: 'collector base URL', parse: httpUrl, default: 'http://127.0.0.1:8480' },
+  { key: 'enrollToken', env: 'VIGIE_ENROLL_TOKEN', description: 'enrollment token (first start only)', parse: str },
+  { key: 'stateDir', env: 'VIGIE_AGENT_STATE_DIR', description: 'state and spool folder', parse: str },
+  { key: 'intervalSec', env: 'VIGIE_AGENT_INTERVAL', description: 'collection cadence, seconds', parse: int(1, 3600), default: 30 },
+  { key: 'logLevel', env: 'VIGIE_AGENT_LOG_LEVEL', description: 'log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info' },
+  { key: 'spoolMaxBytes', env: 'VIGIE_AGENT_SPOOL_MAX_BYTES', description: 'spool size bound, bytes', parse: int(64 * 1024, 10 * 1024 ** 3), default: 64 * 1024 * 1024 },
+  { key: 'spoolMaxAgeHours', env: 'VIGIE_AGENT_SPOOL_MAX_AGE_HOURS', description: 'spool age bound, hours', parse: int(1, 24 * 365), default: 72 },
+  { key: 'transport', env: 'VIGIE_AGENT_TRANSPORT', description: "'auto', 'ws' or 'http'", parse: oneOf('auto', 'ws', 'http'), default: 'auto' },
+  { key: 'caFile', env: 'VIGIE_AGENT_CA_FILE', description: 'PEM CA bundle to verify the collector', parse: str }
+]
+
+/**
+ * Resolves the configuration: `overrides` (flags) win over the JSON file at
+ * `configFile`, which wins over the environment, which wins over defaults.
+ */
+export function loadAgentConfig (overrides: Partial<AgentConfig> = {}, opts: { configFile?: string, env?: NodeJS.ProcessEnv } = {}): AgentConfig {
+  const env = opts.env ?? process.env
+  let file: Record<string, unknown> = {}
+  if (opts.configFile !== undefined) {
+    try {
+      file = JSON.parse(fs.readFileSync(opts.configFile, 'utf8')) as Record<string, unknown>
+    } catch (err) {
+      throw new AgentConfigError(`config file ${opts.configFile}: ${(err as Error).message}`)
+    }
+  }
+  const out: Record<string, unknown> = {}
+  for (const o of AGENT_OPTIONS) {
+    const given = overrides[o.key] ?? file[o.key]
+    const raw = given !== undefined ? String(given) : env[o.env]
+    const where = given !== undefined ? (overrides[o.key] !== undefined ? `--${o.key}` : `${opts.configFile ?? ''}:${o.key}`) : o.env
+    if (raw !== undefined && raw !== '') {
+      try { out[o.key] = o.parse(raw) } catch (err) {
+        const shown = o.key === 'enrollToken' ? '(hidden)' : JSON.stringify(raw)
+        throw new AgentConfigError(`${where}=${shown}: ${(err as Error).message}`)
+      }
+    } else if (o.default !== undefined) out[o.key] = o.default
+  }
+  out.stateDir = path.resolve((out.stateDir as string | undefined) ?? defaultStateDir())
+  return out as unknown as AgentConfig
+}

@@ -1,0 +1,215 @@
+/**
+ * Sends reports to the collector: over the WebSocket stream when it is up, over
+ * HTTP batch otherwise. One batch in flight at a time; the caller removes reports
+ * from the spool only when `send` resolves with the collector's acknowledgement.
+ */
+import http from 'node:http'
+import https from 'node:https'
+import fs from 'node:fs'
+import WebSocket from 'ws'
+import type { BatchAck, EnrollRequest, EnrollResponse, Report } from '../protocol/index.js'
+
+/** Why a send failed, and what the caller should do about it. */
+export class SendError extends Error {
+  constructor (
+    readonly kind: 'network' | 'unauthorized' | 'forbidden' | 'rejected' | 'too-large' | 'busy',
+    message: string,
+    readonly opts: { retryAfterMs?: number, path?: string, statusCode?: number, code?: string } = {}
+  ) {
+    super(message)
+    this.name = 'SendError'
+  }
+}
+
+export interface TransportOptions {
+  url: string
+  token?: string
+  mode: 'auto' | 'ws' | 'http'
+  caFile?: string
+  /** per-request timeout, ms */
+  timeoutMs?: number
+  log?: { debug: (o: object, m: string) => void, info: (o: object, m: string) => void, warn: (o: object, m: string) => void }
+}
+
+interface JsonResponse { statusCode: number, headers: http.IncomingHttpHeaders, body: unknown }
+
+function parseRetryAfter (h: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h
+  if (v === undefined) return undefined
+  const secs = Number(v)
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000)
+  const at = Date.parse(v)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+}
+
+export class Transport {
+  readonly #opts: TransportOptions
+  readonly #ca: Buffer | undefined
+  #token: string | undefined
+  #ws: WebSocket | undefined
+  #wsReady: Promise<WebSocket> | undefined
+  #wsRetryAt = 0
+  #pending: { resolve: (a: BatchAck) => void, reject: (e: Error) => void, timer: NodeJS.Timeout } | undefined
+
+  constructor (opts: TransportOptions) {
+    this.#opts = opts
+    this.#token = opts.token
+    this.#ca = opts.caFile === undefined ? undefined : fs.readFileSync(opts.caFile)
+  }
+
+  setToken (token: string): void {
+    this.#token = token
+    this.#dropWs('token changed')
+  }
+
+  /** 'ws' while the stream is open, 'http' otherwise. */
+  get channel (): 'ws' | 'http' {
+    return this.#ws?.readyState === WebSocket.OPEN ? 'ws' : 'http'
+  }
+
+  async enroll (req: EnrollRequest): Promise<EnrollResponse> {
+    const res = await this.#request('POST', '/api/v1/enroll', req, false)
+    if (res.statusCode === 200) return res.body as EnrollResponse
+    throw this.#errorFrom(res)
+  }
+
+  /** Sends a batch; resolves with the acknowledgement, rejects with SendError. */
+  async send (reports: Report[]): Promise<BatchAck> {
+    const now = new Date().toISOString()
+    for (const r of reports) r.agentClock = now
+    if (this.#opts.mode !== 'http' && Date.now() >= this.#wsRetryAt) {
+      try {
+        const ws = await this.#openWs()
+        return await this.#sendWs(ws, reports)
+      } catch (err) {
+        if (err instanceof SendError && err.kind !== 'network') throw err
+        if (this.#opts.mode === 'ws') throw err
+        // Fall back to HTTP for a while; try the stream again later.
+        this.#wsRetryAt = Date.now() + 60_000
+        this.#opts.log?.debug({ err: (err as Error).message }, 'stream unavailable, using HTTP')
+      }
+    }
+    const res = await this.#request('POST', '/api/v1/reports', { reports }, true)
+    if (res.statusCode === 200) return res.body as BatchAck
+    throw this.#errorFrom(res)
+  }
+
+  #errorFrom (res: JsonResponse): SendError {
+    const b = (res.body ?? {}) as { code?: string, message?: string, path?: string }
+    const msg = `${res.statusCode} ${b.code ?? ''} ${b.message ?? ''}`.trim()
+    const o = { statusCode: res.statusCode, code: b.code, path: b.path, retryAfterMs: parseRetryAfter(res.headers['retry-after']) }
+    if (res.statusCode === 401) return new SendError('unauthorized', msg, o)
+    if (res.statusCode === 403) return new SendError('forbidden', msg, o)
+    if (res.statusCode === 413) return new SendError('too-large', msg, o)
+    if (res.statusCode === 429 || res.statusCode === 503) return new SendError('busy', msg, o)
+    if (res.statusCode >= 400 && res.statusCode < 500) return new SendError('rejected', msg, o)
+    return new SendError('network', msg, o)
+  }
+
+  #request (method: string, path: string, body: unknown, auth: boolean): Promise<JsonResponse> {
+    const url = new URL(path, this.#opts.url + '/')
+    const payload = Buffer.from(JSON.stringify(body))
+    const lib = url.protocol === 'https:' ? https : http
+    return new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': payload.length }
+      if (auth && this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
+      const req = lib.request(url, { method, headers, timeout: this.#opts.timeoutMs ?? 15_000, ...(this.#ca !== undefined ? { ca: this.#ca } : {}) }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          let parsed: unknown
+          try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch { parsed = undefined }
+          resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: parsed })
+        })
+        res.on('error', (err) => { reject(new SendError('network', err.message)) })
+      })
+      req.on('timeout', () => { req.destroy(new Error('request timed out')) })
+      req.on('error', (err) => { reject(new SendError('network', err.message)) })
+      req.end(payload)
+    })
+  }
+
+  #openWs (): Promise<WebSocket> {
+    if (this.#ws?.readyState === WebSocket.OPEN) return Promise.resolve(this.#ws)
+    if (this.#wsReady !== undefined) return this.#wsReady
+    const url = this.#opts.url.replace(/^http/, 'ws') + '/api/v1/agent/stream'
+    this.#wsReady = new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(url, {
+        headers: this.#token !== undefined ? { authorization: `Bearer ${this.#token}` } : {},
+        handshakeTimeout: this.#opts.timeoutMs ?? 15_000,
+        maxPayload: 1024 * 1024,
+        ...(this.#ca !== undefined ? { ca: this.#ca } : {})
+      })
+      ws.once('open', () => {
+        this.#ws = ws
+        this.#wsReady = undefined
+        this.#opts.log?.info({}, 'stream connected')
+        resolve(ws)
+      })
+      ws.once('unexpected-response', (_req, res) => {
+        this.#wsReady = undefined
+        ws.terminate()
+        reject(res.statusCode === 401 ? new SendError('unauthorized', 'stream refused: 401') : new SendError('network', `stream refused: ${res.statusCode ?? 0}`))
+      })
+      ws.on('error', (err) => {
+        if (this.#wsReady !== undefined) { this.#wsReady = undefined; reject(new SendError('network', err.message)) }
+      })
+      ws.on('message', (data) => { this.#onMessage(String(data)) })
+      ws.on('close', (code, reason) => {
+        if (this.#ws === ws) this.#ws = undefined
+        const why = `stream closed ${code} ${reason.toString()}`
+        this.#opts.log?.info({ code, reason: reason.toString() }, 'stream closed')
+        const p = this.#pending
+        if (p !== undefined) {
+          this.#pending = undefined
+          clearTimeout(p.timer)
+          p.reject(code === 4010 || code === 4001 ? new SendError('unauthorized', why) : code === 1009 ? new SendError('too-large', why) : new SendError('network', why))
+        }
+      })
+    })
+    return this.#wsReady
+  }
+
+  #onMessage (text: string): void {
+    let msg: { type?: string, stored?: number[], duplicates?: number[], code?: string, message?: string, serverTime?: string }
+    try { msg = JSON.parse(text) as typeof msg } catch { return }
+    const p = this.#pending
+    if (p === undefined) return
+    this.#pending = undefined
+    clearTimeout(p.timer)
+    if (msg.type === 'ack') p.resolve({ stored: msg.stored ?? [], duplicates: msg.duplicates ?? [], serverTime: msg.serverTime ?? '' })
+    else if (msg.type === 'error') p.reject(new SendError(msg.code === 'VIGIE_ERR_STORE_UNAVAILABLE' ? 'busy' : 'rejected', `${msg.code ?? ''} ${msg.message ?? ''}`, { code: msg.code, retryAfterMs: 30_000 }))
+  }
+
+  #sendWs (ws: WebSocket, reports: Report[]): Promise<BatchAck> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending = undefined
+        this.#dropWs('ack timeout')
+        reject(new SendError('network', 'no acknowledgement within the timeout'))
+      }, this.#opts.timeoutMs ?? 15_000)
+      this.#pending = { resolve, reject, timer }
+      ws.send(JSON.stringify({ type: 'reports', reports }), (err) => {
+        if (err !== undefined && err !== null && this.#pending !== undefined) {
+          clearTimeout(timer)
+          this.#pending = undefined
+          reject(new SendError('network', err.message))
+        }
+      })
+    })
+  }
+
+  #dropWs (why: string): void {
+    const ws = this.#ws
+    this.#ws = undefined
+    if (ws !== undefined) {
+      this.#opts.log?.debug({ why }, 'closing stream')
+      ws.terminate()
+    }
+  }
+
+  close (): void {
+    this.#dropWs('agent stopping')
+    this.#wsRetryAt = Infinity
+  }
+}
