@@ -94,6 +94,8 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   })
 
   installErrorHandlers(app)
+  // Every route speaks JSON; anything else is refused with 415 rather than half-parsed.
+  app.removeContentTypeParser('text/plain')
   await app.register(websocket, { options: { maxPayload: MAX_STREAM_FRAME_BYTES } })
   await app.register(ingestRoutes, { vigie })
   await app.register(machineRoutes, { vigie })

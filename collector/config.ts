@@ -27,6 +27,25 @@ export interface CollectorConfig {
   influxDatabase: string
   /** folder of the technicians' web UI */
   dashboardsDir: string
+  /** incidents: a cleared condition must stay clear this long before the incident auto-resolves, seconds */
+  incidentHoldSec: number
+  /** incidents: follow-up watch after a technician's resolution, seconds */
+  incidentVerifySec: number
+  /** incidents: raise severity and notify again when unacknowledged this long, seconds (0 = never) */
+  incidentEscalateSec: number
+  /** incidents: this many opens of one (machine, key) within the flap window mark it flapping */
+  incidentFlapCount: number
+  incidentFlapWindowSec: number
+  /** incidents: cadence of the lifecycle timers (auto-resolve, escalation, verification, webhook retries), ms */
+  incidentTickMs: number
+  /** detection: engine tick cadence (offline silence, fleet outliers, change correlation), ms */
+  detectTickMs: number
+  /** detection: engine state saved to SQLite this often, seconds (and on close) */
+  detectSaveSec: number
+  /** webhooks: timeout of each delivery, ms; first retry delay (doubles per attempt), ms; outbox bound, rows */
+  webhookTimeoutMs: number
+  webhookRetryMs: number
+  webhookOutboxMax: number
 }
 
 interface Option {
@@ -73,7 +92,18 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'metricStore', env: 'VIGIE_METRIC_STORE', description: "'sqlite' or 'influx' (default: influx when VIGIE_INFLUX_URL is set)", parse: oneOf('sqlite', 'influx') },
   { key: 'influxUrl', env: 'VIGIE_INFLUX_URL', description: 'InfluxDB 1.x URL, e.g. http://127.0.0.1:8086', parse: url },
   { key: 'influxDatabase', env: 'VIGIE_INFLUX_DB', description: 'InfluxDB database name', parse: oneOfPattern(/^[A-Za-z0-9_]+$/, 'letters, digits and _'), default: 'vigie' },
-  { key: 'dashboardsDir', env: 'VIGIE_DASHBOARDS_DIR', description: 'folder of the web UI', parse: str, default: path.join(ROOT, 'dashboards', 'dist') }
+  { key: 'dashboardsDir', env: 'VIGIE_DASHBOARDS_DIR', description: 'folder of the web UI', parse: str, default: path.join(ROOT, 'dashboards', 'dist') },
+  { key: 'incidentHoldSec', env: 'VIGIE_INCIDENT_HOLD_SEC', description: 'seconds a condition must stay clear before its incident auto-resolves', parse: int(0, 86_400), default: 300 },
+  { key: 'incidentVerifySec', env: 'VIGIE_INCIDENT_VERIFY_SEC', description: "seconds a machine is watched after a technician's resolution", parse: int(0, 90 * 86_400), default: 86_400 },
+  { key: 'incidentEscalateSec', env: 'VIGIE_INCIDENT_ESCALATE_SEC', description: 'seconds unacknowledged before an incident escalates (0 = never)', parse: int(0, 30 * 86_400), default: 1800 },
+  { key: 'incidentFlapCount', env: 'VIGIE_INCIDENT_FLAP_COUNT', description: 'opens within the flap window that mark an incident flapping', parse: int(2, 1000), default: 4 },
+  { key: 'incidentFlapWindowSec', env: 'VIGIE_INCIDENT_FLAP_WINDOW_SEC', description: 'flap window, seconds', parse: int(60, 7 * 86_400), default: 3600 },
+  { key: 'incidentTickMs', env: 'VIGIE_INCIDENT_TICK_MS', description: 'cadence of incident timers and webhook retries, ms', parse: int(50, 600_000), default: 5000 },
+  { key: 'detectTickMs', env: 'VIGIE_DETECT_TICK_MS', description: 'detection engine tick cadence, ms', parse: int(100, 3_600_000), default: 30_000 },
+  { key: 'detectSaveSec', env: 'VIGIE_DETECT_SAVE_SEC', description: 'detection state saved this often, seconds', parse: int(1, 86_400), default: 60 },
+  { key: 'webhookTimeoutMs', env: 'VIGIE_WEBHOOK_TIMEOUT_MS', description: 'timeout of one webhook delivery, ms', parse: int(100, 120_000), default: 10_000 },
+  { key: 'webhookRetryMs', env: 'VIGIE_WEBHOOK_RETRY_MS', description: 'first webhook retry delay, ms (doubles per attempt, at most 1 h)', parse: int(10, 3_600_000), default: 5000 },
+  { key: 'webhookOutboxMax', env: 'VIGIE_WEBHOOK_OUTBOX_MAX', description: 'webhook deliveries kept waiting at most (oldest dropped beyond)', parse: int(10, 10_000_000), default: 10_000 }
 ]
 
 function oneOfPattern (re: RegExp, what: string) {

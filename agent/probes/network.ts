@@ -1,56 +1,116 @@
-/** Throughput and error rates per network interface (rates need two collections). */
+/**
+ * Per network interface: throughput, errors and drops per second, link state
+ * and speed, Wi-Fi signal. Linux: /proc/net/dev, /sys/class/net/<if>/{speed,
+ * operstate}, /proc/net/wireless. Elsewhere: systeminformation.
+ */
 import si from 'systeminformation'
 import type { MetricValue } from '../../protocol/index.js'
-import { round, type Probe } from './probe.js'
+import { readLine, readNumber, readText } from './read-file.js'
+import { round, type Probe, type ProbeEnv } from './probe.js'
 
-export interface NetReading {
-  iface: string
-  rx_sec: number | null
-  tx_sec: number | null
-  rx_errors: number
-  tx_errors: number
-  rx_dropped: number
-  tx_dropped: number
-  ms: number
-}
+export interface NetCounters { rxBytes: number, txBytes: number, rxErrors: number, txErrors: number, rxDrops: number, txDrops: number }
 
-/** Turns two readings into per-second rates; the first collection yields nothing (no baseline). */
-export function networkMetrics (now: readonly NetReading[], prev: Map<string, NetReading>, elapsedSec: number): MetricValue[] {
-  const out: MetricValue[] = []
-  for (const n of now) {
-    if (n.iface === 'lo') continue
-    const labels = { iface: n.iface }
-    const before = prev.get(n.iface)
-    if (typeof n.rx_sec === 'number' && n.rx_sec >= 0) out.push({ name: 'net.rx_bytes_per_sec', unit: 'bytes_per_second', value: round(n.rx_sec), labels })
-    if (typeof n.tx_sec === 'number' && n.tx_sec >= 0) out.push({ name: 'net.tx_bytes_per_sec', unit: 'bytes_per_second', value: round(n.tx_sec), labels })
-    if (before !== undefined && elapsedSec > 0) {
-      const rate = (a: number, b: number): number => round(Math.max(0, a - b) / elapsedSec, 4)
-      out.push(
-        { name: 'net.rx_errors_per_sec', unit: 'count_per_second', value: rate(n.rx_errors, before.rx_errors), labels },
-        { name: 'net.tx_errors_per_sec', unit: 'count_per_second', value: rate(n.tx_errors, before.tx_errors), labels },
-        { name: 'net.rx_drops_per_sec', unit: 'count_per_second', value: rate(n.rx_dropped, before.rx_dropped), labels },
-        { name: 'net.tx_drops_per_sec', unit: 'count_per_second', value: rate(n.tx_dropped, before.tx_dropped), labels }
-      )
-    }
+/** Container and hypervisor plumbing repeats the host's traffic. VPN tunnels (tun, wg) are kept. */
+export const IGNORED_IFACE = /^(lo|ifb\d+|veth.*|docker\d+|br-[0-9a-f]+|virbr\d+(-nic)?|vnet\d+|cni\d+|flannel.*|cali.*)$/
+
+/** Parses /proc/net/dev. */
+export function parseNetDev (text: string): Map<string, NetCounters> {
+  const out = new Map<string, NetCounters>()
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':')
+    if (colon === -1) continue
+    const iface = line.slice(0, colon).trim()
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number)
+    if (f.length < 16 || IGNORED_IFACE.test(iface)) continue
+    out.set(iface, { rxBytes: f[0], rxErrors: f[2], rxDrops: f[3], txBytes: f[8], txErrors: f[10], txDrops: f[11] })
   }
   return out
 }
 
-export function networkProbe (): Probe {
-  const prev = new Map<string, NetReading>()
+/** Parses /proc/net/wireless: signal level per interface, dBm. */
+export function parseWireless (text: string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s+\S+\s+(-?[\d.]+)\s+(-?[\d.]+)/.exec(line)
+    if (m === null) continue
+    let level = Number(m[3])
+    // Old drivers give an unsigned byte (e.g. 200 = -56 dBm).
+    if (level > 0 && level <= 255 && level > 63) level -= 256
+    if (Number.isFinite(level) && level < 0) out.set(m[1], level)
+  }
+  return out
+}
+
+/** Rates between two /proc/net/dev readings. */
+export function netRateMetrics (prev: Map<string, NetCounters>, now: Map<string, NetCounters>, elapsedSec: number): MetricValue[] {
+  const out: MetricValue[] = []
+  if (elapsedSec <= 0) return out
+  for (const [iface, c] of now) {
+    const p = prev.get(iface)
+    if (p === undefined) continue
+    const labels = { iface }
+    const rate = (a: number, b: number, digits = 2): number => round(Math.max(0, b - a) / elapsedSec, digits)
+    out.push(
+      { name: 'net.rx_bytes_per_sec', unit: 'bytes_per_second', value: rate(p.rxBytes, c.rxBytes), labels },
+      { name: 'net.tx_bytes_per_sec', unit: 'bytes_per_second', value: rate(p.txBytes, c.txBytes), labels },
+      { name: 'net.rx_errors_per_sec', unit: 'count_per_second', value: rate(p.rxErrors, c.rxErrors, 4), labels },
+      { name: 'net.tx_errors_per_sec', unit: 'count_per_second', value: rate(p.txErrors, c.txErrors, 4), labels },
+      { name: 'net.rx_drops_per_sec', unit: 'count_per_second', value: rate(p.rxDrops, c.rxDrops, 4), labels },
+      { name: 'net.tx_drops_per_sec', unit: 'count_per_second', value: rate(p.txDrops, c.txDrops, 4), labels }
+    )
+  }
+  return out
+}
+
+/** Link state and speed of each interface from /sys/class/net, and Wi-Fi signal. */
+export async function linkMetrics (root: string, ifaces: Iterable<string>): Promise<MetricValue[]> {
+  const out: MetricValue[] = []
+  const wifi = parseWireless((await readText(root, 'proc/net/wireless')) ?? '')
+  for (const iface of ifaces) {
+    const labels = { iface }
+    const state = await readLine(root, `sys/class/net/${iface}/operstate`)
+    if (state !== undefined && state !== 'unknown') out.push({ name: 'net.up', unit: 'boolean', value: state === 'up' ? 1 : 0, labels })
+    // speed reads -1 or fails with EINVAL while the link is down, and is absent for Wi-Fi and virtual links.
+    const mbps = await readNumber(root, `sys/class/net/${iface}/speed`)
+    if (mbps !== undefined && mbps > 0) out.push({ name: 'net.link_speed_bps', unit: 'bits_per_second', value: mbps * 1e6, labels })
+    const dbm = wifi.get(iface)
+    if (dbm !== undefined) out.push({ name: 'net.wifi_signal_dbm', unit: 'dbm', value: dbm, labels })
+  }
+  return out
+}
+
+export function networkProbe (env: ProbeEnv = {}): Probe {
+  const root = env.root ?? '/'
+  const platform = env.platform ?? process.platform
+  let prev: Map<string, NetCounters> | undefined
   let prevAt = 0
   return {
     name: 'network',
     timeoutMs: 5000,
     async collect () {
-      const stats = await si.networkStats('*')
-      const at = Date.now()
-      const readings: NetReading[] = stats.map(s => ({ iface: s.iface, rx_sec: s.rx_sec, tx_sec: s.tx_sec, rx_errors: s.rx_errors, tx_errors: s.tx_errors, rx_dropped: s.rx_dropped, tx_dropped: s.tx_dropped, ms: s.ms }))
-      const metrics = networkMetrics(readings, prev, prevAt === 0 ? 0 : (at - prevAt) / 1000)
-      prev.clear()
-      for (const r of readings) prev.set(r.iface, r)
+      if (platform !== 'linux') {
+        const [stats, ifs] = await Promise.all([si.networkStats('*'), si.networkInterfaces()])
+        const metrics: MetricValue[] = []
+        for (const s of stats) {
+          if (IGNORED_IFACE.test(s.iface)) continue
+          const labels = { iface: s.iface }
+          if (typeof s.rx_sec === 'number' && s.rx_sec >= 0) metrics.push({ name: 'net.rx_bytes_per_sec', unit: 'bytes_per_second', value: round(s.rx_sec), labels })
+          if (typeof s.tx_sec === 'number' && s.tx_sec >= 0) metrics.push({ name: 'net.tx_bytes_per_sec', unit: 'bytes_per_second', value: round(s.tx_sec), labels })
+        }
+        for (const i of Array.isArray(ifs) ? ifs : [ifs]) {
+          if (typeof i.speed === 'number' && i.speed > 0 && !IGNORED_IFACE.test(i.iface)) metrics.push({ name: 'net.link_speed_bps', unit: 'bits_per_second', value: i.speed * 1e6, labels: { iface: i.iface } })
+        }
+        return { metrics }
+      }
+      const text = await readText(root, 'proc/net/dev')
+      if (text === undefined) throw new Error('cannot read /proc/net/dev')
+      const now = parseNetDev(text)
+      const at = performance.now()
+      // The first run only sets the baseline: rates start with the next collection.
+      const rates = prev === undefined ? [] : netRateMetrics(prev, now, (at - prevAt) / 1000)
+      prev = now
       prevAt = at
-      return { metrics }
+      return { metrics: [...rates, ...await linkMetrics(root, now.keys())] }
     }
   }
 }

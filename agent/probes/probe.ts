@@ -1,9 +1,11 @@
 /**
  * A probe reads one area of the machine's health and returns plain typed values
  * with units. Probes never throw out of a collection: the runner turns an error or
- * a timeout into an `unavailable` entry with the reason.
+ * a timeout into an `unavailable` entry with the reason, and measures what each
+ * run cost (wall time), which `vigie-agent doctor` prints.
  */
-import type { HostFacts, MetricValue, Unavailable } from '../../protocol/index.js'
+import type { HostFacts, InstalledApp, MetricValue, Unavailable } from '../../protocol/index.js'
+import type { CommandResult } from './run-command.js'
 
 export interface ProbeResult {
   metrics: MetricValue[]
@@ -11,20 +13,42 @@ export interface ProbeResult {
   unavailable?: Unavailable[]
   /** host facts this probe contributes */
   host?: Partial<HostFacts>
+  /** software inventory (only the inventory probe sets it) */
+  inventory?: { apps: InstalledApp[], pendingUpdates?: number }
 }
 
 export interface Probe {
-  /** short stable name, used in `unavailable[].probe` */
+  /** short stable name, used in `unavailable[].probe` and in config overrides */
   name: string
   /** a run longer than this is abandoned and reported as unavailable */
   timeoutMs: number
   /** run at most every this many seconds (0 = every collection) */
   everySec?: number
+  /** what needs elevated rights (root / Administrator) for full results, if anything */
+  elevation?: string
   collect (): Promise<ProbeResult>
 }
 
+/** Where a probe reads from; tests point these at recorded fixtures. */
+export interface ProbeEnv {
+  /** filesystem root for /proc and /sys (default '/') */
+  root?: string
+  /** OS to behave as (default process.platform) */
+  platform?: NodeJS.Platform
+  /** runs an external command (default: runCommand); tests replay recorded outputs */
+  run?: (file: string, args: readonly string[], opts: { timeoutMs: number, maxBytes?: number }) => Promise<CommandResult>
+}
+
+/** One probe run: its result and what it cost. */
+export interface ProbeRun extends ProbeResult {
+  /** wall time of the run, ms */
+  ms: number
+  /** true when the run failed or timed out (as opposed to hardware simply being absent) */
+  failed: boolean
+}
+
 /** Runs one probe with its timeout; never rejects. */
-export async function runProbe (probe: Probe): Promise<ProbeResult & { ms: number }> {
+export async function runProbe (probe: Probe): Promise<ProbeRun> {
   const started = performance.now()
   let timer: NodeJS.Timeout | undefined
   try {
@@ -32,9 +56,9 @@ export async function runProbe (probe: Probe): Promise<ProbeResult & { ms: numbe
       timer = setTimeout(() => { reject(new Error(`timed out after ${probe.timeoutMs} ms`)) }, probe.timeoutMs)
     })
     const r = await Promise.race([probe.collect(), timeout])
-    return { ...r, ms: performance.now() - started }
+    return { ...r, ms: performance.now() - started, failed: false }
   } catch (err) {
-    return { metrics: [], unavailable: [{ probe: probe.name, reason: `error: ${(err as Error).message ?? String(err)}`.slice(0, 500) }], ms: performance.now() - started }
+    return { metrics: [], unavailable: [{ probe: probe.name, reason: `error: ${(err as Error).message ?? String(err)}`.slice(0, 500) }], ms: performance.now() - started, failed: true }
   } finally {
     if (timer !== undefined) clearTimeout(timer)
   }
@@ -44,4 +68,9 @@ export async function runProbe (probe: Probe): Promise<ProbeResult & { ms: numbe
 export function round (value: number, digits = 2): number {
   const f = 10 ** digits
   return Math.round(value * f) / f
+}
+
+/** Shorthand for a result that says only why nothing was measured. */
+export function unavailable (probe: string, reason: string): ProbeResult {
+  return { metrics: [], unavailable: [{ probe, reason: reason.slice(0, 500) }] }
 }

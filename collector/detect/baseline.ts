@@ -23,7 +23,9 @@
  *
  * After an alert the detector stays open (no new alert) until the series has
  * been unremarkable for `clearPoints` points and at least `refractoryPoints`
- * have passed: the caller sees one finding per episode.
+ * have passed: the caller sees one finding per episode. A far stronger novelty
+ * inside an open episode (≥ escalateFactor × its peak) is reported as an
+ * escalation of the same episode, not a new one.
  *
  * Gaps (a laptop asleep) restart the short means instead of reading the jump as
  * a change. State: 42 numbers plus a Float32 profile of 2 × 96 bins
@@ -62,8 +64,12 @@ export interface BaselineParams {
   clearPoints: number
   /** minimum points between two alerts */
   refractoryPoints: number
-  /** a gap longer than this many typical intervals restarts the short means */
+  /** a gap longer than this many typical intervals is not read as a jump in variability */
   gapIntervals: number
+  /** floor on a record's distance from the centre, as a fraction of the value's record range */
+  spreadFloor: number
+  /** an open episode escalates on a novelty this many times its peak (and ≥ this value) */
+  escalateFactor: number
 }
 
 export const DEFAULT_BASELINE_PARAMS: Readonly<BaselineParams> = Object.freeze({
@@ -82,7 +88,9 @@ export const DEFAULT_BASELINE_PARAMS: Readonly<BaselineParams> = Object.freeze({
   calmLevel: 0.4,
   clearPoints: 60,
   refractoryPoints: 150,
-  gapIntervals: 6
+  gapIntervals: 6,
+  escalateFactor: 3,
+  spreadFloor: 0.05
 })
 
 const DAY_MS = 86_400_000
@@ -95,6 +103,8 @@ export interface BaselineStep {
   opened: boolean
   /** the open episode ended at this point */
   cleared: boolean
+  /** during an open episode, a far stronger novelty (≥ escalateFactor × the episode's peak) */
+  escalated: boolean
   /** largest feature novelty (≥ 1 = record broken beyond the margin) */
   score: number
   /** index of the feature with the largest novelty */
@@ -134,6 +144,7 @@ export class Baseline {
   private open = false
   private calm = 0
   private sinceAlert = 1e9
+  private peak = 0
   private readonly feat = new Float64Array(NF)
   private readonly center = new Float64Array(NF)
   private readonly hi = new Float64Array(NF)
@@ -153,7 +164,7 @@ export class Baseline {
   /** Feed one point; `atMs` is the sample time (epoch ms). */
   observe (atMs: number, value: number): BaselineStep {
     const p = this.p
-    if (!Number.isFinite(value)) return { opened: false, cleared: false, score: 0, feature: 0, expected: this.level }
+    if (!Number.isFinite(value)) return { opened: false, cleared: false, escalated: false, score: 0, feature: 0, expected: this.level }
     if (this.n === 0) {
       this.n = 1
       this.level = value
@@ -162,7 +173,7 @@ export class Baseline {
       this.feat.fill(value)
       this.feat[3] = 0
       this.updateProfile(atMs, value)
-      return { opened: false, cleared: false, score: 0, feature: 0, expected: value }
+      return { opened: false, cleared: false, escalated: false, score: 0, feature: 0, expected: value }
     }
     const step = atMs - this.lastT
     if (step > 0) this.dt = Number.isNaN(this.dt) ? step : this.dt + 0.05 * (Math.min(step, 4 * this.dt) - this.dt)
@@ -183,9 +194,9 @@ export class Baseline {
     // features
     const f = this.feat
     f[0] = value
-    f[1] = gap ? value : f[1] + (value - f[1]) / 3
-    f[2] = gap ? value : f[2] + (value - f[2]) / 18
-    f[3] = gap ? f[3] : f[3] + (Math.abs(value - this.prevX) - f[3]) / 12
+    f[1] += (value - f[1]) / 3
+    f[2] += (value - f[2]) / 18
+    if (!gap) f[3] += (Math.abs(value - this.prevX) - f[3]) / 12
     f[4] = seasonReady ? value - expectedSeason : 0
     f[5] = seasonReady ? f[5] + (f[4] - f[5]) / 6 : 0
     this.prevX = value
@@ -193,7 +204,7 @@ export class Baseline {
     // novelty: score against the records so far, then learn (no look-ahead)
     let score = 0
     let feature = 0
-    const eps = 1e-9 + 1e-6 * Math.abs(this.center[0]) + 0.02 * (this.hi[0] - this.lo[0])
+    const eps = 1e-9 + 1e-6 * Math.abs(this.center[0]) + p.spreadFloor * (this.hi[0] - this.lo[0])
     for (let k = 0; k < NF; k++) {
       if (k >= 4 && !seasonReady) continue
       if (this.seen[k] === 0) { this.center[k] = this.hi[k] = this.lo[k] = f[k]; this.seen[k] = 1; continue }
@@ -218,16 +229,19 @@ export class Baseline {
     // episodes
     let opened = false
     let cleared = false
+    let escalated = false
     this.sinceAlert++
     if (this.open) {
       this.calm = score < p.calmLevel ? this.calm + 1 : 0
+      if (score >= p.escalateFactor * Math.max(1, this.peak)) { escalated = true; this.peak = score }
       if (this.calm >= p.clearPoints && this.sinceAlert >= p.refractoryPoints) { this.open = false; cleared = true }
     } else if (score >= 1 && this.n > p.warmupPoints && this.sinceAlert >= p.refractoryPoints) {
       this.open = opened = true
+      this.peak = score
       this.calm = 0
       this.sinceAlert = 0
     }
-    return { opened, cleared, score, feature, expected: seasonScored ? expectedSeason : this.level }
+    return { opened, cleared, escalated, score, feature, expected: seasonScored ? expectedSeason : this.level }
   }
 
   private bin (atMs: number): number {
@@ -254,7 +268,7 @@ export class Baseline {
   exportState (): BaselineState {
     const num = (x: number): number => Number.isNaN(x) ? NONE : x
     const s = [this.n, this.lastT, this.dt, this.firstT, this.prevX, this.level, this.offset, this.errLevel,
-      this.errSeason, this.open ? 1 : 0, this.calm, this.sinceAlert,
+      this.errSeason, this.open ? 1 : 0, this.calm, this.sinceAlert, this.peak,
       ...this.feat, ...this.center, ...this.hi, ...this.lo, ...this.seen].map(num)
     return { v: 1, s, profile: Buffer.from(this.profile.buffer, this.profile.byteOffset, this.profile.byteLength).toString('base64') }
   }
@@ -265,16 +279,18 @@ export class Baseline {
     const un = (x: number): number => x === NONE ? NaN : x
     const s = state.s.map(un)
     const bytes = Buffer.from(state.profile, 'base64')
-    if (state.v !== 1 || s.length !== 12 + 5 * NF || bytes.length !== d.profile.byteLength) return d
+    if (state.v !== 1 || s.length !== 13 + 5 * NF || bytes.length !== d.profile.byteLength) return d
     ;[d.n, d.lastT, d.dt, d.firstT, d.prevX, d.level, d.offset, d.errLevel, d.errSeason] = s
     d.open = s[9] === 1
     d.calm = s[10]
     d.sinceAlert = s[11]
-    d.feat.set(s.slice(12, 12 + NF))
-    d.center.set(s.slice(12 + NF, 12 + 2 * NF))
-    d.hi.set(s.slice(12 + 2 * NF, 12 + 3 * NF))
-    d.lo.set(s.slice(12 + 3 * NF, 12 + 4 * NF))
-    d.seen.set(s.slice(12 + 4 * NF, 12 + 5 * NF))
+    d.peak = s[12]
+    const o = 13
+    d.feat.set(s.slice(o, o + NF))
+    d.center.set(s.slice(o + NF, o + 2 * NF))
+    d.hi.set(s.slice(o + 2 * NF, o + 3 * NF))
+    d.lo.set(s.slice(o + 3 * NF, o + 4 * NF))
+    d.seen.set(s.slice(o + 4 * NF, o + 5 * NF))
     d.profile.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)))
     return d
   }

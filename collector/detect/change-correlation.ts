@@ -10,7 +10,9 @@
  * if affected ≥ minAffected, affected/updated ≥ minShare, and among machines that
  * did not update the same key is rare (≤ maxOtherShare), the update is suspected:
  * one fleet 'change' finding is emitted, and each affected machine's finding is
- * re-emitted (same key, so the incident is updated) with `suspectedChange`.
+ * re-emitted (same key, so the incident is updated) with `suspectedChange`. While
+ * an update rolls out the counts grow: the fleet finding is re-emitted (same key)
+ * with the new "N of M", and newly affected machines are linked.
  * Later findings with that key on updated machines carry it too.
  */
 import type { Finding, SuspectedChange } from './finding.js'
@@ -44,6 +46,8 @@ export class ChangeTracker {
   private machines = new Map<string, MachineChanges>()
   /** app, version and finding key already reported → its SuspectedChange */
   private reported = new Map<string, SuspectedChange>()
+  /** same keys → machines whose findings were linked */
+  private linked = new Map<string, string[]>()
 
   /** Record an inventory's app list (only sent when it changed). */
   recordApps (machineId: string, apps: ReadonlyArray<{ name: string, version: string }>, atMs: number): void {
@@ -60,11 +64,17 @@ export class ChangeTracker {
     m.apps = next
   }
 
-  /** Log an open finding; returns the suspected change already known for it, if any. */
-  recordFinding (f: Finding): SuspectedChange | undefined {
+  /**
+   * Log an open finding; returns the suspected change already known for it, if any.
+   * Only `strong` findings count as evidence (a marginal anomaly is too common to
+   * blame an update for); every finding may still carry a known suspect.
+   */
+  recordFinding (f: Finding, strong = true): SuspectedChange | undefined {
     const m = this.machine(f.machineId)
-    m.findings.push({ key: f.key, atMs: f.atMs, finding: f })
-    if (m.findings.length > MAX_FINDINGS) m.findings.shift()
+    if (strong) {
+      m.findings.push({ key: f.key, atMs: f.atMs, finding: f })
+      if (m.findings.length > MAX_FINDINGS) m.findings.shift()
+    }
     for (const c of m.changes) {
       const s = this.reported.get(`${c.app}${SEP}${c.to}${SEP}${f.key}`)
       if (s !== undefined && f.atMs >= c.atMs) return s
@@ -102,7 +112,9 @@ export class ChangeTracker {
       }
       for (const [key, hits] of byKey) {
         const id = `${upd}${SEP}${key}`
-        if (this.reported.has(id) || hits.length < cfg.minAffected || hits.length / list.length < cfg.minShare) continue
+        const prev = this.reported.get(id)
+        if (hits.length < cfg.minAffected || hits.length / list.length < cfg.minShare) continue
+        if (prev !== undefined && prev.affected === hits.length && prev.updated === list.length) continue
         const since = Math.min(...hits.map((h) => h.changeAt))
         let others = 0
         let othersHit = 0
@@ -117,20 +129,25 @@ export class ChangeTracker {
         const from = mostCommon(hits.map((h) => h.from))
         if (from !== undefined) change.from = from
         this.reported.set(id, change)
-        out.push({ key, change, machines: hits.map((h) => h.machineId), sinceMs: since, findings: hits.map((h) => h.f.finding) })
+        // on a recount, re-emit only the machines not linked before
+        const linked = new Set(prev === undefined ? [] : this.linked.get(id) ?? [])
+        const fresh = hits.filter((h) => !linked.has(h.machineId))
+        this.linked.set(id, hits.map((h) => h.machineId))
+        out.push({ key, change, machines: hits.map((h) => h.machineId), sinceMs: since, findings: fresh.map((h) => h.f.finding) })
       }
     }
     return out
   }
 
   exportState (): unknown {
-    return { machines: [...this.machines], reported: [...this.reported] }
+    return { machines: [...this.machines], reported: [...this.reported], linked: [...this.linked] }
   }
 
   importState (s: unknown): void {
-    const st = s as { machines?: Array<[string, MachineChanges]>, reported?: Array<[string, SuspectedChange]> } | undefined
+    const st = s as { machines?: Array<[string, MachineChanges]>, reported?: Array<[string, SuspectedChange]>, linked?: Array<[string, string[]]> } | undefined
     this.machines = new Map(st?.machines ?? [])
     this.reported = new Map(st?.reported ?? [])
+    this.linked = new Map(st?.linked ?? [])
   }
 
   private machine (id: string): MachineChanges {

@@ -6,11 +6,13 @@
  * is still up at the end of that hour: an hour counts as "up" when a report was
  * sampled in its last quarter. (Counting any report in the hour would make the
  * hour a desktop is switched off in look like an online hour.) Each finished hour
- * moves its slot's probability by `alpha` toward 1 or 0, so habits that change
- * are relearned in a few weeks.
+ * moves its slot's probability toward 1 or 0 (a plain average over the first
+ * weeks, then an EWMA of weight 0.3), so habits that change are relearned in a
+ * few weeks.
  *
- * A machine is reported silent when nothing arrived for `silenceMs`, the current
- * hour is one it is up at with probability ≥ `onlineProbability`, and it has at
+ * A machine is reported silent when nothing arrived for `silenceMs`, and both the
+ * current hour and the hour `silenceMs` ago are ones it is up at with probability
+ * ≥ `onlineProbability` (so a desktop that boots at 08:03 is not flagged at 08:00), and it has at
  * least `minWeeks` of history. Times are UTC hours of the week; a machine's
  * habits are learned in the same frame, so the time zone does not matter.
  */
@@ -29,12 +31,14 @@ export interface OnlineState {
   upLate: boolean
   /** probability per hour of week (index 0 = Thursday 00:00 UTC, the epoch's weekday) */
   p: number[]
+  /** hours observed per slot (the first weeks average, then EWMA) */
+  c: number[]
   /** an offline finding is open */
   open: boolean
 }
 
 export function newOnlineState (atMs: number): OnlineState {
-  return { firstMs: atMs, lastSeenMs: atMs, hour: Math.floor(atMs / HOUR_MS), upLate: false, p: new Array<number>(WEEK_HOURS).fill(0), open: false }
+  return { firstMs: atMs, lastSeenMs: atMs, hour: Math.floor(atMs / HOUR_MS), upLate: false, p: new Array<number>(WEEK_HOURS).fill(0), c: new Array<number>(WEEK_HOURS).fill(0), open: false }
 }
 
 /** Close every finished hour up to (excluding) `hour`. */
@@ -45,7 +49,8 @@ function advance (st: OnlineState, hour: number): void {
   for (let h = from; h < hour; h++) {
     const up = h === st.hour && st.upLate ? 1 : 0
     const slot = h % WEEK_HOURS
-    st.p[slot] += ALPHA * (up - st.p[slot])
+    st.c[slot] = Math.min(st.c[slot] + 1, 1000)
+    st.p[slot] += Math.max(ALPHA, 1 / st.c[slot]) * (up - st.p[slot])
   }
   st.hour = hour
   st.upLate = false
@@ -74,7 +79,8 @@ export interface SilenceVerdict {
 /** Judge the machine at `nowMs` (called from the engine's tick). */
 export function judgeSilence (st: OnlineState, nowMs: number, cfg: { minWeeks: number, onlineProbability: number, silenceMs: number }): SilenceVerdict {
   advance(st, Math.floor(nowMs / HOUR_MS))
-  const usual = st.p[Math.floor(nowMs / HOUR_MS) % WEEK_HOURS]
+  // it must have been expected up for the whole silence window, not just from this instant
+  const usual = Math.min(st.p[Math.floor(nowMs / HOUR_MS) % WEEK_HOURS], st.p[Math.floor((nowMs - cfg.silenceMs) / HOUR_MS) % WEEK_HOURS])
   const silentForMs = nowMs - st.lastSeenMs
   const mature = nowMs - st.firstMs >= cfg.minWeeks * 7 * 24 * HOUR_MS
   return { silent: mature && silentForMs >= cfg.silenceMs && usual >= cfg.onlineProbability, usual, silentForMs }

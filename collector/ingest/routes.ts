@@ -78,6 +78,11 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
       onFrame(socket, agentId, data, isBinary)
     })
     socket.on('close', () => { vigie.streams.remove(agentId, socket) })
+    // ws closes oversized frames itself (1009); count them like any refused frame.
+    socket.on('error', (err: Error & { code?: string }) => {
+      counters.inc('stream_frames_rejected')
+      request.log.info({ agentId, code: err.code }, 'agent stream error')
+    })
   })
 
   function onFrame (socket: WebSocket, agentId: string, data: RawData, isBinary: boolean): void {

@@ -19,8 +19,9 @@ export function redactUrl (url: string): string {
   try {
     const u = new URL(url)
     if (u.password !== '') u.password = '***'
-    if (u.search !== '') u.search = '?…'
-    return u.toString()
+    const query = u.search
+    u.search = ''
+    return u.toString() + (query === '' ? '' : '?…')
   } catch {
     return '<unparseable URL>'
   }

@@ -77,6 +77,7 @@ interface RawRepair { id: number, resolution: string, from_ms: number, to_ms: nu
 
 /** Durable, ordered queue of samples on the collector's SQLite database. */
 export class MetricOutbox {
+  readonly #db: Db
   readonly #insert: Statement<[string, string, string, string, number, number], unknown>
   readonly #peek: Statement<[number], RawRow>
   readonly #bounds: Statement<[], { lo: number | null, hi: number | null }>
@@ -89,6 +90,7 @@ export class MetricOutbox {
   readonly #removeTx: (upToId: number, repairs: readonly RollupRepair[]) => number
 
   constructor (db: Db) {
+    this.#db = db
     migrate(db, { name: 'metric_outbox', sql: MIGRATIONS })
     this.#insert = db.prepare('INSERT INTO metric_outbox (machine_id, name, labels_json, unit, at_ms, value) VALUES (?, ?, ?, ?, ?, ?)')
     this.#peek = db.prepare('SELECT id, machine_id, name, labels_json, unit, at_ms, value FROM metric_outbox ORDER BY id LIMIT ?')
@@ -164,5 +166,10 @@ export class MetricOutbox {
   /** Rollup repairs waiting. */
   repairCount (): number {
     return this.#countRepairs.get()?.n ?? 0
+  }
+
+  /** True while the handle is inside a transaction: rows appended in it may still roll back. */
+  get inTransaction (): boolean {
+    return this.#db.inTransaction
   }
 }

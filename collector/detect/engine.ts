@@ -1,0 +1,264 @@
+/**
+ * The detection engine: one object the collector feeds with every validated
+ * report, and the replay tool with single points. Same code path in both, so what
+ * bench/nab.ts measures is what production does.
+ *
+ * Per series: threshold rules, forecasts and a learned baseline (baseline.ts).
+ * Per machine: expected-online hours. Fleet-wide, on tick: cohort outliers and
+ * change correlation. Pure logic: no I/O, no timers; the caller owns the clock.
+ */
+import type { Report } from '../../protocol/v1.js'
+import { parseSeriesKey, seriesKey } from '../../protocol/series.js'
+import { Baseline, featureName, type BaselineParams, type BaselineState } from './baseline.js'
+import { ChangeTracker } from './change-correlation.js'
+import { judgeSilence, newOnlineState, recordReport, type OnlineState } from './expected-online.js'
+import { FLEET_MACHINE_ID, type Finding, type Severity } from './finding.js'
+import { judgeCohort, recordSignal, type CohortMember, type SignalState } from './fleet-outliers.js'
+import { newForecastState, stepForecast, type ForecastState } from './forecast.js'
+import { defaultRules, fillTitle, formatDuration, formatNumber, RuleIndex, type RuleSet } from './rules.js'
+import { newThresholdState, stepThreshold, type ThresholdState } from './threshold.js'
+
+export type { Finding, FindingKind, Severity, SuspectedChange } from './finding.js'
+export type { RuleSet } from './rules.js'
+export { FLEET_MACHINE_ID } from './finding.js'
+
+export interface EngineOptions {
+  /** rule set; default: default-rules.json */
+  rules?: RuleSet
+  /** clock used when a report's sampledAt is unusable; default Date.now */
+  now?: () => number
+  /** baseline detector tunables (see baseline.ts) */
+  baseline?: Partial<BaselineParams>
+  /** run the learned baseline on every series not excluded by the rules; default true */
+  anomaly?: boolean
+}
+
+interface SeriesState {
+  b?: Baseline
+  th?: Record<string, ThresholdState>
+  fc?: Record<string, ForecastState>
+}
+
+interface MachineInfo {
+  group: string
+  cohort: string
+  memTotalBytes?: number
+  online?: OnlineState
+  signals: Record<string, SignalState>
+  /** latest value of metrics that condition fleet signals (e.g. cpu.load_pct) */
+  cond: Record<string, number>
+}
+
+const STATE_VERSION = 1
+/** anomalies at least this far past their records count as evidence for change correlation */
+const STRONG_ANOMALY = 3
+
+export class DetectionEngine {
+  private readonly rules: RuleSet
+  private readonly index: RuleIndex
+  private readonly now: () => number
+  private readonly baselineParams: Partial<BaselineParams>
+  private readonly anomalyOn: boolean
+  private readonly excluded: Set<string>
+  private readonly condMetrics: Set<string>
+  private series = new Map<string, SeriesState>()
+  private machines = new Map<string, MachineInfo>()
+  private readonly changes = new ChangeTracker()
+
+  constructor (opts: EngineOptions = {}) {
+    this.rules = opts.rules ?? defaultRules()
+    this.index = new RuleIndex(this.rules)
+    this.now = opts.now ?? Date.now
+    this.baselineParams = opts.baseline ?? {}
+    this.anomalyOn = opts.anomaly ?? true
+    this.excluded = new Set(this.rules.anomaly.exclude)
+    this.condMetrics = new Set(this.rules.fleet.signals.flatMap((s) => s.whenMetric === undefined ? [] : [s.whenMetric]))
+  }
+
+  /** Feed one report of one machine (already validated); returns new findings / clears. */
+  observeReport (machineId: string, report: Report, receivedAtMs: number, group?: string): Finding[] {
+    const m = this.machine(machineId)
+    if (group !== undefined) m.group = group
+    m.cohort = report.host.model !== undefined && report.host.model !== '' ? `${report.host.model} / ${report.host.osVersion}` : ''
+    if (report.host.memTotalBytes !== undefined) m.memTotalBytes = report.host.memTotalBytes
+    let atMs = Date.parse(report.sampledAt)
+    if (!Number.isFinite(atMs)) atMs = Number.isFinite(receivedAtMs) ? receivedAtMs : this.now()
+    const out: Finding[] = []
+
+    if (m.online === undefined) m.online = newOnlineState(atMs)
+    if (recordReport(m.online, atMs, receivedAtMs)) {
+      out.push({ machineId, key: 'offline', kind: 'offline', state: 'clear', severity: 'warning', atMs, title: 'Reporting again', evidence: {} })
+    }
+    if (report.inventory?.apps !== undefined) this.changes.recordApps(machineId, report.inventory.apps, atMs)
+
+    for (const mv of report.metrics) if (this.condMetrics.has(mv.name)) m.cond[mv.name] = mv.value
+    for (const mv of report.metrics) {
+      const key = seriesKey(mv.name, mv.labels)
+      for (const f of this.observePoint(machineId, key, atMs, mv.value)) out.push(f)
+    }
+    return out
+  }
+
+  /** Single point API used by replay and by observeReport. */
+  observePoint (machineId: string, series: string, atMs: number, value: number): Finding[] {
+    if (!Number.isFinite(value)) return []
+    const m = this.machine(machineId)
+    const brace = series.indexOf('{')
+    const metric = brace === -1 ? series : series.slice(0, brace)
+    const sk = machineId + '\u0000' + series
+    let st = this.series.get(sk)
+    if (st === undefined) { st = {}; this.series.set(sk, st) }
+    const out: Finding[] = []
+    let labels: Record<string, string> | undefined
+
+    const thresholds = this.index.thresholdsFor(metric, m.group)
+    for (const rule of thresholds) {
+      const ts = (st.th ??= {})[rule.id] ??= newThresholdState()
+      const ev = stepThreshold(rule, ts, atMs, value)
+      if (ev === undefined) continue
+      labels ??= parseSeriesKey(series)?.labels ?? {}
+      out.push({
+        machineId, key: `rule:${rule.id}:${series}`, kind: 'threshold', state: ev.state, severity: ev.severity, series, atMs,
+        title: ev.state === 'open' ? fillTitle(rule.title, { ...labels, value }) : `${fillTitle(rule.title, { ...labels, value })} (back to normal)`,
+        evidence: { value, limit: ev.limit, op: rule.op, clear: rule.clear, heldMs: ev.heldMs, forMs: rule.forMs }
+      })
+    }
+
+    for (const rule of this.index.forecastsFor(metric, m.group)) {
+      const limit = rule.limit ?? (rule.limitFromHost === 'memTotalBytes' && m.memTotalBytes !== undefined ? m.memTotalBytes * (rule.limitFraction ?? 1) : NaN)
+      if (!Number.isFinite(limit)) continue
+      const fs = (st.fc ??= {})[rule.id] ??= newForecastState()
+      const ev = stepForecast(rule, fs, limit, atMs, value)
+      if (ev === undefined) continue
+      labels ??= parseSeriesKey(series)?.labels ?? {}
+      const eta = ev.impactAtMs - atMs
+      out.push({
+        machineId, key: `forecast:${rule.id}:${series}`, kind: 'forecast', state: ev.state, severity: ev.severity, series, atMs,
+        title: fillTitle(rule.title, { ...labels, eta: formatDuration(eta) }) + (ev.state === 'clear' ? ' (trend gone)' : ''),
+        evidence: { value, fitted: ev.fitted, limit: ev.limit, slopePerDay: ev.slopePerDay, horizonMs: rule.horizonMs, points: ev.points },
+        impactAtMs: ev.impactAtMs
+      })
+    }
+
+    if (this.anomalyOn && !this.excluded.has(metric)) {
+      const b = st.b ??= new Baseline(this.baselineParams)
+      const step = b.observe(atMs, value)
+      if (step.opened || step.cleared || step.escalated) {
+        out.push({
+          machineId, key: `anomaly:${series}`, kind: 'anomaly', state: step.cleared ? 'clear' : 'open',
+          severity: this.rules.anomaly.severity, series, atMs,
+          title: !step.cleared
+            ? `${series} unusual: ${formatNumber(value)} (usually ≈ ${formatNumber(step.expected)})`
+            : `${series} back to its usual range`,
+          evidence: { value, expected: step.expected, score: Math.round(step.score * 100) / 100, feature: featureName(step.feature) }
+        })
+      }
+    }
+
+    for (const sig of this.rules.fleet.signals) {
+      if (sig.metric !== metric) continue
+      if (sig.whenMetric !== undefined && !((m.cond[sig.whenMetric] ?? Infinity) < (sig.whenBelow ?? Infinity))) continue
+      m.signals[sig.id] = recordSignal(m.signals[sig.id], value)
+    }
+
+    for (const f of out) {
+      if (f.state !== 'open') continue
+      const strong = f.kind !== 'anomaly' || (f.evidence.score as number) >= STRONG_ANOMALY
+      const s = this.changes.recordFinding(f, strong)
+      if (s !== undefined) f.suspectedChange = s
+    }
+    return out
+  }
+
+  /** Periodic: expected-online silence, fleet outliers, change correlation; called every ~30 s. */
+  tick (nowMs: number): Finding[] {
+    const out: Finding[] = []
+    const off = this.rules.offline
+    for (const [id, m] of this.machines) {
+      if (m.online === undefined || m.online.open) continue
+      const v = judgeSilence(m.online, nowMs, off)
+      if (!v.silent) continue
+      m.online.open = true
+      out.push({
+        machineId: id, key: 'offline', kind: 'offline', state: 'open', severity: 'warning', atMs: nowMs,
+        title: `Silent for ${formatDuration(v.silentForMs)} at an hour it is usually online`,
+        evidence: { lastSeenMs: m.online.lastSeenMs, usualOnlineProbability: Math.round(v.usual * 100) / 100, silentForMs: v.silentForMs }
+      })
+    }
+
+    const cohorts = new Map<string, string[]>()
+    for (const [id, m] of this.machines) {
+      if (m.cohort === '') continue
+      const l = cohorts.get(m.cohort) ?? []
+      l.push(id)
+      cohorts.set(m.cohort, l)
+    }
+    for (const [cohort, ids] of cohorts) {
+      for (const sig of this.rules.fleet.signals) {
+        const members: CohortMember[] = []
+        for (const id of ids) {
+          const s = this.machines.get(id)?.signals[sig.id]
+          if (s !== undefined) members.push({ machineId: id, state: s })
+        }
+        for (const v of judgeCohort(sig, members, this.rules.fleet)) {
+          const diff = v.value - v.median
+          out.push({
+            machineId: v.machineId, key: `outlier:${sig.id}`, kind: 'outlier', state: v.state, severity: 'warning', series: sig.metric, atMs: nowMs,
+            title: v.state === 'open' ? fillTitle(sig.title, { diff: Math.abs(diff), value: v.value, median: v.median, cohort }) : `${sig.id} back in line with its ${cohort} siblings`,
+            evidence: { value: v.value, cohortMedian: v.median, cohortMad: v.mad, z: Math.round(v.z * 100) / 100, cohortSize: v.cohortSize, cohort }
+          })
+        }
+      }
+    }
+
+    for (const c of this.changes.correlate(nowMs, this.rules.change)) {
+      const { app, from, to, affected, updated } = c.change
+      out.push({
+        machineId: FLEET_MACHINE_ID, key: `change:${app}:${to}:${c.key}`, kind: 'change', state: 'open', severity: 'warning', atMs: nowMs,
+        title: `${c.key} on ${affected} of ${updated} machines that updated ${app}${from !== undefined ? ` from ${from}` : ''} to ${to}`,
+        evidence: { machines: c.machines.slice(0, 50), findingKey: c.key, sinceMs: c.sinceMs },
+        suspectedChange: c.change
+      })
+      for (const f of c.findings) out.push({ ...f, atMs: nowMs, suspectedChange: c.change })
+    }
+    return out
+  }
+
+  /** JSON-serialisable state, bounded by the number of series and machines. */
+  exportState (): unknown {
+    const series: Array<[string, { b?: BaselineState, th?: Record<string, ThresholdState>, fc?: Record<string, ForecastState> }]> = []
+    for (const [k, s] of this.series) series.push([k, { b: s.b?.exportState(), th: s.th, fc: s.fc }])
+    return { v: STATE_VERSION, series, machines: [...this.machines], changes: this.changes.exportState() }
+  }
+
+  /** Restore after a collector restart (replaces the current state). */
+  importState (state: unknown): void {
+    const s = state as { v?: number, series?: Array<[string, { b?: BaselineState, th?: Record<string, ThresholdState>, fc?: Record<string, ForecastState> }]>, machines?: Array<[string, MachineInfo]>, changes?: unknown } | null
+    if (s === null || typeof s !== 'object' || s.v !== STATE_VERSION) return
+    const copy = structuredClone(s)
+    this.series = new Map()
+    for (const [k, v] of copy.series ?? []) {
+      const st: SeriesState = {}
+      if (v.b !== undefined) st.b = Baseline.fromState(v.b, this.baselineParams)
+      if (v.th !== undefined) st.th = v.th
+      if (v.fc !== undefined) st.fc = v.fc
+      this.series.set(k, st)
+    }
+    this.machines = new Map(copy.machines ?? [])
+    this.changes.importState(copy.changes)
+  }
+
+  /** Number of series with state (for metrics and the state-size benchmark). */
+  get seriesCount (): number { return this.series.size }
+
+  private machine (id: string): MachineInfo {
+    let m = this.machines.get(id)
+    if (m === undefined) { m = { group: '', cohort: '', signals: {}, cond: {} }; this.machines.set(id, m) }
+    return m
+  }
+}
+
+/** Severity order, for callers that keep the worst. */
+export function severityRank (s: Severity): number {
+  return s === 'critical' ? 2 : s === 'warning' ? 1 : 0
+}

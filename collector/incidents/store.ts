@@ -1,0 +1,432 @@
+/**
+ * Incidents, their timelines, flap history and silences in the collector's
+ * SQLite database. A partial unique index keeps one active incident per
+ * (machine, key) whatever the caller does. Pure persistence: lifecycle rules
+ * live in service.ts.
+ */
+import { migrate, type Db } from '../store/sqlite/db.js'
+import type { Incident, IncidentQuery, IncidentState, Severity, TimelineEntry } from './model.js'
+
+const MIGRATIONS = [
+  `
+  CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    machine_id TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    state TEXT NOT NULL,
+    title TEXT NOT NULL,
+    series TEXT,
+    opened_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    flapping INTEGER NOT NULL DEFAULT 0,
+    condition_open INTEGER NOT NULL DEFAULT 1,
+    cleared_ms INTEGER,
+    acknowledged_by TEXT,
+    acknowledged_ms INTEGER,
+    assignee TEXT,
+    escalations INTEGER NOT NULL DEFAULT 0,
+    escalated_ms INTEGER,
+    resolved_ms INTEGER,
+    resolved_by TEXT,
+    resolution TEXT,
+    article_id TEXT,
+    verify_until_ms INTEGER,
+    evidence_json TEXT NOT NULL,
+    impact_ms INTEGER,
+    suspected_change_json TEXT,
+    parent_id TEXT,
+    regressed_from_json TEXT,
+    suggestions_json TEXT NOT NULL DEFAULT '[]',
+    silenced INTEGER NOT NULL DEFAULT 0,
+    notified INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE UNIQUE INDEX incidents_one_active ON incidents(machine_id, key) WHERE state IN ('open', 'acknowledged', 'regressed');
+  CREATE INDEX incidents_machine_key ON incidents(machine_id, key, opened_ms);
+  CREATE INDEX incidents_state ON incidents(state, opened_ms);
+  CREATE INDEX incidents_opened ON incidents(opened_ms);
+  CREATE INDEX incidents_parent ON incidents(parent_id) WHERE parent_id IS NOT NULL;
+  CREATE TABLE incident_timeline (
+    id INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    by TEXT,
+    text TEXT
+  );
+  CREATE INDEX incident_timeline_incident ON incident_timeline(incident_id, id);
+  CREATE TABLE incident_flaps (machine_id TEXT NOT NULL, key TEXT NOT NULL, at_ms INTEGER NOT NULL);
+  CREATE INDEX incident_flaps_key ON incident_flaps(machine_id, key, at_ms);
+  CREATE INDEX incident_flaps_at ON incident_flaps(at_ms);
+  CREATE TABLE silences (
+    id TEXT PRIMARY KEY,
+    machine_id TEXT,
+    grp TEXT,
+    key_pattern TEXT,
+    from_ms INTEGER NOT NULL,
+    until_ms INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    matched INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX silences_until ON silences(until_ms);
+  `
+]
+
+/** One incident row, with times in epoch ms; `toJson` gives the API shape. */
+export interface IncidentRow {
+  id: string
+  machineId: string
+  hostname: string
+  key: string
+  kind: Incident['kind']
+  severity: Severity
+  state: IncidentState
+  title: string
+  series: string | null
+  openedMs: number
+  updatedMs: number
+  lastSeenMs: number
+  count: number
+  flapping: boolean
+  /** the detector's last word on this (machine, key) was 'open' */
+  conditionOpen: boolean
+  /** when the condition cleared; auto-resolve after the hold time */
+  clearedMs: number | null
+  acknowledgedBy: string | null
+  acknowledgedMs: number | null
+  assignee: string | null
+  escalations: number
+  escalatedMs: number | null
+  resolvedMs: number | null
+  resolvedBy: string | null
+  resolution: string | null
+  /** KB article documented or used by the resolution */
+  articleId: string | null
+  verifyUntilMs: number | null
+  evidence: Record<string, unknown>
+  impactMs: number | null
+  suspectedChange: Incident['suspectedChange'] | null
+  parentId: string | null
+  regressedFrom: Incident['regressedFrom'] | null
+  suggestions: Array<{ articleId: string, score: number }>
+  silenced: boolean
+  /** an 'opened' webhook went out, so later events follow it */
+  notified: boolean
+}
+
+export interface Silence {
+  id: string
+  machineId?: string
+  group?: string
+  keyPattern?: string
+  fromMs: number
+  untilMs: number
+  reason: string
+  createdBy: string
+  createdMs: number
+  matched: number
+}
+
+interface RawIncident {
+  id: string, machine_id: string, hostname: string, key: string, kind: string, severity: string, state: string, title: string,
+  series: string | null, opened_ms: number, updated_ms: number, last_seen_ms: number, count: number, flapping: number,
+  condition_open: number, cleared_ms: number | null, acknowledged_by: string | null, acknowledged_ms: number | null,
+  assignee: string | null, escalations: number, escalated_ms: number | null, resolved_ms: number | null, resolved_by: string | null,
+  resolution: string | null, article_id: string | null, verify_until_ms: number | null, evidence_json: string, impact_ms: number | null,
+  suspected_change_json: string | null, parent_id: string | null, regressed_from_json: string | null, suggestions_json: string,
+  silenced: number, notified: number
+}
+
+function fromRaw (r: RawIncident): IncidentRow {
+  return {
+    id: r.id,
+    machineId: r.machine_id,
+    hostname: r.hostname,
+    key: r.key,
+    kind: r.kind as IncidentRow['kind'],
+    severity: r.severity as Severity,
+    state: r.state as IncidentState,
+    title: r.title,
+    series: r.series,
+    openedMs: r.opened_ms,
+    updatedMs: r.updated_ms,
+    lastSeenMs: r.last_seen_ms,
+    count: r.count,
+    flapping: r.flapping === 1,
+    conditionOpen: r.condition_open === 1,
+    clearedMs: r.cleared_ms,
+    acknowledgedBy: r.acknowledged_by,
+    acknowledgedMs: r.acknowledged_ms,
+    assignee: r.assignee,
+    escalations: r.escalations,
+    escalatedMs: r.escalated_ms,
+    resolvedMs: r.resolved_ms,
+    resolvedBy: r.resolved_by,
+    resolution: r.resolution,
+    articleId: r.article_id,
+    verifyUntilMs: r.verify_until_ms,
+    evidence: JSON.parse(r.evidence_json) as Record<string, unknown>,
+    impactMs: r.impact_ms,
+    suspectedChange: r.suspected_change_json === null ? null : JSON.parse(r.suspected_change_json) as Incident['suspectedChange'],
+    parentId: r.parent_id,
+    regressedFrom: r.regressed_from_json === null ? null : JSON.parse(r.regressed_from_json) as Incident['regressedFrom'],
+    suggestions: JSON.parse(r.suggestions_json) as IncidentRow['suggestions'],
+    silenced: r.silenced === 1,
+    notified: r.notified === 1
+  }
+}
+
+function toRaw (i: IncidentRow): RawIncident {
+  return {
+    id: i.id,
+    machine_id: i.machineId,
+    hostname: i.hostname,
+    key: i.key,
+    kind: i.kind,
+    severity: i.severity,
+    state: i.state,
+    title: i.title,
+    series: i.series,
+    opened_ms: i.openedMs,
+    updated_ms: i.updatedMs,
+    last_seen_ms: i.lastSeenMs,
+    count: i.count,
+    flapping: i.flapping ? 1 : 0,
+    condition_open: i.conditionOpen ? 1 : 0,
+    cleared_ms: i.clearedMs,
+    acknowledged_by: i.acknowledgedBy,
+    acknowledged_ms: i.acknowledgedMs,
+    assignee: i.assignee,
+    escalations: i.escalations,
+    escalated_ms: i.escalatedMs,
+    resolved_ms: i.resolvedMs,
+    resolved_by: i.resolvedBy,
+    resolution: i.resolution,
+    article_id: i.articleId,
+    verify_until_ms: i.verifyUntilMs,
+    evidence_json: JSON.stringify(i.evidence),
+    impact_ms: i.impactMs,
+    suspected_change_json: i.suspectedChange === null || i.suspectedChange === undefined ? null : JSON.stringify(i.suspectedChange),
+    parent_id: i.parentId,
+    regressed_from_json: i.regressedFrom === null || i.regressedFrom === undefined ? null : JSON.stringify(i.regressedFrom),
+    suggestions_json: JSON.stringify(i.suggestions),
+    silenced: i.silenced ? 1 : 0,
+    notified: i.notified ? 1 : 0
+  }
+}
+
+const COLUMNS = Object.keys(toRaw({
+  id: '', machineId: '', hostname: '', key: '', kind: 'threshold', severity: 'info', state: 'open', title: '', series: null, openedMs: 0,
+  updatedMs: 0, lastSeenMs: 0, count: 0, flapping: false, conditionOpen: true, clearedMs: null, acknowledgedBy: null, acknowledgedMs: null,
+  assignee: null, escalations: 0, escalatedMs: null, resolvedMs: null, resolvedBy: null, resolution: null, articleId: null, verifyUntilMs: null,
+  evidence: {}, impactMs: null, suspectedChange: null, parentId: null, regressedFrom: null, suggestions: [], silenced: false, notified: false
+}))
+
+const ACTIVE_SQL = "state IN ('open', 'acknowledged', 'regressed')"
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+
+/** The API shape (without timeline); `suggestions` are filled in by the caller. */
+export function incidentJson (i: IncidentRow, suggestions: Incident['suggestions'] = []): Incident {
+  const out: Incident = {
+    id: i.id,
+    machineId: i.machineId,
+    hostname: i.hostname,
+    key: i.key,
+    kind: i.kind,
+    severity: i.severity,
+    state: i.state,
+    title: i.title,
+    openedAt: iso(i.openedMs),
+    updatedAt: iso(i.updatedMs),
+    lastSeenAt: iso(i.lastSeenMs),
+    count: i.count,
+    flapping: i.flapping,
+    evidence: i.evidence,
+    silenced: i.silenced,
+    suggestions
+  }
+  if (i.series !== null) out.series = i.series
+  if (i.acknowledgedBy !== null) out.acknowledgedBy = i.acknowledgedBy
+  if (i.acknowledgedMs !== null) out.acknowledgedAt = iso(i.acknowledgedMs)
+  if (i.assignee !== null) out.assignee = i.assignee
+  if (i.resolvedMs !== null) out.resolvedAt = iso(i.resolvedMs)
+  if (i.resolvedBy !== null) out.resolvedBy = i.resolvedBy
+  if (i.resolution !== null) out.resolution = i.resolution
+  if (i.verifyUntilMs !== null) out.verifyUntil = iso(i.verifyUntilMs)
+  if (i.impactMs !== null) out.impactAt = iso(i.impactMs)
+  if (i.suspectedChange !== null && i.suspectedChange !== undefined) out.suspectedChange = i.suspectedChange
+  if (i.parentId !== null) out.parentId = i.parentId
+  if (i.regressedFrom !== null && i.regressedFrom !== undefined) out.regressedFrom = i.regressedFrom
+  return out
+}
+
+/** Timeline entries kept per incident; detector-driven entries stop there, people's entries never do. */
+export const MAX_AUTOMATIC_TIMELINE = 500
+
+export class IncidentStore {
+  readonly #db: Db
+  readonly #insert
+  readonly #update
+  readonly #get
+  readonly #active
+  readonly #timeline
+  readonly #timelineCount
+  readonly #addTimeline
+
+  constructor (db: Db) {
+    this.#db = db
+    migrate(db, { name: 'incidents', sql: MIGRATIONS })
+    this.#insert = db.prepare(`INSERT INTO incidents (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`)
+    this.#update = db.prepare(`UPDATE incidents SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`)
+    this.#get = db.prepare<[string], RawIncident>('SELECT * FROM incidents WHERE id = ?')
+    this.#active = db.prepare<[string, string], RawIncident>(`SELECT * FROM incidents WHERE machine_id = ? AND key = ? AND ${ACTIVE_SQL}`)
+    this.#timeline = db.prepare<[string], { at_ms: number, type: string, by: string | null, text: string | null }>('SELECT at_ms, type, by, text FROM incident_timeline WHERE incident_id = ? ORDER BY id')
+    this.#timelineCount = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM incident_timeline WHERE incident_id = ?')
+    this.#addTimeline = db.prepare('INSERT INTO incident_timeline (incident_id, at_ms, type, by, text) VALUES (?, ?, ?, ?, ?)')
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  transaction<T> (fn: () => T): T {
+    return this.#db.transaction(fn)()
+  }
+
+  insert (i: IncidentRow): void { this.#insert.run(toRaw(i)) }
+  save (i: IncidentRow): void { this.#update.run(toRaw(i)) }
+
+  get (id: string): IncidentRow | undefined {
+    const r = this.#get.get(id)
+    return r === undefined ? undefined : fromRaw(r)
+  }
+
+  /** The active (open, acknowledged or regressed) incident of (machine, key), if any. */
+  active (machineId: string, key: string): IncidentRow | undefined {
+    const r = this.#active.get(machineId, key)
+    return r === undefined ? undefined : fromRaw(r)
+  }
+
+  /** The most recent incident of (machine, key) in one of `states`. */
+  latest (machineId: string, key: string, states: readonly IncidentState[]): IncidentRow | undefined {
+    const r = this.#db.prepare(`SELECT * FROM incidents WHERE machine_id = ? AND key = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY opened_ms DESC LIMIT 1`)
+      .get(machineId, key, ...states) as RawIncident | undefined
+    return r === undefined ? undefined : fromRaw(r)
+  }
+
+  /** Incidents whose timers may fire: active ones with a pending clear or not acknowledged, resolved ones being verified. */
+  timed (): IncidentRow[] {
+    return (this.#db.prepare(`SELECT * FROM incidents WHERE ${ACTIVE_SQL} OR state = 'resolved'`).all() as RawIncident[]).map(fromRaw)
+  }
+
+  children (parentId: string): IncidentRow[] {
+    return (this.#db.prepare('SELECT * FROM incidents WHERE parent_id = ? ORDER BY opened_ms').all(parentId) as RawIncident[]).map(fromRaw)
+  }
+
+  /** Active incidents of one key opened since `sinceMs`, on machines other than the fleet. */
+  activeWithKeySince (key: string, sinceMs: number): IncidentRow[] {
+    return (this.#db.prepare(`SELECT * FROM incidents WHERE key = ? AND ${ACTIVE_SQL} AND opened_ms >= ? AND machine_id != '*'`).all(key, sinceMs) as RawIncident[]).map(fromRaw)
+  }
+
+  /** Worst active incident of a machine (severity, then newest). */
+  worstActive (machineId: string): IncidentRow | undefined {
+    const r = this.#db.prepare(`SELECT * FROM incidents WHERE machine_id = ? AND ${ACTIVE_SQL}
+      ORDER BY CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END DESC, opened_ms DESC LIMIT 1`).get(machineId) as RawIncident | undefined
+    return r === undefined ? undefined : fromRaw(r)
+  }
+
+  list (q: IncidentQuery): { total: number, items: IncidentRow[] } {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.state === 'active') where.push(ACTIVE_SQL)
+    else if (q.state !== undefined) { where.push('state = ?'); args.push(q.state) }
+    if (q.machineId !== undefined) { where.push('machine_id = ?'); args.push(q.machineId) }
+    if (q.severity !== undefined) { where.push('severity = ?'); args.push(q.severity) }
+    if (q.kind !== undefined) { where.push('kind = ?'); args.push(q.kind) }
+    if (q.q !== undefined && q.q.trim() !== '') {
+      const like = '%' + q.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c) + '%'
+      where.push("(lower(title) LIKE ? ESCAPE '\\' OR lower(hostname) LIKE ? ESCAPE '\\' OR lower(key) LIKE ? ESCAPE '\\' OR id = ?)")
+      args.push(like, like, like, q.q.trim())
+    }
+    const w = where.length === 0 ? '' : 'WHERE ' + where.join(' AND ')
+    const total = (this.#db.prepare(`SELECT count(*) AS n FROM incidents ${w}`).get(...args) as { n: number }).n
+    const items = (this.#db.prepare(`SELECT * FROM incidents ${w} ORDER BY opened_ms DESC, id LIMIT ? OFFSET ?`)
+      .all(...args, q.limit ?? 50, q.offset ?? 0) as RawIncident[]).map(fromRaw)
+    return { total, items }
+  }
+
+  /** Appends to the timeline; automatic entries (no `by`) stop at MAX_AUTOMATIC_TIMELINE. */
+  addTimeline (id: string, atMs: number, type: string, opts: { by?: string, text?: string } = {}): void {
+    if (opts.by === undefined && (this.#timelineCount.get(id)?.n ?? 0) >= MAX_AUTOMATIC_TIMELINE) return
+    this.#addTimeline.run(id, atMs, type, opts.by ?? null, opts.text ?? null)
+  }
+
+  timeline (id: string): TimelineEntry[] {
+    return this.#timeline.all(id).map((r) => {
+      const e: TimelineEntry = { at: iso(r.at_ms), type: r.type }
+      if (r.by !== null) e.by = r.by
+      if (r.text !== null) e.text = r.text
+      return e
+    })
+  }
+
+  /* ---- flap history ---- */
+
+  recordOpen (machineId: string, key: string, atMs: number): void {
+    this.#db.prepare('INSERT INTO incident_flaps (machine_id, key, at_ms) VALUES (?, ?, ?)').run(machineId, key, atMs)
+  }
+
+  opensSince (machineId: string, key: string, sinceMs: number): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM incident_flaps WHERE machine_id = ? AND key = ? AND at_ms >= ?').get(machineId, key, sinceMs) as { n: number }).n
+  }
+
+  pruneOpens (beforeMs: number): void {
+    this.#db.prepare('DELETE FROM incident_flaps WHERE at_ms < ?').run(beforeMs)
+  }
+
+  /* ---- silences ---- */
+
+  insertSilence (s: Silence): void {
+    this.#db.prepare('INSERT INTO silences (id, machine_id, grp, key_pattern, from_ms, until_ms, reason, created_by, created_ms, matched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)')
+      .run(s.id, s.machineId ?? null, s.group ?? null, s.keyPattern ?? null, s.fromMs, s.untilMs, s.reason, s.createdBy, s.createdMs)
+  }
+
+  deleteSilence (id: string): boolean {
+    return this.#db.prepare('DELETE FROM silences WHERE id = ?').run(id).changes > 0
+  }
+
+  /** Silences not yet expired at `nowMs` (or all when `nowMs` is undefined). */
+  silences (nowMs?: number): Silence[] {
+    const rows = (nowMs === undefined
+      ? this.#db.prepare('SELECT * FROM silences ORDER BY from_ms').all()
+      : this.#db.prepare('SELECT * FROM silences WHERE until_ms > ? ORDER BY from_ms').all(nowMs)) as Array<{
+      id: string, machine_id: string | null, grp: string | null, key_pattern: string | null, from_ms: number, until_ms: number,
+      reason: string, created_by: string, created_ms: number, matched: number
+    }>
+    return rows.map((r) => ({
+      id: r.id,
+      ...(r.machine_id !== null ? { machineId: r.machine_id } : {}),
+      ...(r.grp !== null ? { group: r.grp } : {}),
+      ...(r.key_pattern !== null ? { keyPattern: r.key_pattern } : {}),
+      fromMs: r.from_ms,
+      untilMs: r.until_ms,
+      reason: r.reason,
+      createdBy: r.created_by,
+      createdMs: r.created_ms,
+      matched: r.matched
+    }))
+  }
+
+  countSilenceMatch (id: string): void {
+    this.#db.prepare('UPDATE silences SET matched = matched + 1 WHERE id = ?').run(id)
+  }
+
+  /** Silences expired more than `beforeMs` ago are dropped. */
+  pruneSilences (beforeMs: number): void {
+    this.#db.prepare('DELETE FROM silences WHERE until_ms < ?').run(beforeMs)
+  }
+}

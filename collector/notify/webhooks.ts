@@ -1,0 +1,333 @@
+/**
+ * Webhooks: subscriptions (admin-managed) and a durable outbox in SQLite.
+ *
+ * An event is written to the outbox in the same transaction as the incident
+ * change that caused it, one row per subscribed webhook, with its exact body;
+ * a delivery loop POSTs rows in order per webhook (HMAC-signed, with a timeout),
+ * retries with exponential backoff, and marks a row delivered only after a 2xx.
+ * So a collector restart loses nothing and a receiver that was down gets every
+ * event when it is back, each with the same `Idempotency-Key` (the event id) on
+ * every attempt. Delivery is at-least-once; receivers dedup on the key.
+ */
+import { createHmac, randomBytes } from 'node:crypto'
+import { migrate, type Db } from '../store/sqlite/db.js'
+import { newId } from '../tokens.js'
+import { VigieError } from '../errors.js'
+import type { Incident } from '../incidents/model.js'
+import { buildPayload, WEBHOOK_EVENTS, type WebhookEventType } from './payload.js'
+
+const MIGRATIONS = [
+  `
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    events_json TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+  );
+  CREATE TABLE webhook_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_ms INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    last_status INTEGER,
+    last_error TEXT,
+    done_ms INTEGER,
+    UNIQUE (webhook_id, event_id)
+  );
+  CREATE INDEX webhook_outbox_pending ON webhook_outbox(state, webhook_id, id);
+  CREATE INDEX webhook_outbox_done ON webhook_outbox(done_ms) WHERE done_ms IS NOT NULL;
+  `
+]
+
+/** Longest wait between two attempts. */
+const MAX_BACKOFF_MS = 3_600_000
+/** An event not delivered after this long is given up (state 'dead'). */
+const MAX_AGE_MS = 3 * 86_400_000
+/** Delivered and dead rows are kept this long for the deliveries API. */
+const KEEP_DONE_MS = 7 * 86_400_000
+
+export interface Webhook {
+  id: string
+  url: string
+  events: WebhookEventType[]
+  description: string
+  createdAt: string
+  createdBy: string
+}
+
+export interface Delivery {
+  id: number
+  eventId: string
+  type: string
+  state: 'pending' | 'delivered' | 'dead'
+  attempts: number
+  createdAt: string
+  nextAttemptAt?: string
+  lastStatus?: number
+  lastError?: string
+  doneAt?: string
+}
+
+interface RawRow {
+  id: number, webhook_id: string, event_id: string, event_type: string, body: string, created_ms: number, attempts: number,
+  next_ms: number, state: string, last_status: number | null, last_error: string | null, done_ms: number | null
+}
+
+export interface NotifierOptions {
+  now?: () => number
+  /** timeout of one POST, ms */
+  timeoutMs?: number
+  /** first retry delay, ms; doubles per attempt up to an hour */
+  retryMs?: number
+  /** pending deliveries kept at most; the oldest are dropped beyond */
+  maxPending?: number
+  log?: { warn: (obj: object, msg: string) => void, info: (obj: object, msg: string) => void }
+  userAgent?: string
+}
+
+/** `sha256=<hex>` of HMAC-SHA256(secret, `${timestamp}.${body}`). */
+export function signBody (secret: string, timestamp: string, body: string): string {
+  return 'sha256=' + createHmac('sha256', secret).update(timestamp + '.' + body).digest('hex')
+}
+
+export class WebhookNotifier {
+  readonly #db: Db
+  readonly #now: () => number
+  readonly #timeoutMs: number
+  readonly #retryMs: number
+  readonly #maxPending: number
+  readonly #log: NonNullable<NotifierOptions['log']>
+  readonly #userAgent: string
+  #running: Promise<void> | undefined
+  #again = false
+  #closed = false
+  #kickTimer: NodeJS.Immediate | undefined
+  readonly #inflight = new Set<AbortController>()
+  /** deliveries that got a 2xx, since start (for tests and /metrics) */
+  delivered = 0
+  dropped = 0
+
+  constructor (db: Db, opts: NotifierOptions = {}) {
+    this.#db = db
+    migrate(db, { name: 'webhooks', sql: MIGRATIONS })
+    this.#now = opts.now ?? Date.now
+    this.#timeoutMs = opts.timeoutMs ?? 10_000
+    this.#retryMs = opts.retryMs ?? 5000
+    this.#maxPending = opts.maxPending ?? 10_000
+    this.#log = opts.log ?? { warn: () => {}, info: () => {} }
+    this.#userAgent = opts.userAgent ?? 'vigie-collector/1'
+  }
+
+  /* ---- subscriptions ---- */
+
+  create (opts: { url: string, secret?: string, events?: WebhookEventType[], description?: string }, by: string): Webhook & { secret: string } {
+    let u: URL
+    try { u = new URL(opts.url) } catch { throw new VigieError('VIGIE_ERR_VALIDATION', 'url must be an absolute http(s) URL', { path: '/url' }) }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new VigieError('VIGIE_ERR_VALIDATION', 'url must be http or https', { path: '/url' })
+    const id = newId('wh')
+    const secret = opts.secret ?? randomBytes(32).toString('base64url')
+    const events = opts.events === undefined || opts.events.length === 0 ? [...WEBHOOK_EVENTS] : [...new Set(opts.events)]
+    this.#db.prepare('INSERT INTO webhooks (id, url, secret, events_json, description, created_ms, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(id, u.toString(), secret, JSON.stringify(events), opts.description ?? '', this.#now(), by)
+    return { ...this.#require(id), secret }
+  }
+
+  list (): Webhook[] {
+    return (this.#db.prepare('SELECT * FROM webhooks ORDER BY created_ms, id').all() as Array<Record<string, unknown>>).map(toWebhook)
+  }
+
+  #require (id: string): Webhook {
+    const r = this.#db.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as Record<string, unknown> | undefined
+    if (r === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no webhook ${id}`)
+    return toWebhook(r)
+  }
+
+  get (id: string): Webhook { return this.#require(id) }
+
+  /** Removes the subscription and whatever it still had to deliver. */
+  delete (id: string): void {
+    this.#require(id)
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM webhook_outbox WHERE webhook_id = ?').run(id)
+      this.#db.prepare('DELETE FROM webhooks WHERE id = ?').run(id)
+    })()
+  }
+
+  deliveries (id: string, limit = 100): Delivery[] {
+    this.#require(id)
+    const rows = this.#db.prepare('SELECT * FROM webhook_outbox WHERE webhook_id = ? ORDER BY id DESC LIMIT ?').all(id, limit) as RawRow[]
+    return rows.map((r) => {
+      const d: Delivery = { id: r.id, eventId: r.event_id, type: r.event_type, state: r.state as Delivery['state'], attempts: r.attempts, createdAt: new Date(r.created_ms).toISOString() }
+      if (r.state === 'pending') d.nextAttemptAt = new Date(r.next_ms).toISOString()
+      if (r.last_status !== null) d.lastStatus = r.last_status
+      if (r.last_error !== null) d.lastError = r.last_error
+      if (r.done_ms !== null) d.doneAt = new Date(r.done_ms).toISOString()
+      return d
+    })
+  }
+
+  /** Deliveries waiting (all webhooks). */
+  pending (): number {
+    return (this.#db.prepare("SELECT count(*) AS n FROM webhook_outbox WHERE state = 'pending'").get() as { n: number }).n
+  }
+
+  /* ---- the outbox ---- */
+
+  /**
+   * Queues one event for every webhook subscribed to its type. Synchronous, so
+   * it commits with the caller's transaction. Returns the event id, or undefined
+   * when nobody is subscribed.
+   */
+  enqueue (type: WebhookEventType, incident: Incident, change?: string, text?: string): string | undefined {
+    const hooks = this.list().filter((w) => w.events.includes(type))
+    if (hooks.length === 0) return undefined
+    const now = this.#now()
+    const eventId = newId('evt')
+    const body = JSON.stringify(buildPayload(eventId, type, incident, now, change, text))
+    const insert = this.#db.prepare('INSERT INTO webhook_outbox (webhook_id, event_id, event_type, body, created_ms, next_ms) VALUES (?, ?, ?, ?, ?, ?)')
+    this.#db.transaction(() => {
+      for (const w of hooks) insert.run(w.id, eventId, type, body, now, now)
+      this.#bound()
+    })()
+    this.#scheduleKick()
+    return eventId
+  }
+
+  /** Keeps the outbox bounded: the oldest pending rows beyond the limit are given up, old finished rows removed. */
+  #bound (): void {
+    const over = this.pending() - this.#maxPending
+    if (over > 0) {
+      const n = this.#db.prepare(`UPDATE webhook_outbox SET state = 'dead', last_error = 'dropped: outbox full', done_ms = ?
+        WHERE id IN (SELECT id FROM webhook_outbox WHERE state = 'pending' ORDER BY id LIMIT ?)`).run(this.#now(), over).changes
+      this.dropped += n
+      this.#log.warn({ dropped: n, max: this.#maxPending }, 'webhook outbox full: oldest deliveries dropped')
+    }
+  }
+
+  #scheduleKick (): void {
+    if (this.#closed || this.#kickTimer !== undefined) return
+    // after the caller's transaction has committed
+    this.#kickTimer = setImmediate(() => { this.#kickTimer = undefined; void this.run() })
+  }
+
+  /**
+   * Delivers what is due, oldest first per webhook (a failing row holds back
+   * that webhook's later rows, so a ticket never gets "resolved" before
+   * "opened"). Concurrent calls coalesce. Never throws.
+   */
+  run (): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    if (this.#running !== undefined) { this.#again = true; return this.#running }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#again = false
+          const hooks = this.#db.prepare("SELECT DISTINCT webhook_id FROM webhook_outbox WHERE state = 'pending'").all() as Array<{ webhook_id: string }>
+          await Promise.all(hooks.map(async (h) => { await this.#drain(h.webhook_id) }))
+        } while (this.#again && !this.#closed)
+        this.#prune()
+      } catch (err) {
+        this.#log.warn({ err }, 'webhook delivery loop failed')
+      } finally {
+        this.#running = undefined
+      }
+    })()
+    return this.#running
+  }
+
+  async #drain (webhookId: string): Promise<void> {
+    const next = this.#db.prepare("SELECT * FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' ORDER BY id LIMIT 1")
+    const hook = this.#db.prepare('SELECT url, secret FROM webhooks WHERE id = ?').get(webhookId) as { url: string, secret: string } | undefined
+    if (hook === undefined) return
+    for (let n = 0; n < 1000 && !this.#closed; n++) {
+      const row = next.get(webhookId) as RawRow | undefined
+      if (row === undefined || row.next_ms > this.#now()) return
+      const ok = await this.#attempt(hook, row)
+      if (!ok) return
+    }
+  }
+
+  async #attempt (hook: { url: string, secret: string }, row: RawRow): Promise<boolean> {
+    const ts = String(Math.floor(this.#now() / 1000))
+    const ac = new AbortController()
+    this.#inflight.add(ac)
+    const timer = setTimeout(() => { ac.abort(new Error(`timed out after ${this.#timeoutMs} ms`)) }, this.#timeoutMs)
+    let status: number | null = null
+    let error: string | null = null
+    try {
+      const res = await fetch(hook.url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: ac.signal,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': this.#userAgent,
+          'idempotency-key': row.event_id,
+          'x-vigie-event': row.event_type,
+          'x-vigie-delivery': String(row.id),
+          'x-vigie-timestamp': ts,
+          'x-vigie-signature': signBody(hook.secret, ts, row.body)
+        },
+        body: row.body
+      })
+      status = res.status
+      await res.body?.cancel().catch(() => {})
+      if (status < 200 || status >= 300) error = `HTTP ${status}`
+    } catch (err) {
+      const e = err as Error & { cause?: Error }
+      error = ac.signal.aborted ? String((ac.signal.reason as Error | undefined)?.message ?? 'aborted') : (e.cause?.message ?? e.message)
+    } finally {
+      clearTimeout(timer)
+      this.#inflight.delete(ac)
+    }
+    const now = this.#now()
+    const attempts = row.attempts + 1
+    if (error === null) {
+      this.#db.prepare("UPDATE webhook_outbox SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, done_ms = ? WHERE id = ?").run(attempts, status, now, row.id)
+      this.delivered++
+      return true
+    }
+    if (now - row.created_ms >= MAX_AGE_MS) {
+      this.#db.prepare("UPDATE webhook_outbox SET state = 'dead', attempts = ?, last_status = ?, last_error = ?, done_ms = ? WHERE id = ?").run(attempts, status, error, now, row.id)
+      this.#log.warn({ webhook: row.webhook_id, event: row.event_id, attempts, error }, 'webhook delivery given up')
+      return true
+    }
+    const wait = Math.min(MAX_BACKOFF_MS, this.#retryMs * 2 ** Math.min(30, attempts - 1))
+    this.#db.prepare('UPDATE webhook_outbox SET attempts = ?, last_status = ?, last_error = ?, next_ms = ? WHERE id = ?').run(attempts, status, error, now + wait, row.id)
+    this.#log.info({ webhook: row.webhook_id, event: row.event_id, attempts, error, retryInMs: wait }, 'webhook delivery failed; will retry')
+    return false
+  }
+
+  #prune (): void {
+    this.#db.prepare('DELETE FROM webhook_outbox WHERE done_ms IS NOT NULL AND done_ms < ?').run(this.#now() - KEEP_DONE_MS)
+  }
+
+  /**
+   * Stops the loop. Deliveries in flight finish (each is bounded by the
+   * timeout), so a graceful restart neither loses nor repeats an event.
+   */
+  async close (): Promise<void> {
+    if (this.#kickTimer !== undefined) { clearImmediate(this.#kickTimer); this.#kickTimer = undefined }
+    this.#closed = true
+    await this.#running
+  }
+}
+
+function toWebhook (r: Record<string, unknown>): Webhook {
+  return {
+    id: r.id as string,
+    url: r.url as string,
+    events: JSON.parse(r.events_json as string) as WebhookEventType[],
+    description: r.description as string,
+    createdAt: new Date(r.created_ms as number).toISOString(),
+    createdBy: r.created_by as string
+  }
+}

@@ -1,0 +1,39 @@
+import t from 'tap'
+import { loadCollectorConfig, COLLECTOR_OPTIONS } from '../../collector/config.js'
+import fs from 'node:fs'
+import path from 'node:path'
+
+t.test('defaults bind to loopback with the embedded store', async t => {
+  const c = loadCollectorConfig({}, {})
+  t.equal(c.host, '127.0.0.1')
+  t.equal(c.port, 8480)
+  t.equal(c.metricStore, 'sqlite')
+  t.ok(path.isAbsolute(c.dataDir))
+})
+
+t.test('a bad value fails fast naming the variable, the value and what was expected', async t => {
+  t.throws(() => loadCollectorConfig({}, { VIGIE_PORT: 'eighty' }), { message: /VIGIE_PORT="eighty": expected an integer from 0 to 65535/, code: 'VIGIE_ERR_CONFIG' })
+  t.throws(() => loadCollectorConfig({}, { VIGIE_LOG_LEVEL: 'loud' }), { message: /VIGIE_LOG_LEVEL="loud": expected one of/ })
+  t.throws(() => loadCollectorConfig({}, { VIGIE_INFLUX_URL: 'not a url' }), { message: /VIGIE_INFLUX_URL/ })
+})
+
+t.test('a short enrollment token is refused without echoing it', async t => {
+  try {
+    loadCollectorConfig({}, { VIGIE_ENROLL_TOKEN: 'short-secret' })
+    t.fail('should throw')
+  } catch (err) {
+    t.match((err as Error).message, /VIGIE_ENROLL_TOKEN=\(hidden\): expected at least 16 characters/)
+    t.notMatch((err as Error).message, /short-secret/)
+  }
+})
+
+t.test('setting an InfluxDB URL selects the InfluxDB store', async t => {
+  const c = loadCollectorConfig({}, { VIGIE_INFLUX_URL: 'http://127.0.0.1:8086' })
+  t.equal(c.metricStore, 'influx')
+  t.throws(() => loadCollectorConfig({}, { VIGIE_METRIC_STORE: 'influx' }), { message: /needs VIGIE_INFLUX_URL/ })
+})
+
+t.test('the README configuration table lists every collector variable', async t => {
+  const readme = fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+  for (const o of COLLECTOR_OPTIONS) t.ok(readme.includes(`\`${o.env}\``), `${o.env} documented`)
+})

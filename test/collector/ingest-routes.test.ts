@@ -1,0 +1,139 @@
+import t from 'tap'
+import fs from 'node:fs'
+import path from 'node:path'
+import { testApp } from '../helpers/app.js'
+import { makeReport } from '../helpers/reports.js'
+
+t.test('an agent enrolls with the enrollment token and gets its own secret token', async t => {
+  const h = await testApp()
+  t.teardown(h.close)
+  const res = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollToken: h.enrollToken, hostname: 'pc-1', agentVersion: '0.1.0' } })
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.match(body.agentId, /^m_/)
+  t.match(body.agentToken, /^vga_/)
+  t.equal(body.reportIntervalSec, 30)
+  t.ok(h.app.vigie.registry.findAgent(body.agentToken), 'the token authenticates the agent')
+  const stored = h.app.vigie.db.prepare('SELECT token_hash FROM agents WHERE id = ?').get(body.agentId) as { token_hash: string }
+  t.not(stored.token_hash, body.agentToken, 'only a hash of the token is stored')
+  t.equal(stored.token_hash.length, 64)
+})
+
+t.test('enrollment is refused with a wrong, expired or used-up token', async t => {
+  const h = await testApp()
+  t.teardown(h.close)
+  const enroll = (enrollToken: string) => h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollToken, hostname: 'pc', agentVersion: '1' } })
+  const wrong = await enroll('vge_not-a-real-token-at-all')
+  t.equal(wrong.statusCode, 401)
+  t.equal(wrong.json().code, 'VIGIE_ERR_ENROLL_TOKEN')
+  const expired = h.app.vigie.registry.createEnrollToken({ name: 'old', expiresMs: Date.now() - 1000 }).token
+  t.equal((await enroll(expired)).statusCode, 401)
+  const once = h.app.vigie.registry.createEnrollToken({ name: 'once', maxUses: 1 }).token
+  t.equal((await enroll(once)).statusCode, 200)
+  t.equal((await enroll(once)).statusCode, 401, 'second use refused')
+  const bad = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { hostname: 'pc', agentVersion: '1' } })
+  t.equal(bad.statusCode, 400)
+  t.equal(bad.json().path, '/enrollToken')
+})
+
+t.test('re-enrolling the same machine keeps its id and retires the old token', async t => {
+  const h = await testApp()
+  t.teardown(h.close)
+  const enroll = async () => (await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollToken: h.enrollToken, hostname: 'pc', agentVersion: '1', machineKey: 'abc123' } })).json()
+  const a = await enroll()
+  const b = await enroll()
+  t.equal(b.agentId, a.agentId)
+  t.notOk(h.app.vigie.registry.findAgent(a.agentToken), 'old token no longer works')
+  t.ok(h.app.vigie.registry.findAgent(b.agentToken))
+})
+
+t.test('a batch is stored once per (agent, seq): a resend is reported as duplicates', async t => {
+  const h = await testApp()
+  t.teardown(h.close)
+  const { agentId, token } = h.enroll()
+  const send = (seqs: number[]) => h.app.inject({
+    method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` },
+    payload: { reports: seqs.map(s => makeReport(agentId, s, { atMs: Date.now() - (10 - s) * 1000 })) }
+  })
+  const first = await send([1, 2, 3])
+  t.equal(first.statusCode, 200)
+  t.same(first.json().stored, [1, 2, 3])
+  t.same(first.json().duplicates, [])
+  const again = await send([2, 3, 4])
+  t.same(again.json().stored, [4])
+  t.same(again.json().duplicates, [2, 3])
+  t.equal(h.app.vigie.registry.countStoredReports(agentId), 4)
+  const series = await h.app.vigie.metrics.query({ machineId: agentId, name: 'cpu.load_pct', fromMs: 0, toMs: Date.now() + 1000, stepMs: 1 })
+  t.equal(series[0].points.length, 4, 'one sample per stored report, none twice')
+})
+
+t.test('bad input gets a clear error, stores nothing, and the collector keeps serving', async t => {
+  const h = await testApp({ config: { bodyLimitBytes: 64 * 1024 } })
+  t.teardown(h.close)
+  const { agentId, token } = h.enroll('pc-a')
+  const other = h.enroll('pc-b')
+  const auth = { authorization: `Bearer ${token}` }
+  const post = (payload: string | object, headers: Record<string, string> = auth) =>
+    h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'application/json', ...headers }, payload })
+
+  const dir = path.resolve(import.meta.dirname, '..', 'fixtures', 'protocol', 'invalid')
+  for (const f of fs.readdirSync(dir)) {
+    const { expectPath, body } = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { expectPath: string, body: { reports: Array<{ agentId: string }> } }
+    for (const r of body.reports) r.agentId = agentId
+    const res = await post(body)
+    t.equal(res.statusCode, 400, `${f} → 400`)
+    t.equal(res.json().code, 'VIGIE_ERR_VALIDATION')
+    t.equal(res.json().path, expectPath, `${f} names ${expectPath}`)
+    t.same(Object.keys(res.json()).sort(), ['code', 'error', 'message', 'path', 'statusCode'])
+  }
+
+  const malformed = await post('{"reports": [')
+  t.equal(malformed.statusCode, 400)
+  t.equal(malformed.json().code, 'VIGIE_ERR_MALFORMED_JSON')
+
+  const noToken = await post({ reports: [makeReport(agentId, 1)] }, {})
+  t.equal(noToken.statusCode, 401)
+  t.equal(noToken.json().code, 'VIGIE_ERR_UNAUTHORIZED')
+  const unknown = await post({ reports: [makeReport(agentId, 1)] }, { authorization: 'Bearer vga_unknown-token-value-0000000000' })
+  t.equal(unknown.statusCode, 401)
+
+  const impersonation = await post({ reports: [makeReport(agentId, 1), makeReport(other.agentId, 1)] })
+  t.equal(impersonation.statusCode, 403)
+  t.equal(impersonation.json().code, 'VIGIE_ERR_AGENT_MISMATCH')
+  t.equal(impersonation.json().path, '/reports/1/agentId')
+
+  const big = makeReport(agentId, 1)
+  big.unavailable = Array.from({ length: 150 }, (_, i) => ({ probe: `p${i}`, reason: 'x'.repeat(500) }))
+  const tooLarge = await post({ reports: [big] })
+  t.equal(tooLarge.statusCode, 413)
+  t.equal(tooLarge.json().code, 'VIGIE_ERR_BODY_TOO_LARGE')
+
+  const wrongType = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'hello' })
+  t.equal(wrongType.statusCode, 415)
+  t.equal(wrongType.json().code, 'VIGIE_ERR_UNSUPPORTED_MEDIA_TYPE')
+
+  h.app.vigie.registry.revokeAgent(other.agentId)
+  const revoked = await post({ reports: [makeReport(other.agentId, 1)] }, { authorization: `Bearer ${other.token}` })
+  t.equal(revoked.statusCode, 401, 'a revoked agent is refused')
+
+  t.equal(h.app.vigie.registry.countStoredReports(agentId), 0, 'nothing was stored by any bad request')
+  t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0)
+  t.equal(h.app.vigie.registry.getMachine(agentId), undefined)
+
+  const ok = await post({ reports: [makeReport(agentId, 1)] })
+  t.equal(ok.statusCode, 200, 'a valid batch is still accepted afterwards')
+  t.same(ok.json().stored, [1])
+})
+
+t.test('a report from an agent whose clock is wrong is stored at the collector time', async t => {
+  const h = await testApp()
+  t.teardown(h.close)
+  const { agentId, token } = h.enroll()
+  const hourAhead = Date.now() + 3_600_000
+  const r = makeReport(agentId, 1, { atMs: hourAhead })
+  r.agentClock = new Date(hourAhead).toISOString()
+  await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: [r] } })
+  const m = h.app.vigie.registry.getMachine(agentId)!
+  t.ok(Math.abs(m.lastSampledMs - Date.now()) < 60_000, 'sample time corrected to within a minute of real time')
+  t.ok(m.clockSkewMs < -3_500_000, 'the skew is recorded')
+})

@@ -1,0 +1,99 @@
+// Downsampling in a real InfluxDB 1.6: retention policies, continuous queries, and repairs for late samples.
+import t from 'tap'
+import type { Test } from 'tap'
+import { openDb } from '../../../collector/store/sqlite/db.js'
+import { MetricOutbox } from '../../../collector/store/sqlite/outbox.js'
+import { InfluxMetricStore } from '../../../collector/store/influx/influx-metric-store.js'
+import type { SamplePoint, SeriesResult } from '../../../collector/store/metric-store.js'
+import { startInfluxd } from '../../helpers/influxd.js'
+
+const MIN = 60_000
+const HOUR = 3_600_000
+const influxd = await startInfluxd(t)
+let n = 0
+
+async function openStore (t: Test): Promise<{ store: InfluxMetricStore, database: string, outbox: MetricOutbox }> {
+  const db = openDb(':memory:')
+  const outbox = new MetricOutbox(db)
+  const database = `rollups_${++n}`
+  const store = new InfluxMetricStore({
+    url: influxd.url,
+    database,
+    outbox,
+    rawRetentionDays: 7,
+    flushIntervalMs: 50,
+    batchSize: 5000,
+    maxBacklog: 100_000,
+    // The test server runs continuous queries every second (run-interval 1s).
+    resample: { '5m': { everyMs: 1000, forMs: 10 * MIN }, '1h': { everyMs: 1000, forMs: 2 * HOUR } }
+  })
+  t.teardown(async () => { await store.close(); db.close() })
+  await store.start()
+  return { store, database, outbox }
+}
+
+function bucketsOf (points: SamplePoint[], stepMs: number): Array<[number, { sum: number, n: number, min: number, max: number, last: SamplePoint }]> {
+  const m = new Map<number, { sum: number, n: number, min: number, max: number, last: SamplePoint }>()
+  for (const p of points) {
+    const b = Math.floor(p.atMs / stepMs) * stepMs
+    const cur = m.get(b)
+    if (cur === undefined) m.set(b, { sum: p.value, n: 1, min: p.value, max: p.value, last: p })
+    else {
+      cur.sum += p.value; cur.n++; cur.min = Math.min(cur.min, p.value); cur.max = Math.max(cur.max, p.value)
+      if (p.atMs > cur.last.atMs) cur.last = p
+    }
+  }
+  return [...m.entries()].sort((a, b) => a[0] - b[0])
+}
+
+/** Poll `fn` until `ok` holds (bounded); returns the last value either way. */
+async function eventually<T> (fn: () => Promise<T>, ok: (v: T) => boolean, boundMs: number): Promise<T> {
+  const deadline = Date.now() + boundMs
+  let v = await fn()
+  while (!ok(v) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    v = await fn()
+  }
+  return v
+}
+
+const agg = (r: SeriesResult[]): Array<[number, number]> => r[0]?.points ?? []
+const close = (a: Array<[number, number]>, b: Array<[number, number]>): boolean =>
+  a.length === b.length && a.every((p, i) => p[0] === b[i][0] && Math.abs(p[1] - b[i][1]) < 1e-9)
+
+t.test('creates the raw, 5-minute and hourly retention policies and one continuous query per rollup', async (t) => {
+  const { database } = await openStore(t)
+  const rps = await influxd.adminQuery(`SHOW RETENTION POLICIES ON "${database}"`) as { results: Array<{ series: Array<{ values: unknown[][] }> }> }
+  const byName = Object.fromEntries(rps.results[0].series[0].values.map((v) => [v[0], { duration: v[1], isDefault: v[4] }]))
+  t.same(byName.raw, { duration: '168h0m0s', isDefault: true }, 'raw: 7 days, the DEFAULT policy')
+  t.same(byName.rollup_5m, { duration: '2160h0m0s', isDefault: false }, '5-minute buckets: 90 days')
+  t.same(byName.rollup_1h, { duration: '17520h0m0s', isDefault: false }, 'hourly buckets: 730 days')
+  const cqs = await influxd.adminQuery('SHOW CONTINUOUS QUERIES') as { results: Array<{ series: Array<{ name: string, values: string[][] }> }> }
+  const ours = cqs.results[0].series.find((s) => s.name === database)?.values ?? []
+  t.equal(ours.length, 2, 'two continuous queries')
+  t.match(ours.map((v) => v[1]).join('\n'), /RESAMPLE EVERY 1s FOR 10m.*INTO .*rollup_5m.*GROUP BY time\(5m\)/)
+  t.match(ours.map((v) => v[1]).join('\n'), /RESAMPLE EVERY 1s FOR 2h.*INTO .*rollup_1h.*GROUP BY time\(1h\)/)
+})
+
+t.test('continuous queries roll fresh samples into 5-minute and hourly buckets', async (t) => {
+  const { store } = await openStore(t)
+  const now = Date.now()
+  const points: SamplePoint[] = Array.from({ length: 30 }, (_, i) => ({
+    machineId: 'm_3f2a', name: 'cpu.load_pct', labels: {}, unit: 'percent', atMs: now - 29_000 + i * 1000, value: (i * 7) % 13 + 0.5
+  }))
+  store.append(points)
+  await store.flush(10_000)
+  t.equal(store.stats().pendingRepairs, 0, 'fresh samples need no repair: the continuous queries must do it')
+  for (const [stepMs, resolution] of [[5 * MIN, '5m'], [HOUR, '1h']] as const) {
+    const want = bucketsOf(points, stepMs)
+    const range = { machineId: 'm_3f2a', name: 'cpu.load_pct', fromMs: want[0][0], toMs: now + stepMs, stepMs }
+    for (const aggregate of ['avg', 'min', 'max', 'last'] as const) {
+      const expected: Array<[number, number]> = want.map(([b, s]) =>
+        [b, aggregate === 'avg' ? s.sum / s.n : aggregate === 'min' ? s.min : aggregate === 'max' ? s.max : s.last.value])
+      const res = await eventually(async () => await store.query({ ...range, aggregate }), (r) => close(agg(r), expected), 20_000)
+      t.equal(res[0]?.resolution, resolution, `${resolution} ${aggregate}: answered from the rollup`)
+      t.same(agg(res), expected, `${resolution} ${aggregate}: the continuous query's buckets hold every sample`)
+    }
+  }
+})
+

@@ -1,0 +1,45 @@
+/** An in-process collector (buildApp, never listening) on a temp SQLite file, with tokens ready. */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type BuildAppOptions } from '../../collector/app.js'
+
+export interface TestApp {
+  app: FastifyInstance
+  dataDir: string
+  adminToken: string
+  viewerToken: string
+  enrollToken: string
+  /** enrolls an agent and returns its id and token */
+  enroll: (hostname?: string) => { agentId: string, token: string }
+  close: () => Promise<void>
+}
+
+export function tempDir (prefix = 'vigie-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export async function testApp (opts: BuildAppOptions = {}): Promise<TestApp> {
+  const dataDir = tempDir()
+  const app = await buildApp({ logger: false, ...opts, config: { dataDir, ...opts.config }, env: {} })
+  const { registry } = app.vigie
+  const adminToken = registry.createApiToken('admin', 'test admin').token
+  const viewerToken = registry.createApiToken('viewer', 'test viewer').token
+  const enrollToken = registry.createEnrollToken({ name: 'test' }).token
+  return {
+    app,
+    dataDir,
+    adminToken,
+    viewerToken,
+    enrollToken,
+    enroll: (hostname = 'test-host') => {
+      const r = registry.enrollAgent({ hostname })
+      return { agentId: r.agentId, token: r.token }
+    },
+    close: async () => {
+      await app.close()
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
