@@ -36,7 +36,9 @@ async function main (): Promise<void> {
   let demo: { stop: () => Promise<void> } | undefined
   if (values.demo !== undefined) {
     const count = Number(values.demo)
-    const mod = await import('../bench/sim/demo.js').catch(() => undefined) as { startDemoFleet?: (o: { collectorUrl: string, enrollToken: string, count: number, seed: number, dataDir: string }) => Promise<{ stop: () => Promise<void> }> } | undefined
+    // The simulator lives with the benchmarks; it is optional at run time.
+    const simPath = '../bench/sim/demo.js'
+    const mod = await import(simPath).catch(() => undefined) as { startDemoFleet?: (o: { collectorUrl: string, enrollToken: string, count: number, seed: number, dataDir: string }) => Promise<{ stop: () => Promise<void> }> } | undefined
     if (mod?.startDemoFleet === undefined) {
       app.log.warn('the fleet simulator is not available in this checkout; --demo ignored')
     } else {

@@ -41,7 +41,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
     }
     const { agentId, token } = registry.enrollAgent({ hostname: body.hostname, machineKey: body.machineKey })
     counters.inc('enrollments')
-    request.log.info({ agentId, hostname: body.hostname, agentVersion: body.agentVersion }, 'agent enrolled')
+    request.log.info({ agentId, machine: body.hostname, agentVersion: body.agentVersion }, 'agent enrolled')
     return {
       agentId,
       agentToken: token,

@@ -9,5 +9,5 @@ export function createMetricStore (config: CollectorConfig, db: Db, _log: Fastif
   if (config.metricStore === 'influx') {
     throw new Error('VIGIE_METRIC_STORE=influx is not wired in yet')
   }
-  return new SqliteMetricStore(db, { retentionDays: config.retentionDays })
+  return new SqliteMetricStore(db, { retentionDays: config.retentionDays, rollupRetentionDays: config.rollupRetentionDays })
 }

@@ -8,10 +8,13 @@ import type {
 } from '../metric-store.js'
 import type { Unit } from '../../../protocol/index.js'
 import type { Statement } from 'better-sqlite3'
+import { ROLLUP_MS, finish, migrateRollup, pruneRollups, rawPartials, rollUpBefore, rollupPartials } from './rollup.js'
 
 export interface SqliteMetricStoreOptions {
-  /** raw samples older than this are pruned (default 30) */
+  /** raw samples older than this are folded into 5-minute rollups and pruned (default 30) */
   retentionDays?: number
+  /** 5-minute rollups older than this are pruned (default 400) */
+  rollupRetentionDays?: number
 }
 
 interface SeriesRow { id: number, name: string, labels_json: string, unit: string }
@@ -30,6 +33,7 @@ export class SqliteMetricStore implements MetricStore {
   readonly kind = 'sqlite' as const
   readonly #db: Db
   readonly #retentionMs: number
+  readonly #rollupRetentionMs: number
   /** machineId + '\0' + name + '\0' + labelsJson → series id; bounded by the number of series. */
   readonly #seriesIds = new Map<string, number>()
   readonly #findSeries: Statement<[string, string, string], { id: number }>
@@ -39,6 +43,8 @@ export class SqliteMetricStore implements MetricStore {
   constructor (db: Db, opts: SqliteMetricStoreOptions = {}) {
     this.#db = db
     this.#retentionMs = (opts.retentionDays ?? 30) * 86_400_000
+    this.#rollupRetentionMs = (opts.rollupRetentionDays ?? 400) * 86_400_000
+    migrateRollup(db)
     this.#findSeries = db.prepare('SELECT id FROM series WHERE machine_id = ? AND name = ? AND labels_json = ?')
     this.#insertSeries = db.prepare('INSERT INTO series (machine_id, name, labels_json, unit) VALUES (?, ?, ?, ?)')
     this.#insertSample = db.prepare('INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES (?, ?, ?)')
@@ -68,24 +74,25 @@ export class SqliteMetricStore implements MetricStore {
     const rows = this.#db.prepare('SELECT id, name, labels_json, unit FROM series WHERE machine_id = ? AND name = ?')
       .all(q.machineId, q.name) as SeriesRow[]
     const wanted = q.labels === undefined ? undefined : labelsJson(q.labels)
-    const step = Math.max(1, Math.floor(q.stepMs))
     const agg = q.aggregate ?? 'avg'
-    const expr = agg === 'avg' ? 'AVG(value)' : agg === 'min' ? 'MIN(value)' : agg === 'max' ? 'MAX(value)' : 'value'
-    // For 'last', SQLite returns the bare column from the row holding MAX(ts) of the group.
-    const sql = agg === 'last'
-      ? 'SELECT (ts - (ts % @step)) AS b, value AS v, MAX(ts) FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b'
-      : `SELECT (ts - (ts % @step)) AS b, ${expr} AS v FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b`
-    const stmt = this.#db.prepare(sql)
+    const from = Math.floor(q.fromMs)
+    const to = Math.ceil(q.toMs)
+    // Older than the raw retention only 5-minute rollups remain: answer that part from them.
+    const boundary = Number(this.#db.prepare("SELECT value FROM meta WHERE key = 'raw_pruned_before'").pluck().get() ?? 0)
+    const useRollup = from < boundary
+    const step = Math.max(useRollup ? ROLLUP_MS : 1, Math.floor(q.stepMs))
     const out: SeriesResult[] = []
     for (const s of rows) {
       if (wanted !== undefined && s.labels_json !== wanted) continue
-      const pts = stmt.all({ step, id: s.id, from: Math.floor(q.fromMs), to: Math.ceil(q.toMs) }) as Array<{ b: number, v: number }>
+      const parts = useRollup
+        ? [...rollupPartials(this.#db, s.id, from, Math.min(to, boundary), step), ...rawPartials(this.#db, s.id, Math.max(from, boundary), to, step)]
+        : rawPartials(this.#db, s.id, from, to, step)
       out.push({
         name: s.name,
         labels: JSON.parse(s.labels_json) as Record<string, string>,
         unit: s.unit as Unit,
-        points: pts.map(p => [p.b, p.v]),
-        resolution: 'raw'
+        points: finish(parts, agg),
+        resolution: useRollup ? '5m' : 'raw'
       })
     }
     out.sort((a, b) => labelsJson(a.labels).localeCompare(labelsJson(b.labels)))
@@ -99,7 +106,13 @@ export class SqliteMetricStore implements MetricStore {
   }
 
   async prune (nowMs: number): Promise<number> {
-    const cutoff = nowMs - this.#retentionMs
+    // Cut on a bucket boundary so no 5-minute bucket is half raw, half rolled up.
+    const cutoff = Math.floor((nowMs - this.#retentionMs) / ROLLUP_MS) * ROLLUP_MS
+    this.#db.transaction(() => {
+      rollUpBefore(this.#db, cutoff)
+      this.#db.prepare("INSERT INTO meta (key, value) VALUES ('raw_pruned_before', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)").run(String(cutoff))
+    })()
+    pruneRollups(this.#db, nowMs - this.#rollupRetentionMs)
     // Delete in slices so a large prune never blocks ingest for long.
     const del = this.#db.prepare(
       'DELETE FROM samples WHERE (series_id, ts) IN (SELECT series_id, ts FROM samples WHERE ts < ? LIMIT 5000)'
