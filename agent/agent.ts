@@ -8,15 +8,17 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Logger } from 'pino'
-import type { HostFacts, MetricValue, Report, Unavailable } from '../protocol/index.js'
+import type { HostFacts, Inventory, MetricValue, Report, Unavailable } from '../protocol/index.js'
 import { LIMITS, PROTOCOL_VERSION } from '../protocol/index.js'
 import type { AgentConfig } from './config.js'
 import { readState, writeState, type AgentState } from './state.js'
 import { Spool } from './spool.js'
 import { SendError, Transport } from './transport.js'
 import { every, type Scheduled } from './scheduler.js'
-import { runProbe, type Probe } from './probes/probe.js'
+import { runProbe, type Probe, type ProbeEnv } from './probes/probe.js'
 import { defaultProbes } from './probes/index.js'
+import { inventoryHash } from './probes/inventory.js'
+import { ProbeStats, type ProbeStat } from './probe-stats.js'
 import { AGENT_VERSION } from './version.js'
 
 export interface AgentHandle {
@@ -28,11 +30,15 @@ export interface AgentHandle {
   flush (): Promise<void>
   readonly agentId: string | undefined
   readonly spooled: number
+  /** what each probe cost and whether it works here, for `doctor` and logs */
+  probeStats (): ProbeStat[]
 }
 
 export interface AgentDeps {
   log: Logger
   probes?: Probe[]
+  /** where default probes read from (tests) */
+  probeEnv?: ProbeEnv
   now?: () => number
 }
 
@@ -58,8 +64,13 @@ export function backoffMs (attempt: number, random = Math.random): number {
 export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle {
   const log = deps.log
   const now = deps.now ?? Date.now
-  const probes = deps.probes ?? defaultProbes()
+  const probes = deps.probes ?? defaultProbes(deps.probeEnv, config.probes)
+  const stats = new ProbeStats()
   const lastRun = new Map<string, number>()
+  /** the latest inventory: hash and pending updates go in every report; apps only when the collector lacks them */
+  let inventory: Inventory | undefined
+  let lastCpu = process.cpuUsage()
+  let lastCpuAt = now()
   const cached = new Map<string, { metrics: MetricValue[], unavailable: Unavailable[] }>()
   let host: Partial<HostFacts> = {}
   let state: AgentState | undefined
@@ -105,19 +116,45 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
     })
   }
 
+  let selfMetrics: MetricValue[] = []
+  /** The agent's own cost and backlog, so a fleet-wide footprint regression shows on the dashboards. */
+  function metricsOfAgent (t: number): void {
+    const cpu = process.cpuUsage()
+    const elapsedMs = t - lastCpuAt
+    const usedMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000
+    lastCpu = cpu
+    lastCpuAt = t
+    selfMetrics = [
+      { name: 'agent.rss_bytes', unit: 'bytes', value: process.memoryUsage.rss() },
+      { name: 'agent.spooled_reports', unit: 'count', value: spool?.count ?? 0 }
+    ]
+    if (elapsedMs > 0) selfMetrics.push({ name: 'agent.cpu_pct', unit: 'percent', value: Math.round(10000 * usedMs / elapsedMs) / 100 })
+  }
+
   async function collectOnce (): Promise<Report> {
     if (state === undefined || spool === undefined) throw new Error('agent not started')
     const t = now()
-    const due = probes.filter(p => (p.everySec ?? 0) === 0 || t - (lastRun.get(p.name) ?? -Infinity) >= (p.everySec ?? 0) * 1000)
+    // Ticks jitter by a few ms; a probe due every 60 s must not slip to every 90 s at a 30 s interval.
+    const slack = Math.min(5000, config.intervalSec * 500)
+    const due = probes.filter(p => (p.everySec ?? 0) === 0 || t - (lastRun.get(p.name) ?? -Infinity) >= (p.everySec ?? 0) * 1000 - slack)
     const results = await Promise.all(due.map(async p => ({ p, r: await runProbe(p) })))
+    let apps: Inventory['apps']
     for (const { p, r } of results) {
       lastRun.set(p.name, t)
+      stats.record(p, r)
       if (r.host !== undefined) host = { ...host, ...r.host }
       cached.set(p.name, { metrics: r.metrics, unavailable: r.unavailable ?? [] })
       if (r.ms > p.timeoutMs / 2) log.warn({ probe: p.name, ms: Math.round(r.ms) }, 'slow probe')
-      for (const u of r.unavailable ?? []) if (u.reason.startsWith('error:')) log.warn({ probe: u.probe, reason: u.reason }, 'probe failed')
+      if (r.failed) for (const u of r.unavailable ?? []) log.warn({ probe: u.probe, reason: u.reason }, 'probe failed')
+      if (r.inventory !== undefined) {
+        const hash = inventoryHash(r.inventory.apps)
+        inventory = { hash, ...(r.inventory.pendingUpdates !== undefined ? { pendingUpdates: r.inventory.pendingUpdates } : {}) }
+        // The collector keeps the change history; it needs the list only when it differs from what it acknowledged.
+        if (hash !== state.inventoryHash) apps = r.inventory.apps
+      }
     }
-    const metrics: MetricValue[] = []
+    metricsOfAgent(t)
+    const metrics: MetricValue[] = [...selfMetrics]
     const unavailable: Unavailable[] = []
     for (const p of probes) {
       const c = cached.get(p.name)
@@ -143,6 +180,7 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
       },
       metrics: metrics.slice(0, LIMITS.maxMetricsPerReport),
       unavailable: unavailable.slice(0, LIMITS.maxUnavailablePerReport),
+      ...(inventory !== undefined ? { inventory: { ...inventory, ...(apps !== undefined ? { apps } : {}) } } : {}),
       droppedReports: state.droppedReports ?? 0
     }
     state.nextSeq++
@@ -158,7 +196,14 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
       if (batch.length === 0) return
       try {
         const ack = await transport.send(batch)
-        spool.ack([...ack.stored, ...ack.duplicates])
+        const acked = new Set([...ack.stored, ...ack.duplicates])
+        spool.ack([...acked])
+        for (const r of batch) {
+          if (acked.has(r.seq) && r.inventory?.apps !== undefined && r.inventory.hash !== state.inventoryHash) {
+            state.inventoryHash = r.inventory.hash
+            saveState()
+          }
+        }
         if (ack.stored.length + ack.duplicates.length < batch.length) {
           log.warn({ sent: batch.length, acked: ack.stored.length + ack.duplicates.length }, 'collector acknowledged part of a batch')
         }
@@ -190,8 +235,15 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
       }
       retryAt = now() + backoffMs(attempt++)
     } else if (err.kind === 'busy') {
-      retryAt = now() + (err.opts.retryAfterMs ?? backoffMs(attempt++))
+      // Retry-After wins (capped at an hour); without one, back off as for an outage.
+      retryAt = now() + (err.opts.retryAfterMs !== undefined ? Math.min(err.opts.retryAfterMs, 3_600_000) : backoffMs(attempt++))
       log.warn({ retryInMs: retryAt - now(), err: err.message }, 'collector busy; honouring Retry-After')
+    } else if (err.kind === 'too-large' && batch.length === 1) {
+      // One report the collector will never take (e.g. a huge inventory): drop it rather than retry forever.
+      log.error({ seq: batch[0].seq, err: err.message }, 'report too large for the collector; dropping it')
+      spool!.ack([batch[0].seq])
+      state!.droppedReports = (state!.droppedReports ?? 0) + 1
+      saveState()
     } else if (err.kind === 'too-large') {
       batchLimit = Math.max(1, Math.floor(batch.length / 2))
     } else if (err.kind === 'rejected' || err.kind === 'forbidden') {
@@ -227,6 +279,7 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
   return {
     get agentId () { return state?.agentId },
     get spooled () { return spool?.count ?? 0 },
+    probeStats: () => stats.list(probes),
     collectOnce,
     flush,
     async start () {
@@ -250,7 +303,7 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
           state = await enroll()
         } catch (err) {
           const e = err as Error & { kind?: string }
-          if (e instanceof SendError && e.kind !== 'network' && e.kind !== 'busy') throw new Error(`enrollment refused: ${e.message}`)
+          if (e instanceof SendError && e.kind !== 'network' && e.kind !== 'busy') throw new Error(`enrollment refused: ${e.message}`, { cause: err })
           if (!(e instanceof SendError)) throw e
           const wait = backoffMs(attempt++)
           log.warn({ err: e.message, retryInMs: wait }, 'enrollment failed; retrying')

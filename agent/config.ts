@@ -23,6 +23,8 @@ export interface AgentConfig {
   transport: 'auto' | 'ws' | 'http'
   /** CA bundle (PEM file) to verify the collector's certificate */
   caFile?: string
+  /** per-probe cadence overrides, seconds (0 = every collection), or false = off; e.g. { smart: 7200, processes: false } */
+  probes: Record<string, number | false>
 }
 
 export class AgentConfigError extends Error {
@@ -45,6 +47,19 @@ const httpUrl = (raw: string): string => {
   return u.toString().replace(/\/$/, '')
 }
 
+/** Parses `smart=7200,processes=off,cpu=0`. */
+export function parseProbeSchedule (raw: string): Record<string, number | false> {
+  const out: Record<string, number | false> = {}
+  for (const part of raw.split(',').map(p => p.trim()).filter(p => p !== '')) {
+    const m = /^([a-z_]+)=(off|\d+)$/.exec(part)
+    if (m === null) throw new Error(`expected name=seconds or name=off, comma-separated (got '${part}')`)
+    const sec = m[2] === 'off' ? false : Number(m[2])
+    if (sec !== false && sec > 7 * 86400) throw new Error(`${m[1]}: at most ${7 * 86400} s`)
+    out[m[1]] = sec
+  }
+  return out
+}
+
 export function defaultStateDir (): string {
   if (process.platform === 'win32') return path.join(process.env.ProgramData ?? 'C:\\ProgramData', 'Vigie', 'agent')
   if (process.platform === 'darwin') return '/Library/Application Support/Vigie/agent'
@@ -60,7 +75,8 @@ export const AGENT_OPTIONS: Opt[] = [
   { key: 'spoolMaxBytes', env: 'VIGIE_AGENT_SPOOL_MAX_BYTES', description: 'spool size bound, bytes', parse: int(64 * 1024, 10 * 1024 ** 3), default: 64 * 1024 * 1024 },
   { key: 'spoolMaxAgeHours', env: 'VIGIE_AGENT_SPOOL_MAX_AGE_HOURS', description: 'spool age bound, hours', parse: int(1, 24 * 365), default: 72 },
   { key: 'transport', env: 'VIGIE_AGENT_TRANSPORT', description: "'auto', 'ws' or 'http'", parse: oneOf('auto', 'ws', 'http'), default: 'auto' },
-  { key: 'caFile', env: 'VIGIE_AGENT_CA_FILE', description: 'PEM CA bundle to verify the collector', parse: str }
+  { key: 'caFile', env: 'VIGIE_AGENT_CA_FILE', description: 'PEM CA bundle to verify the collector', parse: str },
+  { key: 'probes', env: 'VIGIE_AGENT_PROBES', description: "probe cadence overrides, e.g. 'smart=7200,processes=off'", parse: parseProbeSchedule, default: {} }
 ]
 
 /**
@@ -79,7 +95,11 @@ export function loadAgentConfig (overrides: Partial<AgentConfig> = {}, opts: { c
   }
   const out: Record<string, unknown> = {}
   for (const o of AGENT_OPTIONS) {
-    const given = overrides[o.key] ?? file[o.key]
+    let given = overrides[o.key] ?? file[o.key]
+    // The JSON file may state probe overrides as an object: { "smart": 7200, "processes": "off" }.
+    if (o.key === 'probes' && given !== null && typeof given === 'object') {
+      given = Object.entries(given as Record<string, unknown>).map(([k, v]) => `${k}=${v === false ? 'off' : String(v)}`).join(',')
+    }
     const raw = given !== undefined ? String(given) : env[o.env]
     const where = given !== undefined ? (overrides[o.key] !== undefined ? `--${o.key}` : `${opts.configFile ?? ''}:${o.key}`) : o.env
     if (raw !== undefined && raw !== '') {

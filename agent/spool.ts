@@ -15,8 +15,10 @@ export interface SpoolOptions {
   maxAgeMs: number
   now?: () => number
   /** told each time reports are dropped, with how many */
-  onDrop?: (count: number, reason: 'size' | 'age' | 'damaged') => void
+  onDrop?: (count: number, reason: DropReason) => void
 }
+
+export type DropReason = 'size' | 'age' | 'damaged' | 'disk-full'
 
 interface Entry { seq: number, bytes: number, sampledMs: number }
 
@@ -62,11 +64,12 @@ export class Spool {
         continue
       }
       try {
-        const text = fs.readFileSync(full, 'utf8')
-        const r = JSON.parse(text) as Report
-        if (r.seq !== Number(m[1])) throw new Error('seq mismatch')
-        this.#entries.push({ seq: r.seq, bytes: text.length, sampledMs: Date.parse(r.sampledAt) })
-        this.#bytes += text.length
+        const buf = fs.readFileSync(full)
+        const r = JSON.parse(buf.toString('utf8')) as Report
+        const sampledMs = Date.parse(r.sampledAt)
+        if (r.seq !== Number(m[1]) || typeof r.agentId !== 'string' || Number.isNaN(sampledMs)) throw new Error('not a report')
+        this.#entries.push({ seq: r.seq, bytes: buf.length, sampledMs })
+        this.#bytes += buf.length
       } catch {
         fs.rmSync(full, { force: true })
         damaged++
@@ -76,22 +79,58 @@ export class Spool {
     if (damaged > 0) this.#onDrop?.(damaged, 'damaged')
   }
 
-  /** Adds a report durably, then enforces the bounds. */
+  /**
+   * Adds a report durably (written, fsynced, renamed, folder fsynced), then
+   * enforces the bounds. On a full disk, drops the oldest reports (counted) until
+   * the new one fits; throws only when even an empty spool cannot take it.
+   */
   add (report: Report): void {
-    const text = JSON.stringify(report)
-    const file = this.#file(report.seq)
-    const tmp = file + '.tmp'
-    const fd = fs.openSync(tmp, 'w', 0o600)
-    try {
-      fs.writeSync(fd, text)
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
+    const buf = Buffer.from(JSON.stringify(report))
+    for (;;) {
+      try {
+        this.#write(report.seq, buf)
+        break
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if ((code !== 'ENOSPC' && code !== 'EDQUOT') || this.#entries.length === 0) throw err
+        this.#remove(0)
+        this.#onDrop?.(1, 'disk-full')
+      }
     }
-    fs.renameSync(tmp, file)
-    this.#entries.push({ seq: report.seq, bytes: text.length, sampledMs: Date.parse(report.sampledAt) })
-    this.#bytes += text.length
+    this.#entries.push({ seq: report.seq, bytes: buf.length, sampledMs: Date.parse(report.sampledAt) })
+    this.#bytes += buf.length
     this.enforceBounds()
+  }
+
+  #write (seq: number, buf: Buffer): void {
+    const file = this.#file(seq)
+    const tmp = file + '.tmp'
+    try {
+      const fd = fs.openSync(tmp, 'w', 0o600)
+      try {
+        fs.writeSync(fd, buf)
+        fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+      fs.renameSync(tmp, file)
+    } catch (err) {
+      fs.rmSync(tmp, { force: true })
+      throw err
+    }
+    this.#syncDir()
+  }
+
+  /** The rename itself is durable only once the folder is synced (POSIX); Windows cannot open folders, and NTFS journals renames. */
+  #syncDir (): void {
+    if (process.platform === 'win32') return
+    let fd: number | undefined
+    try {
+      fd = fs.openSync(this.#dir, 'r')
+      fs.fsyncSync(fd)
+    } catch { /* best effort */ } finally {
+      if (fd !== undefined) fs.closeSync(fd)
+    }
   }
 
   /** Drops the oldest reports past the size or age bound. */
@@ -123,7 +162,9 @@ export class Spool {
     for (const e of this.#entries) {
       if (out.length >= limit || (out.length > 0 && bytes + e.bytes > maxBytes)) break
       try {
-        out.push(JSON.parse(fs.readFileSync(this.#file(e.seq), 'utf8')) as Report)
+        const r = JSON.parse(fs.readFileSync(this.#file(e.seq), 'utf8')) as Report
+        if (r.seq !== e.seq) throw new Error('not this report')
+        out.push(r)
         bytes += e.bytes
       } catch {
         // Vanished or damaged since the scan: forget it.

@@ -24,7 +24,11 @@ import { ingestRoutes } from './ingest/routes.js'
 import { machineRoutes } from './api/machines.js'
 import { liveRoutes } from './live/routes.js'
 import { opsRoutes } from './ops/routes.js'
+import { incidentsPlugin } from './incidents/plugin.js'
+import { detectWiring } from './detect-wiring.js'
 import { loggerOptions } from './logger.js'
+import { installTrust } from './auth/trust.js'
+import { loadTls } from './tls.js'
 import type { Vigie } from './vigie.js'
 
 declare module 'fastify' {
@@ -54,6 +58,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   else if (options.logger !== false && 'stream' in options.logger) logger = { ...loggerOptions(options.logger.level ?? config.logLevel, false), stream: options.logger.stream } as LoggerOptions
   else logger = options.logger
 
+  const tls = loadTls(config)
   const app = Fastify({
     logger: logger as LoggerOptions,
     bodyLimit: config.bodyLimitBytes,
@@ -61,8 +66,15 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } }
-  })
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // trust: TLS, proxies and server timeouts (collector/tls.ts, docs/deployment.md)
+    ...(tls !== undefined ? { https: tls } : {}),
+    // a hop count is valid at run time (proxy-addr) though Fastify's types omit number
+    trustProxy: config.trustProxy as boolean | string,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs
+  }) as unknown as FastifyInstance
 
   const db = openDb(path.join(config.dataDir, 'vigie.db'))
   const metrics = createMetricStore(config, db, app.log)
@@ -97,9 +109,14 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   // Every route speaks JSON; anything else is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain')
   await app.register(websocket, { options: { maxPayload: MAX_STREAM_FRAME_BYTES } })
+  // ---- trust: users, sessions, CSRF, API and agent tokens, limits, audit, admin API (collector/auth, collector/limits, collector/admin) ----
+  await installTrust(app, vigie, routes)
+  // ---- end trust ----
   await app.register(ingestRoutes, { vigie })
   await app.register(machineRoutes, { vigie })
   await app.register(liveRoutes, { vigie })
+  await app.register(incidentsPlugin, { vigie })
+  await app.register(detectWiring, { vigie })
   await app.register(opsRoutes, { vigie, routes })
 
   if (fs.existsSync(config.dashboardsDir)) {

@@ -48,6 +48,32 @@ export interface CollectorConfig {
   webhookTimeoutMs: number
   webhookRetryMs: number
   webhookOutboxMax: number
+  /* ---- trust (collector/auth, collector/limits, collector/tls.ts) ---- */
+  /** PEM certificate and key files: both set → the collector speaks HTTPS/WSS only */
+  tlsCert?: string
+  tlsKey?: string
+  /** Fastify trustProxy: false, true, a hop count, or a comma list of proxy addresses/CIDRs */
+  trustProxy: boolean | number | string
+  /** technician sessions (cookie) expire this long after sign-in, seconds */
+  sessionTtlSec: number
+  /** sign-in attempts allowed per username per 15 minutes (per IP: three times as many) */
+  loginAttemptsPer15Min: number
+  /** requests per minute per client address (0 = no limit) */
+  rateLimitIpPerMin: number
+  /** requests and stream frames per minute per agent (0 = no limit) */
+  rateLimitAgentPerMin: number
+  /** agents are asked to rotate their token when it is older than this, days (0 = never) */
+  agentTokenRotateDays: number
+  /** after a rotation the previous agent token keeps working this long, seconds */
+  agentTokenGraceSec: number
+  /** audit log rows older than this are pruned, days */
+  auditRetentionDays: number
+  /** HTTP server timeouts, ms: whole request received; idle socket; keep-alive between requests */
+  requestTimeoutMs: number
+  connectionTimeoutMs: number
+  keepAliveTimeoutMs: number
+  /** WebSocket ping cadence; a peer silent for two pings is dropped, seconds (0 = no pings) */
+  wsPingSec: number
 }
 
 interface Option {
@@ -106,8 +132,34 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'detectSaveSec', env: 'VIGIE_DETECT_SAVE_SEC', description: 'detection state saved this often, seconds', parse: int(1, 86_400), default: 60 },
   { key: 'webhookTimeoutMs', env: 'VIGIE_WEBHOOK_TIMEOUT_MS', description: 'timeout of one webhook delivery, ms', parse: int(100, 120_000), default: 10_000 },
   { key: 'webhookRetryMs', env: 'VIGIE_WEBHOOK_RETRY_MS', description: 'first webhook retry delay, ms (doubles per attempt, at most 1 h)', parse: int(10, 3_600_000), default: 5000 },
-  { key: 'webhookOutboxMax', env: 'VIGIE_WEBHOOK_OUTBOX_MAX', description: 'webhook deliveries kept waiting at most (oldest dropped beyond)', parse: int(10, 10_000_000), default: 10_000 }
+  { key: 'webhookOutboxMax', env: 'VIGIE_WEBHOOK_OUTBOX_MAX', description: 'webhook deliveries kept waiting at most (oldest dropped beyond)', parse: int(10, 10_000_000), default: 10_000 },
+  // trust: TLS, proxies, sessions, limits, audit (docs/security.md, docs/deployment.md)
+  { key: 'tlsCert', env: 'VIGIE_TLS_CERT', description: 'PEM certificate file (with VIGIE_TLS_KEY: serve HTTPS/WSS)', parse: str },
+  { key: 'tlsKey', env: 'VIGIE_TLS_KEY', description: 'PEM private key file of VIGIE_TLS_CERT', parse: str },
+  { key: 'trustProxy', env: 'VIGIE_TRUST_PROXY', description: "trust X-Forwarded-* from: 'false', 'true', a hop count, or proxy addresses/CIDRs (comma list)", parse: trustProxy, default: false },
+  { key: 'sessionTtlSec', env: 'VIGIE_SESSION_TTL_SEC', description: 'technician session lifetime, seconds', parse: int(60, 30 * 86_400), default: 43_200 },
+  { key: 'loginAttemptsPer15Min', env: 'VIGIE_LOGIN_ATTEMPTS', description: 'sign-in attempts per username per 15 min (per IP: 3×)', parse: int(1, 10_000), default: 10 },
+  { key: 'rateLimitIpPerMin', env: 'VIGIE_RATE_LIMIT_IP', description: 'requests per minute per client address (0 = off)', parse: int(0, 10_000_000), default: 3000 },
+  { key: 'rateLimitAgentPerMin', env: 'VIGIE_RATE_LIMIT_AGENT', description: 'requests and stream frames per minute per agent (0 = off)', parse: int(0, 10_000_000), default: 240 },
+  { key: 'agentTokenRotateDays', env: 'VIGIE_AGENT_TOKEN_ROTATE_DAYS', description: 'ask agents to rotate tokens older than this, days (0 = never)', parse: int(0, 3650), default: 30 },
+  { key: 'agentTokenGraceSec', env: 'VIGIE_AGENT_TOKEN_GRACE_SEC', description: 'the previous agent token keeps working this long after a rotation, seconds', parse: int(0, 30 * 86_400), default: 86_400 },
+  { key: 'auditRetentionDays', env: 'VIGIE_AUDIT_RETENTION_DAYS', description: 'days of audit log kept', parse: int(1, 36_500), default: 365 },
+  { key: 'requestTimeoutMs', env: 'VIGIE_REQUEST_TIMEOUT_MS', description: 'time to receive a whole request, ms', parse: int(1000, 3_600_000), default: 30_000 },
+  { key: 'connectionTimeoutMs', env: 'VIGIE_CONNECTION_TIMEOUT_MS', description: 'idle HTTP socket timeout, ms (0 = none)', parse: int(0, 3_600_000), default: 120_000 },
+  { key: 'keepAliveTimeoutMs', env: 'VIGIE_KEEPALIVE_TIMEOUT_MS', description: 'keep-alive between requests, ms (above the proxy\'s own)', parse: int(1000, 3_600_000), default: 72_000 },
+  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 }
 ]
+
+function trustProxy (raw: string): boolean | number | string {
+  if (raw === 'true') return true
+  if (raw === 'false') return false
+  if (/^\d+$/.test(raw)) return int(1, 100)(raw)
+  const parts = raw.split(',').map(p => p.trim())
+  if (parts.some(p => !/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p) && !['loopback', 'linklocal', 'uniquelocal'].includes(p))) {
+    throw new Error('expected true, false, a hop count, or addresses/CIDRs such as 10.0.0.1,192.168.0.0/16')
+  }
+  return parts.join(',')
+}
 
 function oneOfPattern (re: RegExp, what: string) {
   return (raw: string): string => {
@@ -143,6 +195,9 @@ export function loadCollectorConfig (overrides: Partial<CollectorConfig> = {}, e
   if (out.metricStore === undefined) out.metricStore = out.influxUrl !== undefined ? 'influx' : 'sqlite'
   if (out.metricStore === 'influx' && out.influxUrl === undefined) {
     throw new ConfigError('VIGIE_METRIC_STORE=influx needs VIGIE_INFLUX_URL')
+  }
+  if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) {
+    throw new ConfigError('VIGIE_TLS_CERT and VIGIE_TLS_KEY go together: set both or neither')
   }
   out.dataDir = path.resolve(out.dataDir as string)
   return out as unknown as CollectorConfig

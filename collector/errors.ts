@@ -22,7 +22,10 @@ export const ERROR_CODES = {
   VIGIE_ERR_INTERNAL: { statusCode: 500, text: 'unexpected server error' },
   // WebSocket-only: sent as { type: 'error', code } frames or as close reasons.
   VIGIE_ERR_FRAME_INVALID: { statusCode: 400, text: 'WebSocket frame is not a valid message' },
-  VIGIE_ERR_FRAME_TOO_LARGE: { statusCode: 413, text: 'WebSocket frame over the size limit' }
+  VIGIE_ERR_FRAME_TOO_LARGE: { statusCode: 413, text: 'WebSocket frame over the size limit' },
+  // trust (collector/auth): sign-in and cross-site request protection
+  VIGIE_ERR_LOGIN_FAILED: { statusCode: 401, text: 'wrong username or password' },
+  VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' }
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -3,6 +3,9 @@
  *   (none)                       start the collector
  *   create-token --role R --name N    print a new technician API token (admin, technician, viewer)
  *   create-enroll-token [--name N] [--expires-hours H] [--max-uses K]   print a new enrollment token
+ *   create-user --username U [--role R]   create a technician account; the password is read from
+ *                                         stdin (first line) or, when stdin is a terminal or empty,
+ *                                         generated and printed once
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -13,6 +16,9 @@ import { Registry } from './store/sqlite/registry.js'
 import { SqliteMetricStore } from './store/sqlite/metrics.js'
 import type { Role } from './store/sqlite/registry.js'
 import type { FastifyInstance } from 'fastify'
+import { UserStore } from './auth/users.js'
+import { generatePassword, hashPassword, passwordProblem } from './auth/passwords.js'
+import { audit } from './audit/audit.js'
 
 export interface StartedCollector {
   app: FastifyInstance
@@ -33,13 +39,44 @@ export async function startCollector (overrides: Parameters<typeof buildApp>[0] 
   const addr = app.server.address()
   const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port
   const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host
-  return { app, url: `http://${host}:${port}`, adminToken }
+  const scheme = cfg.tlsCert !== undefined ? 'https' : 'http'
+  return { app, url: `${scheme}://${host}:${port}`, adminToken }
 }
 
 function registryOnly (): { registry: Registry, close: () => void } {
   const cfg = loadCollectorConfig()
   const db = openDb(path.join(cfg.dataDir, 'vigie.db'))
   return { registry: new Registry(db, new SqliteMetricStore(db)), close: () => { db.close() } }
+}
+
+async function readStdinLine (): Promise<string> {
+  if (process.stdin.isTTY === true) return ''
+  let text = ''
+  for await (const chunk of process.stdin) {
+    text += String(chunk)
+    if (text.includes('\n') || text.length > 4096) break
+  }
+  return text.split(/\r?\n/)[0] ?? ''
+}
+
+async function createUser (username: string | undefined, role: Role): Promise<void> {
+  if (username === undefined || !/^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$/.test(username)) throw new ConfigError('--username: expected 2–64 letters, digits or _.@-')
+  if (!['admin', 'technician', 'viewer'].includes(role)) throw new ConfigError(`--role ${role}: expected admin, technician or viewer`)
+  const given = await readStdinLine()
+  const password = given === '' ? generatePassword() : given
+  const problem = passwordProblem(password, username)
+  if (problem !== undefined) throw new ConfigError(`password from stdin refused: ${problem}`)
+  const cfg = loadCollectorConfig()
+  const db = openDb(path.join(cfg.dataDir, 'vigie.db'))
+  try {
+    const user = new UserStore(db).create({ username, role, passwordHash: await hashPassword(password) }, Date.now())
+    if (user === undefined) throw new ConfigError(`user ${username} exists already`)
+    audit({ db, now: Date.now }, { actor: 'cli', action: 'user.create', target: user.id, detail: { username, role } })
+  } finally {
+    db.close()
+  }
+  // Shown once, to the terminal only: only its scrypt hash is stored.
+  process.stdout.write(given === '' ? `created ${role} ${username}; password (shown once): ${password}\n` : `created ${role} ${username}\n`)
 }
 
 async function main (): Promise<void> {
@@ -49,7 +86,8 @@ async function main (): Promise<void> {
       role: { type: 'string', default: 'admin' },
       name: { type: 'string' },
       'expires-hours': { type: 'string' },
-      'max-uses': { type: 'string' }
+      'max-uses': { type: 'string' },
+      username: { type: 'string' }
     }
   })
   const command = positionals[0]
@@ -75,7 +113,11 @@ async function main (): Promise<void> {
     process.stdout.write(token + '\n')
     return
   }
-  if (command !== undefined) throw new ConfigError(`unknown command ${command}; expected create-token or create-enroll-token`)
+  if (command === 'create-user') {
+    await createUser(values.username, values.role as Role)
+    return
+  }
+  if (command !== undefined) throw new ConfigError(`unknown command ${command}; expected create-token, create-enroll-token or create-user`)
 
   const { app, url, adminToken } = await startCollector()
   app.log.info({ url, store: app.vigie.metrics.kind, dataDir: app.vigie.config.dataDir }, 'collector listening')

@@ -9,6 +9,10 @@ import type { AgentStreams } from './ingest/streams.js'
 import type { LiveHub } from './live/hub.js'
 import type { Counters } from './ops/counters.js'
 import type { MachineStatusBoard } from './api/machine-status.js'
+import type { IncidentService } from './incidents/service.js'
+import type { KnowledgeBase } from './kb/knowledge-base.js'
+import type { WebhookNotifier } from './notify/webhooks.js'
+import type { DetectionEngine } from './detect/engine.js'
 
 export interface Vigie {
   config: CollectorConfig
@@ -22,4 +26,10 @@ export interface Vigie {
   counters: Counters
   status: MachineStatusBoard
   now: () => number
+  /** set by the incidents plugin */
+  incidents?: IncidentService
+  kb?: KnowledgeBase
+  notifier?: WebhookNotifier
+  /** set by detect-wiring */
+  detection?: DetectionEngine
 }

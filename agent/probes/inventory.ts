@@ -50,7 +50,7 @@ export function inventoryProbe (env: ProbeEnv & { everySec?: number } = {}): Pro
     try {
       return parseRpm((await run('rpm', ['-qa', '--queryformat', '%{NAME}\\t%{VERSION}-%{RELEASE}\\n'], opts)).stdout)
     } catch (err) {
-      if (err instanceof CommandError && err.code === 'ENOENT') throw new Error('no dpkg or rpm package database found')
+      if (err instanceof CommandError && err.code === 'ENOENT') throw new Error('no dpkg or rpm package database found', { cause: err })
       throw err
     }
   }

@@ -34,11 +34,12 @@ export function deviceLabel (name: string): string {
 /** Why smartctl produced nothing useful, from its messages and exit status; undefined when it did. */
 export function smartFailure (j: SmartJson): string | undefined {
   const status = j.smartctl?.exit_status ?? 0
-  const msgs = (j.smartctl?.messages ?? []).filter(m => m.severity !== 'information').map(m => m.string.trim())
-  const text = msgs.join('; ')
+  const all = (j.smartctl?.messages ?? []).map(m => m.string.trim())
+  const text = (j.smartctl?.messages ?? []).filter(m => m.severity !== 'information').map(m => m.string.trim()).join('; ')
   if ((status & 0b11) === 0 && j.smart_status !== undefined) return undefined
   if (/permission denied|operation not permitted|access denied/i.test(text)) return `needs root/Administrator: ${text}`
-  if (/standby|sleep/i.test(text)) return `disk in standby; not woken (${text})`
+  // `-n standby` makes smartctl exit 2 with an informational message rather than spin the disk up.
+  if (all.some(m => /standby|sleep mode/i.test(m))) return 'disk in standby; not woken up to read SMART'
   if (text !== '') return text
   if (j.smart_status === undefined) return 'no SMART data (device does not support SMART, e.g. a virtual disk)'
   return `smartctl exit status ${status}`

@@ -2,15 +2,20 @@
  * Bearer-token authentication for agents (`vga_…`) and technicians (`vgt_…`).
  * Browsers cannot set headers on a WebSocket, so the live route also accepts the
  * technician token as `?token=`; request logs never show query strings.
+ * Technicians signed in with a password present a session cookie instead; such
+ * requests must also pass the CSRF checks (collector/auth/service.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VigieError } from '../errors.js'
 import type { AgentPrincipal, ApiPrincipal, Registry, Role } from '../store/sqlite/registry.js'
+import { authFor } from '../auth/binding.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     agent?: AgentPrincipal
     technician?: ApiPrincipal
+    /** the signed-in user (session cookie, or an API token owned by a user) */
+    user?: { id: string, username: string, role: Role, via: 'session' | 'token' }
   }
 }
 
@@ -37,8 +42,19 @@ export function requireAgent (registry: Registry) {
   return async function (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request)
     if (token === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing agent token (Authorization: Bearer …)')
-    const agent = registry.findAgent(token)
-    if (agent === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent token')
+    let agent = registry.findAgent(token)
+    const auth = authFor(registry)
+    const tokens = auth?.agentTokens
+    const nowMs = auth?.now() ?? Date.now()
+    if (agent === undefined && tokens !== undefined) {
+      // A token retired by a rotation keeps working during its grace period.
+      const id = tokens.findByGraceToken(token, nowMs)
+      const info = id === undefined ? undefined : registry.getAgent(id)
+      if (info !== undefined) agent = { id: info.id, hostname: info.hostname }
+    }
+    if (agent === undefined || tokens?.pastDeadline(agent.id, token, nowMs) === true) {
+      throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent token')
+    }
     request.agent = agent
   }
 }
@@ -46,14 +62,30 @@ export function requireAgent (registry: Registry) {
 export function requireRole (registry: Registry, role: Role) {
   return async function (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request)
-    if (token === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing technician token (Authorization: Bearer …)')
-    const who = registry.findApiToken(token)
+    const auth = authFor(registry)
+    if (token === undefined) {
+      const session = auth?.sessionOf(request)
+      if (session === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing technician token (Authorization: Bearer …) or session')
+      auth!.checkCookieRequest(request, session)
+      if (RANK[session.role] < RANK[role]) throw new VigieError('VIGIE_ERR_FORBIDDEN', `needs role ${role}; user ${session.username} has ${session.role}`)
+      request.technician = { id: session.userId, role: session.role, name: session.username }
+      request.user = { id: session.userId, username: session.username, role: session.role, via: 'session' }
+      return
+    }
+    let who = registry.findApiToken(token)
     if (who === undefined) {
       if (registry.findAgent(token) !== undefined) throw new VigieError('VIGIE_ERR_FORBIDDEN', 'agent tokens cannot read technician routes')
       throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked technician token')
     }
+    if (auth !== undefined) {
+      who = auth.applyTokenOwner(who)
+      if (who === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', "the token's user is disabled or deleted")
+    }
     if (RANK[who.role] < RANK[role]) throw new VigieError('VIGIE_ERR_FORBIDDEN', `needs role ${role}; token has ${who.role}`)
     request.technician = who
+    const ownerId = auth?.users.tokenOwner(who.id)
+    const owner = ownerId === undefined ? undefined : auth?.users.get(ownerId)
+    if (owner !== undefined) request.user = { id: owner.id, username: owner.username, role: who.role, via: 'token' }
   }
 }
 

@@ -16,9 +16,15 @@ export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, cr
 /** What changed, on the live socket (`{ type: 'incident', change, incident }`). */
 export type IncidentChange = 'opened' | 'updated' | 'resolved' | 'regressed' | 'verified'
 
-const IncidentStateSchema = Type.Union(INCIDENT_STATES.map((s) => Type.Literal(s)))
+const IncidentStateSchema = Type.Union([
+  Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved'),
+  Type.Literal('auto-resolved'), Type.Literal('regressed'), Type.Literal('verified')
+])
 const SeveritySchema = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')])
-const KindSchema = Type.Union(['threshold', 'anomaly', 'forecast', 'offline', 'outlier', 'change'].map((k) => Type.Literal(k)))
+export const KindSchema = Type.Union([
+  Type.Literal('threshold'), Type.Literal('anomaly'), Type.Literal('forecast'),
+  Type.Literal('offline'), Type.Literal('outlier'), Type.Literal('change')
+])
 
 export const Suggestion = Type.Object({
   articleId: Type.String(),
@@ -78,7 +84,6 @@ export const Incident = Type.Object({
   suspectedChange: Type.Optional(SuspectedChangeSchema),
   parentId: Type.Optional(Type.String()),
   regressedFrom: Type.Optional(RegressedFrom),
-  silenced: Type.Boolean({ description: 'a silence matched when it opened: no notifications' }),
   suggestions: Type.Array(Suggestion)
 })
 export type Incident = Static<typeof Incident>

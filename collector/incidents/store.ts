@@ -42,7 +42,6 @@ const MIGRATIONS = [
     parent_id TEXT,
     regressed_from_json TEXT,
     suggestions_json TEXT NOT NULL DEFAULT '[]',
-    silenced INTEGER NOT NULL DEFAULT 0,
     notified INTEGER NOT NULL DEFAULT 0
   );
   CREATE UNIQUE INDEX incidents_one_active ON incidents(machine_id, key) WHERE state IN ('open', 'acknowledged', 'regressed');
@@ -115,7 +114,6 @@ export interface IncidentRow {
   parentId: string | null
   regressedFrom: Incident['regressedFrom'] | null
   suggestions: Array<{ articleId: string, score: number }>
-  silenced: boolean
   /** an 'opened' webhook went out, so later events follow it */
   notified: boolean
 }
@@ -140,7 +138,7 @@ interface RawIncident {
   assignee: string | null, escalations: number, escalated_ms: number | null, resolved_ms: number | null, resolved_by: string | null,
   resolution: string | null, article_id: string | null, verify_until_ms: number | null, evidence_json: string, impact_ms: number | null,
   suspected_change_json: string | null, parent_id: string | null, regressed_from_json: string | null, suggestions_json: string,
-  silenced: number, notified: number
+  notified: number
 }
 
 function fromRaw (r: RawIncident): IncidentRow {
@@ -177,7 +175,6 @@ function fromRaw (r: RawIncident): IncidentRow {
     parentId: r.parent_id,
     regressedFrom: r.regressed_from_json === null ? null : JSON.parse(r.regressed_from_json) as Incident['regressedFrom'],
     suggestions: JSON.parse(r.suggestions_json) as IncidentRow['suggestions'],
-    silenced: r.silenced === 1,
     notified: r.notified === 1
   }
 }
@@ -216,7 +213,6 @@ function toRaw (i: IncidentRow): RawIncident {
     parent_id: i.parentId,
     regressed_from_json: i.regressedFrom === null || i.regressedFrom === undefined ? null : JSON.stringify(i.regressedFrom),
     suggestions_json: JSON.stringify(i.suggestions),
-    silenced: i.silenced ? 1 : 0,
     notified: i.notified ? 1 : 0
   }
 }
@@ -225,7 +221,7 @@ const COLUMNS = Object.keys(toRaw({
   id: '', machineId: '', hostname: '', key: '', kind: 'threshold', severity: 'info', state: 'open', title: '', series: null, openedMs: 0,
   updatedMs: 0, lastSeenMs: 0, count: 0, flapping: false, conditionOpen: true, clearedMs: null, acknowledgedBy: null, acknowledgedMs: null,
   assignee: null, escalations: 0, escalatedMs: null, resolvedMs: null, resolvedBy: null, resolution: null, articleId: null, verifyUntilMs: null,
-  evidence: {}, impactMs: null, suspectedChange: null, parentId: null, regressedFrom: null, suggestions: [], silenced: false, notified: false
+  evidence: {}, impactMs: null, suspectedChange: null, parentId: null, regressedFrom: null, suggestions: [], notified: false
 }))
 
 const ACTIVE_SQL = "state IN ('open', 'acknowledged', 'regressed')"
@@ -249,7 +245,6 @@ export function incidentJson (i: IncidentRow, suggestions: Incident['suggestions
     count: i.count,
     flapping: i.flapping,
     evidence: i.evidence,
-    silenced: i.silenced,
     suggestions
   }
   if (i.series !== null) out.series = i.series
@@ -318,9 +313,15 @@ export class IncidentStore {
     return r === undefined ? undefined : fromRaw(r)
   }
 
-  /** Incidents whose timers may fire: active ones with a pending clear or not acknowledged, resolved ones being verified. */
-  timed (): IncidentRow[] {
-    return (this.#db.prepare(`SELECT * FROM incidents WHERE ${ACTIVE_SQL} OR state = 'resolved'`).all() as RawIncident[]).map(fromRaw)
+  /**
+   * Incidents whose timers may fire at `nowMs`: active ones with a pending clear,
+   * fleet parents, unacknowledged ones that may still escalate, and resolved ones
+   * whose verification watch is over.
+   */
+  timed (nowMs: number, maxEscalations: number): IncidentRow[] {
+    return (this.#db.prepare(`SELECT * FROM incidents WHERE (${ACTIVE_SQL} AND (cleared_ms IS NOT NULL OR machine_id = '*'
+      OR (state != 'acknowledged' AND condition_open = 1 AND escalations < ?)))
+      OR (state = 'resolved' AND verify_until_ms <= ?)`).all(maxEscalations, nowMs) as RawIncident[]).map(fromRaw)
   }
 
   children (parentId: string): IncidentRow[] {

@@ -5,7 +5,7 @@
  */
 import type { Report } from '../../protocol/index.js'
 import { VigieError } from '../errors.js'
-import type { Registry } from '../store/sqlite/registry.js'
+import type { IngestResult, Registry } from '../store/sqlite/registry.js'
 import type { MetricStore } from '../store/metric-store.js'
 import type { CollectorEvents } from '../events.js'
 import type { Counters } from '../ops/counters.js'
@@ -21,6 +21,8 @@ export class IngestService {
   readonly #events: CollectorEvents
   readonly #counters: Counters
   readonly #now: () => number
+  #queue: Array<{ agentId: string, reports: readonly Report[], resolve: (o: IngestOutcome) => void, reject: (e: Error) => void }> = []
+  #flushScheduled: NodeJS.Immediate | undefined
 
   constructor (opts: { registry: Registry, metrics: MetricStore, events: CollectorEvents, counters: Counters, now?: () => number }) {
     this.#registry = opts.registry
@@ -35,6 +37,57 @@ export class IngestService {
    * nothing) when a report names another agent or the store cannot take writes.
    */
   ingest (agentId: string, reports: readonly Report[]): IngestOutcome {
+    this.#check(agentId, reports)
+    const receivedMs = this.#now()
+    let result
+    try {
+      result = this.#registry.ingest(agentId, reports, receivedMs)
+    } catch (err) {
+      throw this.#storeError(err)
+    }
+    return this.#announce(agentId, receivedMs, result)
+  }
+
+  /**
+   * The same as `ingest`, with group commit: batches that arrive in the same
+   * event-loop turn are stored in one transaction (one commit instead of one per
+   * request), then each caller gets its own outcome or error. Resolves only after
+   * the commit, so an acknowledgement still means "durable".
+   */
+  ingestQueued (agentId: string, reports: readonly Report[]): Promise<IngestOutcome> {
+    try {
+      this.#check(agentId, reports)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ agentId, reports, resolve, reject })
+      this.#flushScheduled ??= setImmediate(() => { this.#flush() })
+    })
+  }
+
+  #flush (): void {
+    this.#flushScheduled = undefined
+    const items = this.#queue
+    this.#queue = []
+    if (items.length === 0) return
+    const receivedMs = this.#now()
+    let results: Array<IngestResult | Error>
+    try {
+      results = this.#registry.ingestMany(items, receivedMs)
+    } catch (err) {
+      const e = this.#storeError(err)
+      for (const it of items) it.reject(e)
+      return
+    }
+    for (let i = 0; i < items.length; i++) {
+      const r = results[i]
+      if (r instanceof Error) { items[i].reject(this.#storeError(r)); continue }
+      try { items[i].resolve(this.#announce(items[i].agentId, receivedMs, r)) } catch (err) { items[i].reject(err as Error) }
+    }
+  }
+
+  #check (agentId: string, reports: readonly Report[]): void {
     this.#counters.inc('reports_received', reports.length)
     for (let i = 0; i < reports.length; i++) {
       if (reports[i].agentId !== agentId) {
@@ -47,16 +100,16 @@ export class IngestService {
       this.#counters.inc('reports_rejected', reports.length)
       throw new VigieError('VIGIE_ERR_STORE_UNAVAILABLE', 'metric buffer is full; retry later', { headers: { 'retry-after': '30' } })
     }
-    const receivedMs = this.#now()
-    let result
-    try {
-      result = this.#registry.ingest(agentId, reports, receivedMs)
-    } catch (err) {
-      this.#counters.inc('store_errors', 1)
-      const code = (err as { code?: string }).code ?? ''
-      const why = code === 'SQLITE_FULL' ? 'the collector disk is full' : code.startsWith('SQLITE_') ? `database error ${code}` : 'store error'
-      throw new VigieError('VIGIE_ERR_STORE_UNAVAILABLE', `${why}; nothing was stored, retry later`, { cause: err, headers: { 'retry-after': '30' } })
-    }
+  }
+
+  #storeError (err: unknown): VigieError {
+    this.#counters.inc('store_errors', 1)
+    const code = (err as { code?: string }).code ?? ''
+    const why = code === 'SQLITE_FULL' ? 'the collector disk is full' : code.startsWith('SQLITE_') ? `database error ${code}` : 'store error'
+    return new VigieError('VIGIE_ERR_STORE_UNAVAILABLE', `${why}; nothing was stored, retry later`, { cause: err, headers: { 'retry-after': '30' } })
+  }
+
+  #announce (agentId: string, receivedMs: number, result: IngestResult): IngestOutcome {
     this.#counters.inc('reports_stored', result.stored.length)
     this.#counters.inc('reports_duplicate', result.duplicates.length)
     if (result.accepted.length > 0) {

@@ -10,6 +10,7 @@ import {
 } from '../../protocol/index.js'
 import { VigieError } from '../errors.js'
 import { requireAgent } from '../http/auth.js'
+import { agentFrameAllowed } from '../limits/install.js'
 import type { Vigie } from '../vigie.js'
 
 const streamCheck = Compile(StreamReports)
@@ -62,7 +63,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
   }, async (request) => {
     const body = request.body as ReportBatch
     const agentId = request.agent!.id
-    const out = ingest.ingest(agentId, body.reports)
+    const out = await ingest.ingestQueued(agentId, body.reports)
     return { ...out, serverTime: new Date().toISOString() }
   })
 
@@ -91,6 +92,11 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
       socket.close(STREAM_CLOSE.revoked, 'agent revoked')
       return
     }
+    // limits: per-agent frame rate (collector/limits); the agent falls back to HTTP and its 429 Retry-After.
+    if (!agentFrameAllowed(vigie, agentId)) {
+      socket.close(1013, 'VIGIE_ERR_RATE_LIMITED: too many frames; retry later')
+      return
+    }
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength
     if (size > MAX_STREAM_FRAME_BYTES) {
       counters.inc('stream_frames_rejected')
@@ -116,16 +122,16 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
       socket.close(STREAM_CLOSE.badFrame, `VIGIE_ERR_FRAME_INVALID: ${path} ${first?.message ?? 'invalid'}`.slice(0, 120))
       return
     }
-    try {
-      const out = ingest.ingest(agentId, msg.reports)
+    const reports = msg.reports
+    ingest.ingestQueued(agentId, reports).then((out) => {
       socket.send(JSON.stringify({ type: 'ack', stored: out.stored, duplicates: out.duplicates, serverTime: new Date().toISOString() }))
-    } catch (err) {
+    }, (err: unknown) => {
       const e = err instanceof VigieError ? err : new VigieError('VIGIE_ERR_INTERNAL', 'unexpected error', { cause: err })
       if (e.code === 'VIGIE_ERR_AGENT_MISMATCH') {
         socket.close(STREAM_CLOSE.forbidden, `${e.code}: ${e.message}`.slice(0, 120))
         return
       }
-      socket.send(JSON.stringify({ type: 'error', code: e.code, message: e.message, seqs: msg.reports.map(r => r.seq) }))
-    }
+      socket.send(JSON.stringify({ type: 'error', code: e.code, message: e.message, seqs: reports.map(r => r.seq) }))
+    })
   }
 }

@@ -50,8 +50,10 @@ const BM25 = 'bm25(kb_fts, 4.0, 2.0, 1.0, 1.0, 3.0)'
 export const BOOSTS = {
   /** one of the article's key patterns matches the incident's finding key */
   keyPattern: 1.5,
-  /** the article lists the incident's finding kind */
+  /** the article lists the incident's finding kind… */
   kind: 0.25,
+  /** …or lists only other kinds (a threshold article for a forecast incident) */
+  otherKind: -0.5,
   /** the article names the incident's metric in its key patterns or tags */
   metric: 0.5,
   /** the article is tagged or titled with an application involved */
@@ -242,6 +244,7 @@ export class KnowledgeBase {
       if (text === 0 && !byKey && !byMetric && !bySoftware) continue
       if (byKey) score += BOOSTS.keyPattern
       if (kinds.includes(input.kind)) score += BOOSTS.kind
+      else if (kinds.length > 0) score += BOOSTS.otherKind
       if (byMetric) score += BOOSTS.metric
       if (bySoftware) score += BOOSTS.software
       const resolved = this.resolvedCount(r.id, family)

@@ -1,7 +1,6 @@
 /** Knowledge-base article shapes (API, OpenAPI and TypeScript from one TypeBox object). */
 import { Type, type Static } from 'typebox'
-
-const Kind = Type.Union(['threshold', 'anomaly', 'forecast', 'offline', 'outlier', 'change'].map((k) => Type.Literal(k)))
+import { KindSchema as Kind } from '../incidents/model.js'
 
 export const ArticleBody = Type.Object({
   title: Type.String({ minLength: 1, maxLength: 300 }),

@@ -110,7 +110,6 @@ export class WebhookNotifier {
   #again = false
   #closed = false
   #kickTimer: NodeJS.Immediate | undefined
-  readonly #inflight = new Set<AbortController>()
   /** deliveries that got a 2xx, since start (for tests and /metrics) */
   delivered = 0
   dropped = 0
@@ -258,7 +257,6 @@ export class WebhookNotifier {
   async #attempt (hook: { url: string, secret: string }, row: RawRow): Promise<boolean> {
     const ts = String(Math.floor(this.#now() / 1000))
     const ac = new AbortController()
-    this.#inflight.add(ac)
     const timer = setTimeout(() => { ac.abort(new Error(`timed out after ${this.#timeoutMs} ms`)) }, this.#timeoutMs)
     let status: number | null = null
     let error: string | null = null
@@ -286,7 +284,6 @@ export class WebhookNotifier {
       error = ac.signal.aborted ? String((ac.signal.reason as Error | undefined)?.message ?? 'aborted') : (e.cause?.message ?? e.message)
     } finally {
       clearTimeout(timer)
-      this.#inflight.delete(ac)
     }
     const now = this.#now()
     const attempts = row.attempts + 1

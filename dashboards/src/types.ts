@@ -99,7 +99,9 @@ export interface Incident {
   assignee?: string
   resolvedAt?: string
   resolution?: string
-  evidence?: { values?: Record<string, unknown>, series?: Array<[number, number]>, [k: string]: unknown }
+  /** finding values; `window` holds the series around detection (points [ms, value]) */
+  evidence?: Record<string, unknown>
+  series?: string
   impactAt?: string
   suspectedChange?: { app: string, from?: string, to?: string, affected: number, updated: number }
   parentId?: string
@@ -110,14 +112,19 @@ export interface Incident {
 
 export interface IncidentList { total: number, items: Incident[] }
 
+export const FINDING_KINDS = ['threshold', 'anomaly', 'forecast', 'offline', 'outlier', 'change'] as const
+
 export interface KbArticle {
   id: string
   title: string
   symptoms: string
   cause: string
-  steps: string
+  /** fix steps, in order */
+  steps: string[]
   tags: string[]
   findingKinds?: string[]
+  version?: number
+  snippet?: string
   resolvedCount?: number
   updatedAt?: string
   createdAt?: string

@@ -261,7 +261,9 @@ export class InfluxMetricStore implements MetricStore {
     let lastError = this.#failure?.message
     if (!this.#started) lastError ??= 'not started'
     if (full) lastError = `metric outbox full (${backlog} of ${this.#maxBacklog} points): new reports are refused until InfluxDB catches up` + (lastError === undefined ? '' : `; ${lastError}`)
-    return lastError === undefined ? { ready: healthy && !full, backlog } : { ready: healthy && !full, backlog, lastError }
+    const status: MetricStoreStatus = { ready: healthy && !full, backlog, accepting: !full }
+    if (lastError !== undefined) status.lastError = lastError
+    return status
   }
 
   /** Counters for the collector's /metrics. */
@@ -488,7 +490,7 @@ export class InfluxMetricStore implements MetricStore {
       if (this.#manageSchema) {
         step = 'reading continuous queries'
         const cqs = await this.#conn.client.showContinousQueries(this.#db)
-        const wanted = new Map(ROLLUPS.map((r) => [cqName(r, this.#resample[r.name]), r]))
+        const wanted = new Map(ROLLUPS.map((r) => [cqName(this.#db, r, this.#resample[r.name]), r]))
         for (const cq of cqs) {
           if (cq.name.startsWith('vigie_rollup_') && !wanted.has(cq.name)) {
             step = `dropping continuous query "${cq.name}"`

@@ -128,14 +128,19 @@ export function parseGoDurationMs (s: string): number {
 /** The fields a rollup bucket holds, computed from raw values. */
 const ROLLUP_SELECT = 'sum("value") AS "sum", count("value") AS "count", min("value") AS "min", max("value") AS "max", last("value") AS "last"'
 
-/** Stable name of a rollup's continuous query; the suffix changes when its definition does. */
-export function cqName (rollup: Rollup, resample: Resample): string {
-  return `vigie_rollup_${rollup.name}_${resample.everyMs}_${resample.forMs}`
+/**
+ * Stable name of a rollup's continuous query; it changes when the definition
+ * does. It carries the database name because InfluxDB 1.6 tracks a CQ's last
+ * run by name alone: two databases with same-named CQs (two collectors sharing
+ * one server) would otherwise starve each other's runs.
+ */
+export function cqName (database: string, rollup: Rollup, resample: Resample): string {
+  return `vigie_rollup_${rollup.name}_${resample.everyMs}_${resample.forMs}_${database}`
 }
 
 /** `CREATE CONTINUOUS QUERY` for one rollup, reading every raw measurement. */
 export function createCqStatement (database: string, rollup: Rollup, resample: Resample): string {
-  return `CREATE CONTINUOUS QUERY ${ident(cqName(rollup, resample))} ON ${ident(database)} ` +
+  return `CREATE CONTINUOUS QUERY ${ident(cqName(database, rollup, resample))} ON ${ident(database)} ` +
     `RESAMPLE EVERY ${duration(resample.everyMs)} FOR ${duration(resample.forMs)} BEGIN ` +
     `SELECT ${ROLLUP_SELECT} INTO ${ident(database)}.${ident(rollup.rp)}.:MEASUREMENT ` +
     `FROM ${ident(database)}.${ident(RP_RAW)}./.*/ GROUP BY time(${duration(rollup.intervalMs)}), * END`

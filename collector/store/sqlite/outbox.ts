@@ -94,7 +94,8 @@ export class MetricOutbox {
     migrate(db, { name: 'metric_outbox', sql: MIGRATIONS })
     this.#insert = db.prepare('INSERT INTO metric_outbox (machine_id, name, labels_json, unit, at_ms, value) VALUES (?, ?, ?, ?, ?, ?)')
     this.#peek = db.prepare('SELECT id, machine_id, name, labels_json, unit, at_ms, value FROM metric_outbox ORDER BY id LIMIT ?')
-    this.#bounds = db.prepare('SELECT min(id) AS lo, max(id) AS hi FROM metric_outbox')
+    // Two sub-selects: SQLite answers a lone min() or max() from the index, but scans the table for both in one SELECT.
+    this.#bounds = db.prepare('SELECT (SELECT min(id) FROM metric_outbox) AS lo, (SELECT max(id) FROM metric_outbox) AS hi')
     this.#delete = db.prepare('DELETE FROM metric_outbox WHERE id <= ?')
     this.#insertRepair = db.prepare('INSERT INTO metric_outbox_repairs (resolution, from_ms, to_ms, names_json) VALUES (?, ?, ?, ?)')
     this.#peekRepairs = db.prepare('SELECT id, resolution, from_ms, to_ms, names_json FROM metric_outbox_repairs ORDER BY id LIMIT ?')

@@ -14,6 +14,9 @@ export type Role = 'viewer' | 'technician' | 'admin'
 
 export interface ApiPrincipal { id: string, role: Role, name: string }
 export interface AgentPrincipal { id: string, hostname: string }
+export interface ApiTokenInfo { id: string, role: Role, name: string, createdMs: number, revokedMs: number | null }
+export interface EnrollTokenInfo { id: string, name: string, createdMs: number, expiresMs: number | null, maxUses: number | null, uses: number, revokedMs: number | null }
+export interface AgentInfo { id: string, hostname: string, createdMs: number, revokedMs: number | null, tokenHash: string }
 
 export interface MachineRow {
   id: string
@@ -121,6 +124,22 @@ export class Registry {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM api_tokens WHERE revoked_ms IS NULL').get() as { n: number }).n
   }
 
+  /** Every API token (never its hash or value), newest first. */
+  listApiTokens (): ApiTokenInfo[] {
+    return (this.#db.prepare('SELECT id, role, name, created_ms, revoked_ms FROM api_tokens ORDER BY created_ms DESC, id').all() as Array<{ id: string, role: Role, name: string, created_ms: number, revoked_ms: number | null }>)
+      .map(r => ({ id: r.id, role: r.role, name: r.name, createdMs: r.created_ms, revokedMs: r.revoked_ms }))
+  }
+
+  getApiToken (id: string): ApiTokenInfo | undefined {
+    const r = this.#db.prepare('SELECT id, role, name, created_ms, revoked_ms FROM api_tokens WHERE id = ?').get(id) as { id: string, role: Role, name: string, created_ms: number, revoked_ms: number | null } | undefined
+    return r === undefined ? undefined : { id: r.id, role: r.role, name: r.name, createdMs: r.created_ms, revokedMs: r.revoked_ms }
+  }
+
+  /** Revokes an API token at once; false if unknown or already revoked. */
+  revokeApiToken (id: string, nowMs = Date.now()): boolean {
+    return this.#db.prepare('UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, id).changes === 1
+  }
+
   /* ---- enrollment tokens ---- */
 
   createEnrollToken (opts: { name: string, expiresMs?: number, maxUses?: number, token?: string }, nowMs = Date.now()): { id: string, token: string } {
@@ -129,6 +148,17 @@ export class Registry {
     this.#db.prepare('INSERT INTO enroll_tokens (id, token_hash, name, created_ms, expires_ms, max_uses) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(token_hash) DO NOTHING')
       .run(id, hashToken(token), opts.name, nowMs, opts.expiresMs ?? null, opts.maxUses ?? null)
     return { id, token }
+  }
+
+  /** Every enrollment token (never its hash or value), newest first. */
+  listEnrollTokens (): EnrollTokenInfo[] {
+    return (this.#db.prepare('SELECT id, name, created_ms, expires_ms, max_uses, uses, revoked_ms FROM enroll_tokens ORDER BY created_ms DESC, id').all() as Array<{ id: string, name: string, created_ms: number, expires_ms: number | null, max_uses: number | null, uses: number, revoked_ms: number | null }>)
+      .map(r => ({ id: r.id, name: r.name, createdMs: r.created_ms, expiresMs: r.expires_ms, maxUses: r.max_uses, uses: r.uses, revokedMs: r.revoked_ms }))
+  }
+
+  /** Revokes an enrollment token; false if unknown or already revoked. */
+  revokeEnrollToken (id: string, nowMs = Date.now()): boolean {
+    return this.#db.prepare('UPDATE enroll_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, id).changes === 1
   }
 
   /** Uses one enrollment of the token if it is valid now; false otherwise. Atomic. */
@@ -170,6 +200,24 @@ export class Registry {
 
   isAgentActive (agentId: string): boolean {
     return this.#db.prepare('SELECT 1 FROM agents WHERE id = ? AND revoked_ms IS NULL').get(agentId) !== undefined
+  }
+
+  /** The agent's registration (for revocation and rotation), without its token. */
+  getAgent (agentId: string): AgentInfo | undefined {
+    const r = this.#db.prepare('SELECT id, hostname, created_ms, revoked_ms, token_hash FROM agents WHERE id = ?').get(agentId) as { id: string, hostname: string, created_ms: number, revoked_ms: number | null, token_hash: string } | undefined
+    return r === undefined ? undefined : { id: r.id, hostname: r.hostname, createdMs: r.created_ms, revokedMs: r.revoked_ms, tokenHash: r.token_hash }
+  }
+
+  /** Gives an active agent a new secret token; returns it and the hash of the one it replaces. */
+  rotateAgentToken (agentId: string): { token: string, previousHash: string } | undefined {
+    const token = newToken('vga')
+    const tx = this.#db.transaction(() => {
+      const row = this.#db.prepare('SELECT token_hash FROM agents WHERE id = ? AND revoked_ms IS NULL').get(agentId) as { token_hash: string } | undefined
+      if (row === undefined) return undefined
+      this.#db.prepare('UPDATE agents SET token_hash = ? WHERE id = ?').run(hashToken(token), agentId)
+      return { token, previousHash: row.token_hash }
+    })
+    return tx()
   }
 
   revokeAgent (agentId: string, nowMs = Date.now()): boolean {
@@ -242,6 +290,20 @@ export class Registry {
       if (points.length > 0) this.#metrics.append(points)
       return result
     })
+    return run()
+  }
+
+  /**
+   * Group commit: several agents' batches in one outer transaction (each one a
+   * savepoint, so a failing batch rolls back alone). Amortises the commit over
+   * everything that arrived in the same event-loop turn. Returns, per item, its
+   * result or the error that kept it from being stored; throws (nothing stored)
+   * only if the outer commit fails.
+   */
+  ingestMany (items: ReadonlyArray<{ agentId: string, reports: readonly Report[] }>, receivedMs: number): Array<IngestResult | Error> {
+    const run = this.#db.transaction((): Array<IngestResult | Error> => items.map(it => {
+      try { return this.ingest(it.agentId, it.reports, receivedMs) } catch (err) { return err as Error }
+    }))
     return run()
   }
 

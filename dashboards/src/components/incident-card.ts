@@ -21,8 +21,8 @@ export function incidentCard (inc: Incident, opts: { showMachine?: boolean, sele
     h('span', { class: 'muted', title: formatDateTime(inc.openedAt) }, formatRelative(inc.openedAt))),
   h('div', { class: 'incident-title' }, inc.title),
   opts.showMachine !== false ? h('div', { class: 'incident-machine muted' }, inc.hostname) : null,
-  inc.impactAt !== undefined ? h('div', { class: 'incident-impact' }, '⏳ ', t('incidents.impact', { when: `${formatRelative(inc.impactAt)} (${formatDateTime(inc.impactAt)})` })) : null,
-  inc.suspectedChange !== undefined ? h('div', { class: 'incident-change' }, '↻ ', suspectedText(inc.suspectedChange)) : null,
+  inc.impactAt !== undefined ? h('div', { class: 'incident-impact' }, t('incidents.impact', { when: `${formatRelative(inc.impactAt)} (${formatDateTime(inc.impactAt)})` })) : null,
+  inc.suspectedChange !== undefined ? h('div', { class: 'incident-change' }, suspectedText(inc.suspectedChange)) : null,
   inc.assignee !== undefined ? h('div', { class: 'muted' }, t('incidents.assignee', { who: inc.assignee })) : inc.acknowledgedBy !== undefined ? h('div', { class: 'muted' }, t('incidents.ackBy', { who: inc.acknowledgedBy })) : null)
 }
 

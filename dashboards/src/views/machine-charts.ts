@@ -29,7 +29,7 @@ interface Group {
 const GROUPS: Group[] = [
   { id: 'cpu', title: 'chart.cpu', unit: 'percent', probe: 'cpu', match: s => s.name === 'cpu.load_pct', label: () => t('chart.cpu') },
   { id: 'mem', title: 'chart.mem', unit: 'percent', probe: 'memory', match: s => s.name === 'mem.used_pct' || s.name === 'swap.used_pct', label: s => s.name === 'mem.used_pct' ? t('series.ram') : t('series.swap') },
-  { id: 'disk', title: 'chart.disk', unit: 'percent', probe: 'filesystems', match: s => s.name === 'fs.used_pct', label: s => s.labels?.mount ?? '?' },
+  { id: 'disk', title: 'chart.disk', unit: 'percent', probe: 'filesystems', match: s => s.name === 'fs.used_pct', label: s => { const m = s.labels?.mount ?? '?'; return /^[A-Z]:$/.test(m) ? m + '\\' : m } },
   { id: 'temp', title: 'chart.temp', unit: 'celsius', probe: 'temperatures', match: s => s.name === 'temp.cpu_c' || s.name === 'temp.cpu_max_c', label: s => s.name === 'temp.cpu_c' ? t('series.cpuTemp') : t('series.cpuMax') },
   {
     id: 'net', title: 'chart.net', unit: 'bytes_per_second', probe: 'network',

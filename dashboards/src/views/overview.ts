@@ -35,13 +35,13 @@ export function overviewView (): View {
   let counts: Partial<Record<MachineStatus, number>> = {}
   let rows: Array<MachineSummary | undefined> = []
   const indexById = new Map<string, number>()
+  /** offsets of the windows fetched so far (for refresh) and the index ranges being fetched */
   const loaded = new Set<number>()
-  const loading = new Set<number>()
+  const inflight: Array<[number, number]> = []
   let generation = 0
   let firstLoadDone = false
   let refreshTimer: ReturnType<typeof setTimeout> | undefined
   let rangeTimer: ReturnType<typeof setTimeout> | undefined
-  let wantedPages: number[] = []
 
   const countText = h('span', { class: 'muted count', 'aria-live': 'polite' })
   const chips = h('div', { class: 'chips', role: 'toolbar', 'aria-label': t('col.status') })
@@ -60,12 +60,15 @@ export function overviewView (): View {
     itemAt: (i) => rows[i],
     renderRow: renderRow,
     onRange: (first, last) => {
-      wantedPages = []
-      for (let p = Math.floor(first / PAGE_SIZE); p <= Math.floor(last / PAGE_SIZE); p++) if (!loaded.has(p) && !loading.has(p)) wantedPages.push(p)
-      if (wantedPages.length === 0) return
       if (rangeTimer !== undefined) clearTimeout(rangeTimer)
-      // Let a fast scroll settle before fetching the pages it passed over.
-      rangeTimer = setTimeout(() => { for (const p of wantedPages) void loadPage(p, generation) }, 80)
+      // Let a fast scroll settle, then fetch one window of up to PAGE_SIZE rows around what is in view
+      // (one request, not two aligned pages: the collector answers requests one at a time).
+      rangeTimer = setTimeout(() => {
+        let missing = -1
+        for (let i = first; i <= last && missing === -1; i++) if (rows[i] === undefined && !inflight.some(([a, b]) => i >= a && i < b)) missing = i
+        if (missing === -1) return
+        void loadWindow(Math.max(0, Math.min(missing, first) - Math.floor(PAGE_SIZE / 5)), generation)
+      }, 60)
     },
     onOpen: (_i, m) => { if (m !== undefined) navigate(`/machines/${encodeURIComponent(m.id)}`) }
   })
@@ -126,11 +129,11 @@ export function overviewView (): View {
     setText(empty, fleetTotal === 0 && !filtered ? t('overview.emptyFleet') : t('overview.empty'))
   }
 
-  async function loadPage (page: number, gen: number): Promise<void> {
-    if (loading.has(page)) return
-    loading.add(page)
+  async function loadWindow (offset: number, gen: number): Promise<void> {
+    const span: [number, number] = [offset, offset + PAGE_SIZE]
+    inflight.push(span)
     try {
-      const res = await api.machines({ ...filter, limit: PAGE_SIZE, offset: page * PAGE_SIZE })
+      const res = await api.machines({ ...filter, limit: PAGE_SIZE, offset })
       if (gen !== generation) return
       error.hidden = true
       if (res.total !== total) { total = res.total; rows.length = total; list.setCount(total) }
@@ -143,7 +146,7 @@ export function overviewView (): View {
         rows[at] = m
         indexById.set(m.id, at)
       })
-      loaded.add(page)
+      loaded.add(offset)
       firstLoadDone = true
       renderChips()
       renderCount()
@@ -154,7 +157,8 @@ export function overviewView (): View {
       error.hidden = false
       setText(error, t('error.generic', { msg: (err as Error).message }))
     } finally {
-      loading.delete(page)
+      const at = inflight.indexOf(span)
+      if (at !== -1) inflight.splice(at, 1)
     }
   }
 
@@ -165,22 +169,22 @@ export function overviewView (): View {
     rows = []
     indexById.clear()
     loaded.clear()
-    loading.clear()
+    inflight.length = 0
     total = 0
     list.setCount(0)
     list.scrollToTop()
     renderChips()
-    void loadPage(0, generation)
+    void loadWindow(0, generation)
   }
 
   /** Reloads the pages already shown (order may have changed); keeps the scroll position. */
   function refresh (): void {
     refreshTimer = undefined
-    const pages = loaded.size === 0 ? [0] : [...loaded]
+    const offsets = loaded.size === 0 ? [0] : [...loaded]
     generation++
     loaded.clear()
-    loading.clear()
-    for (const p of pages) void loadPage(p, generation)
+    inflight.length = 0
+    for (const o of offsets) void loadWindow(o, generation)
   }
   function refreshSoon (delay = RESORT_DELAY_MS): void {
     refreshTimer ??= setTimeout(refresh, delay)
@@ -201,7 +205,7 @@ export function overviewView (): View {
     const i = indexById.get(m.id)
     if (i === undefined) {
       // A machine not in the loaded pages: new, or outside the loaded window.
-      if (!(loaded.has(Math.floor(total / PAGE_SIZE)) || total === 0)) return
+      if (total > 0 && rows[total - 1] === undefined) return
       refreshSoon(1000)
       return
     }
@@ -220,7 +224,7 @@ export function overviewView (): View {
   const ticker = setInterval(() => { scheduleRender('overview.rows', () => { list.invalidate() }) }, 15_000)
 
   renderChips()
-  void loadPage(0, generation)
+  void loadWindow(0, generation)
 
   return {
     el,

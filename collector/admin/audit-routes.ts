@@ -1,0 +1,41 @@
+/** Admin: GET /api/v1/admin/audit — the audit log, newest first, filtered by actor, action, time. */
+import type { FastifyInstance } from 'fastify'
+import { Type, type Static } from 'typebox'
+import { ErrorBody } from '../../protocol/index.js'
+import { requireRole } from '../http/auth.js'
+import type { Vigie } from '../vigie.js'
+import { parseTime } from '../api/time-params.js'
+import { queryAudit } from '../audit/audit.js'
+
+const AuditQuery = Type.Object({
+  actor: Type.Optional(Type.String({ maxLength: 200, description: 'exact: user:<name>, token:<id>, agent:<id>, anonymous, cli' })),
+  action: Type.Optional(Type.String({ maxLength: 100, description: 'exact, or a prefix ending in . or * (auth.*)' })),
+  from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO time, epoch ms, or a duration back from now (24h)' })),
+  to: Type.Optional(Type.String({ maxLength: 40 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 }))
+})
+
+const Entry = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
+  target: Type.Optional(Type.String()),
+  ip: Type.Optional(Type.String()),
+  detail: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
+})
+
+export async function adminAuditRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
+  const { vigie } = opts
+  app.get('/api/v1/admin/audit', {
+    onRequest: requireRole(vigie.registry, 'admin'),
+    schema: { summary: 'Audit log of technician actions and security events', tags: ['admin'], querystring: AuditQuery, response: { 200: Type.Object({ items: Type.Array(Entry) }), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody } }
+  }, async (request) => {
+    const q = request.query as Static<typeof AuditQuery>
+    const now = vigie.now()
+    const toMs = q.to === undefined ? undefined : parseTime(q.to, now, 'to')
+    const fromMs = q.from === undefined ? undefined : parseTime(q.from, toMs ?? now, 'from')
+    const rows = queryAudit(vigie.db, { actor: q.actor, action: q.action, fromMs, toMs, limit: q.limit })
+    return { items: rows.map(({ atMs, ...r }) => ({ ...r, at: new Date(atMs).toISOString() })) }
+  })
+}

@@ -1,0 +1,50 @@
+/**
+ * POST /api/v1/agent/rotate — an agent exchanges its token for a new one.
+ *
+ * Protocol addition (v1, optional; see docs/security.md "Agent token rotation"):
+ * request: `POST /api/v1/agent/rotate`, `Authorization: Bearer <current token>`,
+ * body `{}`; answer {@link AgentRotateResponse}. The agent must persist the new
+ * token before using it; until `previousTokenValidUntil` the old one still works,
+ * so a lost answer is retried with the old token.
+ */
+import type { FastifyInstance } from 'fastify'
+import { Type, type Static } from 'typebox'
+import { ErrorBody } from '../../protocol/index.js'
+import { VigieError } from '../errors.js'
+import { requireAgent } from '../http/auth.js'
+import type { Vigie } from '../vigie.js'
+import { audit } from '../audit/audit.js'
+import type { AuthService } from './service.js'
+
+export const AgentRotateResponse = Type.Object({
+  agentId: Type.String(),
+  agentToken: Type.String({ description: 'the new secret; Authorization: Bearer from now on' }),
+  previousTokenValidUntil: Type.String({ description: 'RFC 3339: the old token keeps working until then' }),
+  rotateAfter: Type.Optional(Type.String({ description: 'RFC 3339: rotate again after this time' }))
+})
+export type AgentRotateResponse = Static<typeof AgentRotateResponse>
+
+export async function agentTokenRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
+  const { vigie, auth } = opts
+  app.post('/api/v1/agent/rotate', {
+    onRequest: requireAgent(vigie.registry),
+    schema: {
+      summary: 'Agent token rotation: returns a new token; the old one keeps working for a grace period',
+      tags: ['agent'],
+      response: { 200: AgentRotateResponse, 401: ErrorBody, 429: ErrorBody }
+    }
+  }, async (request) => {
+    const agentId = request.agent!.id
+    const now = vigie.now()
+    const r = auth.agentTokens.rotate(agentId, vigie.config.agentTokenGraceSec * 1000, now)
+    if (r === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent')
+    audit(vigie, { actor: `agent:${agentId}`, action: 'agent.rotate', target: agentId, ip: request.ip })
+    const days = vigie.config.agentTokenRotateDays
+    return {
+      agentId,
+      agentToken: r.token,
+      previousTokenValidUntil: new Date(r.previousValidUntilMs).toISOString(),
+      ...(days > 0 ? { rotateAfter: new Date(now + days * 86_400_000).toISOString() } : {})
+    }
+  })
+}

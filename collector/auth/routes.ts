@@ -1,0 +1,156 @@
+/**
+ * Technician sign-in: POST /api/v1/auth/login sets the session cookies and
+ * returns the user and the CSRF token; POST /api/v1/auth/logout ends the
+ * session; GET /api/v1/auth/me says who is signed in. Users manage their own
+ * API tokens under /api/v1/auth/tokens.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type, type Static } from 'typebox'
+import { ErrorBody } from '../../protocol/index.js'
+import { VigieError } from '../errors.js'
+import { requireRole } from '../http/auth.js'
+import type { Vigie } from '../vigie.js'
+import { audit } from '../audit/audit.js'
+import { RateLimiter } from '../limits/token-bucket.js'
+import { CSRF_COOKIE, SESSION_COOKIE, serializeCookie } from './cookies.js'
+import { dummyHash, verifyPassword, PASSWORD_MAX_LENGTH } from './passwords.js'
+import type { AuthService } from './service.js'
+import { ROLE_RANK } from './users.js'
+import { RoleSchema, TokenCreated, UserView, userView } from './views.js'
+
+const LoginBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 64 }),
+  password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH })
+}, { additionalProperties: false })
+
+const LoginReply = Type.Object({ user: UserView, csrfToken: Type.String() })
+const MeReply = Type.Object({
+  user: Type.Object({ id: Type.String(), username: Type.String(), role: RoleSchema }),
+  via: Type.Union([Type.Literal('session'), Type.Literal('token')]),
+  csrfToken: Type.Optional(Type.String({ description: 'present for a session: send it as x-csrf-token on requests that change data' }))
+})
+const OwnTokenBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  role: Type.Optional(RoleSchema)
+}, { additionalProperties: false })
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+const WINDOW_SEC = 15 * 60
+
+export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
+  const { vigie, auth } = opts
+  const { config, registry } = vigie
+  const perUser = new RateLimiter({ capacity: config.loginAttemptsPer15Min, refillPerSec: config.loginAttemptsPer15Min / WINDOW_SEC, now: vigie.now })
+  const perIp = new RateLimiter({ capacity: config.loginAttemptsPer15Min * 3, refillPerSec: config.loginAttemptsPer15Min * 3 / WINDOW_SEC, now: vigie.now })
+  const viewer = requireRole(registry, 'viewer')
+  const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody }
+
+  function setSessionCookies (request: FastifyRequest, reply: FastifyReply, id: string, csrf: string, maxAgeSec: number): void {
+    const secure = auth.secureRequest(request)
+    void reply.header('set-cookie', [
+      serializeCookie(SESSION_COOKIE, id, { maxAgeSec, httpOnly: true, secure }),
+      serializeCookie(CSRF_COOKIE, csrf, { maxAgeSec, httpOnly: false, secure })
+    ])
+    void reply.header('cache-control', 'no-store')
+  }
+
+  app.post('/api/v1/auth/login', {
+    schema: { summary: 'Sign in with a username and password; sets the session cookie, returns the CSRF token', tags: ['auth'], body: LoginBody, response: { 200: LoginReply, ...errors } }
+  }, async (request, reply) => {
+    const body = request.body as Static<typeof LoginBody>
+    const origin = request.headers.origin
+    if (typeof origin === 'string' && origin !== '') {
+      let host = ''
+      try { host = new URL(origin).host } catch { /* refused below */ }
+      if (host.toLowerCase() !== String(request.host).toLowerCase()) throw new VigieError('VIGIE_ERR_CSRF', 'sign-in from another site refused')
+    }
+    const name = body.username.toLowerCase()
+    const ipOk = perIp.take(request.ip)
+    const userOk = perUser.check(name)
+    if (!ipOk.ok || !userOk.ok) {
+      const retry = Math.max(ipOk.ok ? 0 : ipOk.retryAfterSec, userOk.ok ? 0 : userOk.retryAfterSec)
+      throw new VigieError('VIGIE_ERR_RATE_LIMITED', `too many sign-in attempts; retry after ${retry} s`, { headers: { 'retry-after': String(retry) } })
+    }
+    const found = auth.users.findForLogin(body.username)
+    const ok = await verifyPassword(body.password, found?.passwordHash ?? await dummyHash())
+    if (found === undefined || !ok || found.user.disabledMs !== null) {
+      perUser.charge(name)
+      vigie.counters.inc('auth_failures')
+      audit({ ...vigie, log }, { actor: 'anonymous', action: 'auth.login_failed', target: body.username.slice(0, 64), ip: request.ip, detail: { reason: found === undefined ? 'unknown user' : !ok ? 'wrong password' : 'disabled' } })
+      throw new VigieError('VIGIE_ERR_LOGIN_FAILED')
+    }
+    const s = auth.sessions.create(found.user.id, config.sessionTtlSec * 1000, vigie.now())
+    setSessionCookies(request, reply, s.id, s.csrfToken, config.sessionTtlSec)
+    audit({ ...vigie, log }, { actor: `user:${found.user.username}`, action: 'auth.login', target: found.user.id, ip: request.ip })
+    return { user: userView(found.user), csrfToken: s.csrfToken }
+  })
+
+  app.post('/api/v1/auth/logout', {
+    schema: { summary: 'End the session and clear its cookies', tags: ['auth'] }
+  }, async (request, reply) => {
+    const session = auth.sessionOf(request)
+    if (session !== undefined) {
+      auth.sessions.delete(session.idHash)
+      audit({ ...vigie, log }, { actor: `user:${session.username}`, action: 'auth.logout', target: session.userId, ip: request.ip })
+    }
+    setSessionCookies(request, reply, '', '', 0)
+    return reply.code(204).send()
+  })
+
+  app.get('/api/v1/auth/me', {
+    onRequest: viewer,
+    schema: { summary: 'Who is signed in (session or API token), and the CSRF token of a session', tags: ['auth'], response: { 200: MeReply, ...errors } }
+  }, async (request) => {
+    const t = request.technician!
+    if (request.user?.via === 'session') {
+      const session = auth.sessionOf(request)
+      return { user: { id: request.user.id, username: request.user.username, role: request.user.role }, via: 'session', csrfToken: session?.csrfToken }
+    }
+    if (request.user !== undefined) return { user: { id: request.user.id, username: request.user.username, role: t.role }, via: 'token' }
+    return { user: { id: t.id, username: t.name, role: t.role }, via: 'token' }
+  })
+
+  /* ---- a user's own API tokens ---- */
+
+  function userOf (request: FastifyRequest): { id: string, username: string, role: keyof typeof ROLE_RANK } {
+    const u = request.user
+    if (u === undefined) throw new VigieError('VIGIE_ERR_CONFLICT', 'only user accounts own API tokens; admins manage all tokens under /api/v1/admin/tokens')
+    return u
+  }
+
+  app.get('/api/v1/auth/tokens', {
+    onRequest: viewer,
+    schema: { summary: "The signed-in user's API tokens (never their values)", tags: ['auth'] }
+  }, async (request) => {
+    const u = userOf(request)
+    const ids = new Set(auth.users.tokensOf(u.id))
+    return { items: registry.listApiTokens().filter(tk => ids.has(tk.id)).map(tk => ({ id: tk.id, name: tk.name, role: tk.role, createdAt: new Date(tk.createdMs).toISOString(), ...(tk.revokedMs !== null ? { revokedAt: new Date(tk.revokedMs).toISOString() } : {}) })) }
+  })
+
+  app.post('/api/v1/auth/tokens', {
+    onRequest: viewer,
+    schema: { summary: 'Create an API token for yourself (role at most yours); the value is shown once', tags: ['auth'], body: OwnTokenBody, response: { 201: TokenCreated, ...errors } }
+  }, async (request, reply) => {
+    const u = userOf(request)
+    const body = request.body as Static<typeof OwnTokenBody>
+    const role = body.role ?? u.role
+    if (ROLE_RANK[role] > ROLE_RANK[u.role]) throw new VigieError('VIGIE_ERR_FORBIDDEN', `a ${u.role} cannot create a ${role} token`)
+    const created = registry.createApiToken(role, body.name, vigie.now())
+    auth.users.setTokenOwner(created.id, u.id)
+    audit({ ...vigie, log }, { actor: `user:${u.username}`, action: 'token.create', target: created.id, ip: request.ip, detail: { name: body.name, role, owner: u.username } })
+    return reply.code(201).send({ id: created.id, token: created.token, name: body.name, role, userId: u.id })
+  })
+
+  app.delete('/api/v1/auth/tokens/:id', {
+    onRequest: viewer,
+    schema: { summary: 'Revoke one of your API tokens', tags: ['auth'], params: IdParams }
+  }, async (request, reply) => {
+    const u = userOf(request)
+    const id = (request.params as { id: string }).id
+    if (auth.users.tokenOwner(id) !== u.id) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no token ${id} of yours`)
+    if (!registry.revokeApiToken(id, vigie.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
+    audit({ ...vigie, log }, { actor: `user:${u.username}`, action: 'token.revoke', target: id, ip: request.ip })
+    return reply.code(204).send()
+  })
+}

@@ -1,0 +1,93 @@
+/**
+ * Wires the trust area into the app (called once from buildApp, before the
+ * other areas register their routes): users and sessions, per-user API tokens,
+ * agent-token rotation, request limits, the audit log and the admin API.
+ */
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import type { Vigie } from '../vigie.js'
+import { adminRoutes } from '../admin/routes.js'
+import { actorOf, audit, migrateAudit, pruneAudit } from '../audit/audit.js'
+import { installLimits } from '../limits/install.js'
+import { agentTokenRoutes } from './agent-routes.js'
+import { ROTATE_HEADER } from './agent-tokens.js'
+import { bindAuth } from './binding.js'
+import { authRoutes } from './routes.js'
+import { AuthService } from './service.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** every route registered, for the OpenAPI document and the authorization matrix test */
+    vigieRoutes: RouteOptions[]
+    vigieAuth: AuthService
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** Routes that record their own, more precise audit entries. */
+const SELF_AUDITED = ['/api/v1/auth/', '/api/v1/admin/', '/api/v1/agent/', '/api/v1/enroll', '/api/v1/reports']
+
+export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: RouteOptions[]): Promise<AuthService> {
+  migrateAudit(vigie.db)
+  const auth = new AuthService({ db: vigie.db, registry: vigie.registry, now: vigie.now })
+  bindAuth(vigie.registry, auth)
+  app.decorate('vigieAuth', auth)
+  app.decorate('vigieRoutes', routes)
+  const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
+  const rec = { db: vigie.db, now: vigie.now, log }
+
+  installLimits(app, vigie)
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.agent !== undefined && reply.statusCode < 400 &&
+        auth.agentTokens.rotationDue(request.agent.id, vigie.config.agentTokenRotateDays * 86_400_000, vigie.now())) {
+      void reply.header(ROTATE_HEADER, 'due')
+    }
+    if (request.routeOptions.url === '/api/v1/enroll' && request.method === 'POST') {
+      if (reply.statusCode === 200 && typeof payload === 'string') {
+        let agentId: string | undefined
+        try { agentId = (JSON.parse(payload) as { agentId?: string }).agentId } catch { /* not JSON */ }
+        const hostname = (request.body as { hostname?: unknown } | undefined)?.hostname
+        if (agentId !== undefined) audit(rec, { actor: `agent:${agentId}`, action: 'agent.enroll', target: agentId, ip: request.ip, detail: { hostname: typeof hostname === 'string' ? hostname.slice(0, 255) : undefined } })
+      } else if (reply.statusCode === 401) {
+        audit(rec, { actor: 'anonymous', action: 'agent.enroll_failed', ip: request.ip })
+      }
+    }
+    return payload
+  })
+
+  // Every technician action is audited, also in areas that record nothing themselves;
+  // refusals of signed-in technicians (role, CSRF) are security events.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.technician === undefined && reply.statusCode !== 403) return
+    const url = request.routeOptions.url ?? ''
+    if (SELF_AUDITED.some(p => url.startsWith(p)) && reply.statusCode !== 403) return
+    const params = request.params as Record<string, unknown> | undefined
+    const target = typeof params?.id === 'string' ? params.id : undefined
+    if (reply.statusCode === 403 && (request.technician !== undefined || request.headers.cookie !== undefined)) {
+      audit(rec, { actor: actorOf(request), action: 'access.denied', ip: request.ip, detail: { method: request.method, route: url }, ...(target !== undefined ? { target } : {}) })
+      return
+    }
+    if (request.technician !== undefined && UNSAFE.has(request.method) && reply.statusCode < 400) {
+      audit(rec, { actor: actorOf(request), action: `http.${request.method} ${url}`, ip: request.ip, detail: { statusCode: reply.statusCode }, ...(target !== undefined ? { target } : {}) })
+    }
+  })
+
+  await app.register(authRoutes, { vigie, auth })
+  await app.register(agentTokenRoutes, { vigie, auth })
+  await app.register(adminRoutes, { vigie, auth })
+
+  const prune = (): void => {
+    try {
+      const now = vigie.now()
+      auth.sessions.prune(now)
+      auth.agentTokens.prune(now)
+      pruneAudit(vigie.db, now - vigie.config.auditRetentionDays * 86_400_000)
+    } catch (err) {
+      app.log.warn({ err: (err as Error).message }, 'trust prune failed')
+    }
+  }
+  const timer = setInterval(prune, 3_600_000)
+  timer.unref()
+  app.addHook('onClose', async () => { clearInterval(timer) })
+  return auth
+}

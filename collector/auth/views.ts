@@ -1,0 +1,37 @@
+/** API shapes of users and newly created secrets, shared by the auth and admin routes. */
+import { Type, type Static } from 'typebox'
+import type { User } from './users.js'
+
+export const RoleSchema = Type.Union([Type.Literal('viewer'), Type.Literal('technician'), Type.Literal('admin')])
+
+export const UserView = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  role: RoleSchema,
+  createdAt: Type.Optional(Type.String()),
+  updatedAt: Type.Optional(Type.String()),
+  passwordChangedAt: Type.Optional(Type.String()),
+  disabled: Type.Optional(Type.Boolean())
+})
+export type UserView = Static<typeof UserView>
+
+export function userView (u: User): UserView {
+  return {
+    id: u.id,
+    username: u.username,
+    role: u.role,
+    createdAt: new Date(u.createdMs).toISOString(),
+    updatedAt: new Date(u.updatedMs).toISOString(),
+    passwordChangedAt: new Date(u.passwordChangedMs).toISOString(),
+    disabled: u.disabledMs !== null
+  }
+}
+
+/** A token just created: `token` is the secret, shown this once and never again. */
+export const TokenCreated = Type.Object({
+  id: Type.String(),
+  token: Type.String({ description: 'secret, shown once' }),
+  name: Type.String(),
+  role: RoleSchema,
+  userId: Type.Optional(Type.String())
+})

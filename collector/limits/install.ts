@@ -1,0 +1,91 @@
+/**
+ * Request limits installed on the whole app: per-address and per-agent token
+ * buckets (429 + Retry-After), a stricter bucket on failed enrollments, finite
+ * numbers only in bodies, WebSocket pings that drop silent peers, and the
+ * per-agent frame limit the agent stream consults.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { WebSocket } from 'ws'
+import { VigieError } from '../errors.js'
+import type { Vigie } from '../vigie.js'
+import { firstNonFinite } from './finite-numbers.js'
+import { RateLimiter } from './token-bucket.js'
+
+/** Failed enrollments allowed per address: a burst, then one per this many seconds. */
+const ENROLL_FAILURE_BURST = 20
+const ENROLL_FAILURE_EVERY_SEC = 30
+
+const frameLimiters = new WeakMap<Vigie, RateLimiter>()
+
+/**
+ * For the agent stream: false when this agent sent more frames than its limit
+ * allows (the stream is then closed with 1013 and the agent falls back to HTTP,
+ * where it is told when to retry). Always true when limits are off.
+ */
+export function agentFrameAllowed (vigie: Vigie, agentId: string): boolean {
+  const l = frameLimiters.get(vigie)
+  return l === undefined || l.take(agentId).ok
+}
+
+function tooMany (what: string, retryAfterSec: number): VigieError {
+  return new VigieError('VIGIE_ERR_RATE_LIMITED', `too many ${what}; retry after ${retryAfterSec} s`, { headers: { 'retry-after': String(retryAfterSec) } })
+}
+
+export function installLimits (app: FastifyInstance, vigie: Vigie): void {
+  const { config, now } = vigie
+
+  if (config.rateLimitIpPerMin > 0) {
+    const perIp = new RateLimiter({ capacity: Math.max(10, Math.ceil(config.rateLimitIpPerMin / 6)), refillPerSec: config.rateLimitIpPerMin / 60, now })
+    app.addHook('onRequest', async (request) => {
+      const r = perIp.take(request.ip)
+      if (!r.ok) { throw tooMany('requests from this address', r.retryAfterSec) }
+    })
+  }
+
+  if (config.rateLimitAgentPerMin > 0) {
+    // One bucket per agent for HTTP requests and one for stream frames.
+    const opts = { capacity: Math.max(5, Math.ceil(config.rateLimitAgentPerMin / 4)), refillPerSec: config.rateLimitAgentPerMin / 60, now }
+    const perAgent = new RateLimiter(opts)
+    frameLimiters.set(vigie, new RateLimiter(opts))
+    app.addHook('preValidation', async (request) => {
+      if (request.agent === undefined) return
+      const r = perAgent.take(request.agent.id)
+      if (!r.ok) { throw tooMany('requests from this agent', r.retryAfterSec) }
+    })
+  }
+
+  // Enrollment tokens can be short when fixed by VIGIE_ENROLL_TOKEN: slow down guessing.
+  const enrollFailures = new RateLimiter({ capacity: ENROLL_FAILURE_BURST, refillPerSec: 1 / ENROLL_FAILURE_EVERY_SEC, now })
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== '/api/v1/enroll') return
+    const r = enrollFailures.check(request.ip)
+    if (!r.ok) throw tooMany('failed enrollments from this address', r.retryAfterSec)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 401 && request.routeOptions.url === '/api/v1/enroll') enrollFailures.charge(request.ip)
+  })
+
+  app.addHook('preHandler', async (request) => {
+    if (request.body === undefined || request.body === null || typeof request.body !== 'object') return
+    const where = firstNonFinite(request.body)
+    if (where !== undefined) throw new VigieError('VIGIE_ERR_VALIDATION', `body${where} must be a finite number`, { path: where })
+  })
+
+  if (config.wsPingSec > 0) {
+    const alive = new WeakMap<WebSocket, boolean>()
+    const wss = app.websocketServer
+    wss.on('connection', (socket: WebSocket) => {
+      alive.set(socket, true)
+      socket.on('pong', () => { alive.set(socket, true) })
+    })
+    const timer = setInterval(() => {
+      for (const socket of wss.clients) {
+        if (alive.get(socket) === false) { socket.terminate(); continue }
+        alive.set(socket, false)
+        try { socket.ping() } catch { /* closing already */ }
+      }
+    }, config.wsPingSec * 1000)
+    timer.unref()
+    app.addHook('onClose', async () => { clearInterval(timer) })
+  }
+}

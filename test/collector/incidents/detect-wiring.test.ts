@@ -1,0 +1,58 @@
+import t from 'tap'
+import { auth, DISK_KEY, MIN, report, T0, testApp, type TestApp } from './helpers.js'
+
+async function send (h: TestApp, agent: { agentId: string, token: string }, seq: number, atMs: number, usedPct: number): Promise<void> {
+  const r = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/reports',
+    headers: auth(agent.token),
+    payload: { reports: [report(agent.agentId, seq, atMs, [{ name: 'fs.used_pct', unit: 'percent', value: usedPct, labels: { mount: '/' } }], 'pc-accounting-7')] }
+  })
+  if (r.statusCode !== 200) throw new Error(`ingest answered ${r.statusCode}: ${r.body}`)
+  await h.incidents.idle()
+}
+
+t.test('reports breaching a rule open one incident through the engine; the engine state survives a restart', async (t) => {
+  const h = await testApp(t, { config: { incidentHoldSec: 60 } })
+  const agent = h.app.vigie.registry.enrollAgent({ hostname: 'pc-accounting-7' })
+  let seq = 1
+  for (let i = 0; i <= 6; i++) {
+    h.clock.set(T0 + i * MIN)
+    await send(h, agent, seq++, T0 + i * MIN, 98)
+  }
+  let list = h.incidents.list({})
+  t.equal(list.total, 1)
+  const inc = list.items[0]
+  t.equal(inc.key, DISK_KEY)
+  t.equal(inc.hostname, 'pc-accounting-7')
+  t.equal(inc.severity, 'critical')
+  t.ok((inc.evidence.window as { points: unknown[] }).points.length >= 5, 'series around detection attached')
+  const m = (await h.app.inject({ url: `/api/v1/machines/${agent.agentId}`, headers: auth(h.viewer) })).json()
+  t.equal(m.status, 'critical', 'the machine status follows the incident')
+  t.equal(m.worst.incidentId, inc.id)
+
+  await h.restart()
+  t.ok(h.app.vigie.detection!.seriesCount > 0, 'engine state restored')
+  for (let i = 7; i <= 12; i++) {
+    h.clock.set(T0 + i * MIN)
+    await send(h, agent, seq++, T0 + i * MIN, 98)
+  }
+  list = h.incidents.list({})
+  t.equal(list.total, 1, 'no second incident after the restart')
+  h.clock.set(T0 + 13 * MIN)
+  await send(h, agent, seq, T0 + 13 * MIN, 50)
+  t.equal(h.incidents.detail(inc.id).timeline.at(-1)?.type, 'cleared', 'the restored engine knew the rule was open')
+  h.clock.set(T0 + 15 * MIN)
+  h.incidents.tick()
+  t.equal(h.incidents.detail(inc.id).state, 'auto-resolved')
+})
+
+t.test('the OpenAPI document lists the incident, KB, silence and webhook routes with summaries and tags', async (t) => {
+  const h = await testApp(t)
+  const doc = (await h.app.inject({ url: '/docs' })).json()
+  for (const [p, m] of [['/api/v1/incidents', 'get'], ['/api/v1/incidents/{id}/resolve', 'post'], ['/api/v1/kb/{id}', 'put'], ['/api/v1/silences', 'post'], ['/api/v1/webhooks', 'post']]) {
+    const op = doc.paths[p]?.[m]
+    t.ok(op?.summary, `${m} ${p} has a summary`)
+    t.ok(op?.tags?.length > 0, `${m} ${p} has tags`)
+  }
+})

@@ -1,0 +1,83 @@
+/**
+ * End to end: a simulated fleet with injected faults (bench/sim/scenarios/e2e.json)
+ * drives the real collector in a child process; the incidents it opens are scored
+ * against the simulator's ground truth. Every injected fault must have an open
+ * incident of an expected kind, raised before impact for faults that build up;
+ * healthy machines must have none.
+ */
+import t from 'tap'
+import path from 'node:path'
+import { spawnCollector } from '../../bench/lib/child.js'
+import { startSimulation } from '../../bench/sim/simulation.js'
+import type { FaultTruth, MachineTruth } from '../../bench/sim/truth.js'
+
+const DAY = 86_400_000
+
+interface IncidentItem { machineId: string, kind: string, key: string, openedAt: string, impactAt?: string, evidence?: { detectedAt?: string } }
+
+/** Incidents in `state` (every state when undefined), all pages. */
+async function listIncidents (url: string, token: string, state?: string): Promise<IncidentItem[]> {
+  const out: IncidentItem[] = []
+  for (let offset = 0; ; offset += 500) {
+    const res = await fetch(`${url}/api/v1/incidents?${state !== undefined ? `state=${state}&` : ''}limit=500&offset=${offset}`, { headers: { authorization: `Bearer ${token}` } })
+    if (res.status !== 200) throw new Error(`GET /api/v1/incidents: ${res.status} ${await res.text()}`)
+    const body = await res.json() as { items: IncidentItem[], total?: number }
+    out.push(...body.items)
+    if (body.items.length < 500) return out
+  }
+}
+
+/** When the finding was raised on the simulated clock (incidents open in real time; detectedAt is the sample time). */
+function detectedMs (i: IncidentItem): number {
+  return Date.parse(i.evidence?.detectedAt ?? i.openedAt)
+}
+
+t.test('injected faults open incidents before impact, healthy machines open none', async t => {
+  const c = await spawnCollector({ env: { VIGIE_DETECT_TICK_MS: '1000' } })
+  t.teardown(async () => { await c.stop(); c.cleanup() })
+  const sim = await startSimulation({
+    collectorUrl: c.ready.url,
+    enrollToken: c.ready.enrollToken,
+    agents: 20,
+    seed: 7,
+    scenario: path.join(import.meta.dirname, '..', '..', 'bench', 'sim', 'scenarios', 'e2e.json'),
+    backfillMs: 4 * DAY,
+    backfillIntervalSec: 300
+  })
+  t.teardown(sim.stop)
+  await sim.caughtUp(240_000)
+  // Let the incidents layer take the last findings and a detection tick run.
+  await new Promise(resolve => setTimeout(resolve, 2500))
+
+  // Every incident the run opened, including those that cleared again since (a hot CPU cools at night).
+  const incidents = await listIncidents(c.ready.url, c.ready.adminToken)
+  const open = await listIncidents(c.ready.url, c.ready.adminToken, 'open')
+  const faults = sim.truth.filter((r): r is FaultTruth => r.type === 'fault')
+  const healthy = sim.truth.filter((r): r is MachineTruth => r.type === 'machine' && !r.faulty)
+  t.equal(faults.length, 5, 'five faults injected')
+  t.equal(healthy.length, 15)
+
+  for (const f of faults) {
+    const mine = incidents.filter(i => i.machineId === f.machineId)
+    // An incident raised before the fault started is not a detection of it.
+    const matching = mine.filter(i => detectedMs(i) >= f.startMs - 60_000 && f.expected.some(e => !e.fleet && e.kind === i.kind && (e.keyPrefix === undefined || i.key.startsWith(e.keyPrefix))))
+    t.ok(matching.length > 0, `${f.kind} on ${f.hostname}: an expected incident was opened after the fault started (on it: ${mine.map(i => i.key).join(', ') || 'none'})`)
+    if (matching.length === 0) continue
+    t.ok(matching.some(i => open.some(o => o.key === i.key && o.machineId === i.machineId)) || !f.predictable || f.kind === 'thermal_runaway',
+      `${f.kind}: still open at the end of the run`)
+    const first = Math.min(...matching.map(detectedMs))
+    if (f.predictable) {
+      t.ok(first < f.impactMs, `${f.kind}: raised ${((f.impactMs - first) / 3_600_000).toFixed(1)} h before impact (${f.impactAt})`)
+    }
+  }
+
+  const healthyIds = new Set(healthy.map(m => m.machineId))
+  const falseOnes = incidents.filter(i => healthyIds.has(i.machineId))
+  const perMachine = new Map<string, string[]>()
+  for (const i of falseOnes) {
+    const h = healthy.find(m => m.machineId === i.machineId)!.hostname
+    perMachine.set(h, [...(perMachine.get(h) ?? []), i.key])
+  }
+  t.equal(falseOnes.length, 0, `no incident on a healthy machine (${falseOnes.length} on ${perMachine.size} of ${healthy.length} healthy machines)`)
+  if (falseOnes.length > 0) t.comment([...perMachine].slice(0, 3).map(([h, keys]) => `${h}: ${keys.length} incidents, e.g. ${keys.slice(0, 5).join(', ')}`).join('\n'))
+})
