@@ -27,6 +27,16 @@ export interface CollectorConfig {
   metricStore: 'sqlite' | 'influx'
   influxUrl?: string
   influxDatabase: string
+  /** InfluxDB rollup retention, days */
+  influxRollup5mDays: number
+  influxRollup1hDays: number
+  /** InfluxDB shipping: flush cadence (ms), batch size (points), outbox bound (points), request timeout (ms) */
+  influxFlushMs: number
+  influxBatchSize: number
+  influxMaxBacklog: number
+  influxTimeoutMs: number
+  /** create the database, retention policies and continuous queries at start (needs an InfluxDB admin user) */
+  influxManageSchema: boolean
   /** folder of the technicians' web UI */
   dashboardsDir: string
   /** incidents: a cleared condition must stay clear this long before the incident auto-resolves, seconds */
@@ -101,11 +111,24 @@ const str = (raw: string): string => {
   if (raw.length === 0) throw new Error('expected a non-empty string')
   return raw
 }
+const bool = (raw: string): boolean => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new Error('expected true or false')
+}
 const url = (raw: string): string => {
   try { return new URL(raw).toString() } catch { throw new Error('expected a URL such as http://127.0.0.1:8086') }
 }
 
 const ROOT = path.resolve(import.meta.dirname, '..')
+
+/** Variables whose value is never echoed in an error. */
+const SECRET_ENV = new Set(['VIGIE_ENROLL_TOKEN'])
+
+/** `http://user:secret@host` → `http://user:***@host`, so a URL with credentials can be shown. */
+export function redactUrlPassword (raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/i, '$1***@')
+}
 
 /** Every option, its environment variable and default; the README's configuration table mirrors this. */
 export const COLLECTOR_OPTIONS: Option[] = [
@@ -121,6 +144,13 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'metricStore', env: 'VIGIE_METRIC_STORE', description: "'sqlite' or 'influx' (default: influx when VIGIE_INFLUX_URL is set)", parse: oneOf('sqlite', 'influx') },
   { key: 'influxUrl', env: 'VIGIE_INFLUX_URL', description: 'InfluxDB 1.x URL, e.g. http://127.0.0.1:8086', parse: url },
   { key: 'influxDatabase', env: 'VIGIE_INFLUX_DB', description: 'InfluxDB database name', parse: oneOfPattern(/^[A-Za-z0-9_]+$/, 'letters, digits and _'), default: 'vigie' },
+  { key: 'influxRollup5mDays', env: 'VIGIE_INFLUX_ROLLUP_5M_DAYS', description: 'days of 5-minute rollups kept in InfluxDB', parse: int(1, 36500), default: 90 },
+  { key: 'influxRollup1hDays', env: 'VIGIE_INFLUX_ROLLUP_1H_DAYS', description: 'days of hourly rollups kept in InfluxDB', parse: int(1, 36500), default: 730 },
+  { key: 'influxFlushMs', env: 'VIGIE_INFLUX_FLUSH_MS', description: 'ship buffered points to InfluxDB at least this often, ms', parse: int(10, 600_000), default: 1000 },
+  { key: 'influxBatchSize', env: 'VIGIE_INFLUX_BATCH_SIZE', description: 'points per InfluxDB write', parse: int(1, 100_000), default: 5000 },
+  { key: 'influxMaxBacklog', env: 'VIGIE_INFLUX_MAX_BACKLOG', description: 'points buffered while InfluxDB is down before ingest answers 503', parse: int(1000, 1_000_000_000), default: 2_000_000 },
+  { key: 'influxTimeoutMs', env: 'VIGIE_INFLUX_TIMEOUT_MS', description: 'InfluxDB request timeout, ms', parse: int(100, 600_000), default: 10_000 },
+  { key: 'influxManageSchema', env: 'VIGIE_INFLUX_MANAGE_SCHEMA', description: 'create database, retention policies and continuous queries at start (true/false)', parse: bool, default: true },
   { key: 'dashboardsDir', env: 'VIGIE_DASHBOARDS_DIR', description: 'folder of the web UI', parse: str, default: path.join(ROOT, 'dashboards', 'dist') },
   { key: 'incidentHoldSec', env: 'VIGIE_INCIDENT_HOLD_SEC', description: 'seconds a condition must stay clear before its incident auto-resolves', parse: int(0, 86_400), default: 300 },
   { key: 'incidentVerifySec', env: 'VIGIE_INCIDENT_VERIFY_SEC', description: "seconds a machine is watched after a technician's resolution", parse: int(0, 90 * 86_400), default: 86_400 },
@@ -185,7 +215,7 @@ export function loadCollectorConfig (overrides: Partial<CollectorConfig> = {}, e
       try {
         out[opt.key] = opt.parse(raw)
       } catch (err) {
-        const shown = opt.env === 'VIGIE_ENROLL_TOKEN' ? '(hidden)' : JSON.stringify(raw)
+        const shown = SECRET_ENV.has(opt.env) ? '(hidden)' : JSON.stringify(redactUrlPassword(raw))
         throw new ConfigError(`${opt.env}=${shown}: ${(err as Error).message}`)
       }
     } else if (opt.default !== undefined) {

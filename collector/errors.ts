@@ -20,6 +20,11 @@ export const ERROR_CODES = {
   VIGIE_ERR_STORE_UNAVAILABLE: { statusCode: 503, text: 'the store cannot accept writes now; retry later' },
   VIGIE_ERR_SHUTTING_DOWN: { statusCode: 503, text: 'the collector is stopping' },
   VIGIE_ERR_INTERNAL: { statusCode: 500, text: 'unexpected server error' },
+  // Metric store (collector/store/influx/errors.ts raises these).
+  VIGIE_ERR_METRIC_BACKLOG_FULL: { statusCode: 503, text: 'the metric buffer holds its maximum while InfluxDB is unavailable; retry later' },
+  VIGIE_ERR_METRIC_STORE_UNAVAILABLE: { statusCode: 503, text: 'the metric store cannot answer now' },
+  VIGIE_ERR_METRIC_STORE_CONFIG: { statusCode: 500, text: 'the metric store options are unusable' },
+  VIGIE_ERR_METRIC_QUERY_INVALID: { statusCode: 400, text: 'the series query is impossible' },
   // WebSocket-only: sent as { type: 'error', code } frames or as close reasons.
   VIGIE_ERR_FRAME_INVALID: { statusCode: 400, text: 'WebSocket frame is not a valid message' },
   VIGIE_ERR_FRAME_TOO_LARGE: { statusCode: 413, text: 'WebSocket frame over the size limit' },

@@ -67,6 +67,7 @@ export function installPlan (opts: InstallOptions): { layout: Layout, actions: A
     a.push(
       { kind: 'mkdir', path: l.stateDir, mode: 0o700 },
       { kind: 'mkdir', path: path.posix.dirname(l.logFile ?? '/tmp/x'), mode: 0o755 },
+      { kind: 'mkdir', path: dir(l.serviceFile), mode: 0o755 },
       { kind: 'write', path: l.serviceFile, mode: 0o644, content: launchdPlist(l) },
       { kind: 'run', argv: ['launchctl', 'bootout', `system/${l.serviceName}`], ignoreFailure: true },
       { kind: 'run', argv: ['launchctl', 'bootstrap', 'system', l.serviceFile] }
@@ -78,6 +79,7 @@ export function installPlan (opts: InstallOptions): { layout: Layout, actions: A
       // ProgramData is readable by Users: restrict the config to SYSTEM and Administrators.
       { kind: 'run', argv: ['icacls', l.configFile, '/inheritance:r', '/grant:r', 'SYSTEM:F', 'Administrators:F'] },
       { kind: 'run', argv: ['icacls', l.stateDir, '/inheritance:r', '/grant:r', 'SYSTEM:(OI)(CI)F', 'Administrators:(OI)(CI)F'] },
+      { kind: 'mkdir', path: dir(l.serviceFile), mode: 0o755 },
       { kind: 'write', path: l.serviceFile, mode: 0o644, content: winswConfig(l) },
       { kind: 'run', argv: [wrapper, 'install'] },
       { kind: 'run', argv: [wrapper, 'start'] }
@@ -117,7 +119,7 @@ export function describe (a: Action): string {
     case 'copy': return `copy ${a.from} -> ${a.path} (mode ${a.mode.toString(8)})`
     case 'remove': return `remove ${a.path}`
     case 'chown': return `chown ${a.user} ${a.path}`
-    case 'run': return `run ${a.argv.map(x => /\s/.test(x) ? JSON.stringify(x) : x).join(' ')}`
+    case 'run': return `run ${a.argv.map(x => /\s/.test(x) ? `"${x}"` : x).join(' ')}`
   }
 }
 

@@ -42,6 +42,8 @@ export interface SimulationOptions {
   backfillMs?: number
   /** spacing of the backfilled samples, seconds (default intervalSec) */
   backfillIntervalSec?: number
+  /** shifts every agent's report grid by this much, ms (so a second run's samples do not collide with a first run's) */
+  phaseOffsetMs?: number
   /** each agent starts with between min and max overdue reports (an outage backlog) */
   backlog?: { min: number, max: number }
   transport?: 'ws' | 'http'
@@ -163,7 +165,7 @@ export async function startSimulation (opts: SimulationOptions): Promise<Simulat
 
   const rts: AgentRt[] = fleet.map((m, i) => {
     // Spread the agents evenly over the interval, then align each one's grid at or after the start.
-    const phase = Math.floor(i * intervalMs / Math.max(1, fleet.length))
+    const phase = Math.floor(i * intervalMs / Math.max(1, fleet.length)) + (opts.phaseOffsetMs ?? 0)
     const step = simStartMs < liveFromMs ? backfillStepMs : intervalMs
     let first = simStartMs + ((((phase - simStartMs) % step) + step) % step)
     if (opts.backlog !== undefined) {
@@ -260,7 +262,7 @@ export async function startSimulation (opts: SimulationOptions): Promise<Simulat
       let next = t + step
       if (t < liveFromMs && next >= liveFromMs) {
         // Leave the backfill grid for the agent's live grid.
-        const phase = Math.floor(a.index * intervalMs / Math.max(1, rts.length))
+        const phase = Math.floor(a.index * intervalMs / Math.max(1, rts.length)) + (opts.phaseOffsetMs ?? 0)
         next = liveFromMs + ((((phase - liveFromMs) % intervalMs) + intervalMs) % intervalMs)
       }
       a.nextMs = next

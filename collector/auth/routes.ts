@@ -14,7 +14,7 @@ import { audit } from '../audit/audit.js'
 import { RateLimiter } from '../limits/token-bucket.js'
 import { CSRF_COOKIE, SESSION_COOKIE, serializeCookie } from './cookies.js'
 import { dummyHash, verifyPassword, PASSWORD_MAX_LENGTH } from './passwords.js'
-import type { AuthService } from './service.js'
+import { sameOrigin, type AuthService } from './service.js'
 import { ROLE_RANK } from './users.js'
 import { RoleSchema, TokenCreated, UserView, userView } from './views.js'
 
@@ -59,12 +59,7 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
     schema: { summary: 'Sign in with a username and password; sets the session cookie, returns the CSRF token', tags: ['auth'], body: LoginBody, response: { 200: LoginReply, ...errors } }
   }, async (request, reply) => {
     const body = request.body as Static<typeof LoginBody>
-    const origin = request.headers.origin
-    if (typeof origin === 'string' && origin !== '') {
-      let host = ''
-      try { host = new URL(origin).host } catch { /* refused below */ }
-      if (host.toLowerCase() !== String(request.host).toLowerCase()) throw new VigieError('VIGIE_ERR_CSRF', 'sign-in from another site refused')
-    }
+    if (!sameOrigin(request)) throw new VigieError('VIGIE_ERR_CSRF', 'sign-in from another site refused')
     const name = body.username.toLowerCase()
     const ipOk = perIp.take(request.ip)
     const userOk = perUser.check(name)

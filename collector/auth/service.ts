@@ -40,14 +40,7 @@ export class AuthService {
    * for anything that changes data, the session's CSRF token in `x-csrf-token`.
    */
   checkCookieRequest (request: FastifyRequest, session: Session): void {
-    const origin = request.headers.origin
-    if (typeof origin === 'string' && origin !== '') {
-      let host: string | undefined
-      try { host = new URL(origin).host } catch { host = undefined }
-      if (host === undefined || host.toLowerCase() !== String(request.host).toLowerCase()) {
-        throw new VigieError('VIGIE_ERR_CSRF', `cross-site request refused (Origin ${origin.slice(0, 100)})`)
-      }
-    }
+    if (!sameOrigin(request)) throw new VigieError('VIGIE_ERR_CSRF', `cross-site request refused (Origin ${String(request.headers.origin).slice(0, 100)})`)
     if (request.headers['sec-fetch-site'] === 'cross-site') throw new VigieError('VIGIE_ERR_CSRF', 'cross-site request refused')
     if (SAFE_METHODS.has(request.method)) return
     const sent = request.headers[CSRF_HEADER]
@@ -71,5 +64,17 @@ export class AuthService {
   /** Whether cookies must be marked Secure: the request came over https (directly or as told by a trusted proxy). */
   secureRequest (request: FastifyRequest): boolean {
     return request.protocol === 'https'
+  }
+}
+
+/** False when the request carries an Origin header naming another host than the one it was sent to. */
+export function sameOrigin (request: FastifyRequest): boolean {
+  const origin = request.headers.origin
+  if (typeof origin !== 'string' || origin === '') return true
+  try {
+    // Both through URL, so default ports (:80, :443) compare equal to none.
+    return new URL(origin).host === new URL(`${request.protocol}://${request.host}`).host
+  } catch {
+    return false
   }
 }

@@ -64,7 +64,8 @@ export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: 
     const params = request.params as Record<string, unknown> | undefined
     const target = typeof params?.id === 'string' ? params.id : undefined
     if (reply.statusCode === 403 && (request.technician !== undefined || request.headers.cookie !== undefined)) {
-      audit(rec, { actor: actorOf(request), action: 'access.denied', ip: request.ip, detail: { method: request.method, route: url }, ...(target !== undefined ? { target } : {}) })
+      const session = request.technician === undefined ? auth.sessionOf(request) : undefined
+      audit(rec, { actor: session !== undefined ? `user:${session.username}` : actorOf(request), action: 'access.denied', ip: request.ip, detail: { method: request.method, route: url }, ...(target !== undefined ? { target } : {}) })
       return
     }
     if (request.technician !== undefined && UNSAFE.has(request.method) && reply.statusCode < 400) {

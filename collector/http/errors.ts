@@ -3,7 +3,7 @@
  * Maps Fastify's own errors (bad JSON, body limit, validation) onto Vigie codes.
  */
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { VigieError, errorBody, type ErrorCode } from '../errors.js'
+import { ERROR_CODES, VigieError, errorBody, type ErrorCode } from '../errors.js'
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'VIGIE_ERR_MALFORMED_JSON',
@@ -33,6 +33,10 @@ export function installErrorHandlers (app: FastifyInstance): void {
       return reply.code(err.statusCode).send(errorBody(err.code, err.message, err.path))
     }
     const fe = err as FastifyError
+    // Errors of other areas that carry one of our stable codes keep it.
+    if (typeof fe.code === 'string' && fe.code in ERROR_CODES) {
+      return reply.code(ERROR_CODES[fe.code as ErrorCode].statusCode).send(errorBody(fe.code as ErrorCode, fe.message))
+    }
     if (fe.validation !== undefined) {
       const where = fe.validationContext ?? 'body'
       const path = validationPath(fe)

@@ -75,7 +75,7 @@ t.test('macOS gets a launchd daemon plist, Windows a WinSW service definition', 
   t.match(xml, /<arguments>run --config "C:\\ProgramData\\Vigie\\agent\.json"<\/arguments>/)
   t.match(xml, /<onfailure action="restart"/)
   t.match(r.out, /\[skip\] run icacls C:\\ProgramData\\Vigie\\agent\.json \/inheritance:r/, 'the config is locked to SYSTEM and Administrators')
-  t.match(r.out, /vigie-agent-service\.exe install/)
+  t.match(r.out, /run "C:\\Program Files\\Vigie\\vigie-agent-service\.exe" install/)
 })
 
 t.test('--dry-run writes nothing; uninstall --purge removes what install wrote', async t => {

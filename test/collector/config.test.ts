@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadCollectorConfig, COLLECTOR_OPTIONS } from '../../collector/config.js'
+import { loadCollectorConfig, COLLECTOR_OPTIONS, redactUrlPassword } from '../../collector/config.js'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -36,4 +36,22 @@ t.test('setting an InfluxDB URL selects the InfluxDB store', async t => {
 t.test('the README configuration table lists every collector variable', async t => {
   const readme = fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
   for (const o of COLLECTOR_OPTIONS) t.ok(readme.includes(`\`${o.env}\``), `${o.env} documented`)
+})
+
+t.test('a bad value never echoes a password embedded in a URL', async t => {
+  try {
+    loadCollectorConfig({}, { VIGIE_INFLUX_URL: 'http://admin:s3cr3t-pass@', VIGIE_INFLUX_BATCH_SIZE: 'x' })
+    t.fail('should throw')
+  } catch (err) {
+    t.notMatch((err as Error).message, /s3cr3t/)
+  }
+  t.equal(redactUrlPassword('http://admin:s3cr3t@db.example:8086/x'), 'http://admin:***@db.example:8086/x')
+  t.equal(redactUrlPassword('http://db.example:8086'), 'http://db.example:8086')
+})
+
+t.test('InfluxDB tuning options are validated and have defaults', async t => {
+  const c = loadCollectorConfig({}, { VIGIE_INFLUX_URL: 'http://127.0.0.1:8086', VIGIE_INFLUX_MANAGE_SCHEMA: 'false' })
+  t.equal(c.influxManageSchema, false)
+  t.equal(c.influxMaxBacklog, 2_000_000)
+  t.throws(() => loadCollectorConfig({}, { VIGIE_INFLUX_MANAGE_SCHEMA: 'maybe' }), { message: /VIGIE_INFLUX_MANAGE_SCHEMA="maybe": expected true or false/ })
 })

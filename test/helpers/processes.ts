@@ -54,7 +54,8 @@ export async function spawnCollector (opts: { dataDir: string, port?: number, en
   })
   const url = await waitFor(() => {
     if (p.proc.exitCode !== null) throw new Error(`collector exited ${p.proc.exitCode}: ${p.output()}`)
-    return /"url":"(http:\/\/[^"]+)"/.exec(p.output())?.[1]
+    const line = p.output().split('\n').find(l => l.includes('"msg":"collector listening"'))
+    return line === undefined ? undefined : /"url":"(https?:\/\/[^"]+)"/.exec(line)?.[1]
   }, { timeoutMs: 30_000, what: 'collector to listen' })
   const adminToken = /(vgt_[A-Za-z0-9_-]{20,})/.exec(p.output())?.[1]
   return { ...p, url, adminToken }

@@ -129,7 +129,7 @@ export class TimeChart {
         y: { range: (_u, min, max) => unit === 'percent' ? [0, Math.max(100, max ?? 100)] : [Math.min(0, min ?? 0), this.#max ?? ((max ?? 1) * 1.1 || 1)] }
       },
       axes: [
-        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (u, splits) => axisTimes(splits, (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0)) },
+        { stroke: fg, space: 80, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (u, splits) => axisTimes(splits, (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0)) },
         { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 64, values: (_u, splits) => splits.map(v => formatValue(v, unit)) }
       ],
       series: [

@@ -73,6 +73,7 @@ export const en = {
   'machine.hardware': 'Hardware',
   'machine.health': 'Disk and battery health',
   'machine.unavailable': 'Not measured on this machine',
+  'machine.allMeasured': 'Every probe measures here.',
   'machine.software': 'Installed software',
   'machine.softwareFilter': 'Filter software',
   'machine.changes': 'Software changes',

@@ -75,6 +75,7 @@ export const fr: Record<MessageKey, string> = {
   'machine.hardware': 'Matériel',
   'machine.health': 'Santé des disques et de la batterie',
   'machine.unavailable': 'Non mesuré sur cette machine',
+  'machine.allMeasured': 'Toutes les sondes mesurent ici.',
   'machine.software': 'Logiciels installés',
   'machine.softwareFilter': 'Filtrer les logiciels',
   'machine.changes': 'Changements de logiciels',

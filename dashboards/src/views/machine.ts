@@ -124,7 +124,7 @@ export function machineView (id: string): View {
   }
 
   function renderUnavailable (): void {
-    replace(unavailBox, ...(unavailable.length === 0 ? [h('li', { class: 'muted' }, t('value.none'))] : unavailable.map(u => h('li', { dataset: { probe: u.probe } }, unavailableText(u)))))
+    replace(unavailBox, ...(unavailable.length === 0 ? [h('li', { class: 'muted all-measured' }, t('machine.allMeasured'))] : unavailable.map(u => h('li', { dataset: { probe: u.probe } }, unavailableText(u)))))
   }
 
   /** Shows charts that have data; a chart whose probe is unavailable says why instead. */

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { LiveEvent } from '../../../collector/events.js'
-import { auth, clear, DISK_KEY, finding, MIN, T0, testApp } from './helpers.js'
+import { auth, clear, DISK_KEY, finding, MIN, T0, testApp } from './fixtures/helpers.js'
 
 const HOUR = 60 * MIN
 

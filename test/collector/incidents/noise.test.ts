@@ -1,7 +1,7 @@
 import t from 'tap'
 import { findSilence } from '../../../collector/incidents/silences.js'
 import { familyPattern, keyFamily, matchesKeyPattern } from '../../../collector/incidents/key-pattern.js'
-import { auth, clear, DISK_KEY, finding, MIN, T0, testApp } from './helpers.js'
+import { auth, clear, DISK_KEY, finding, MIN, T0, testApp } from './fixtures/helpers.js'
 
 t.test('silences by machine and by key pattern keep findings from opening incidents, within their time range', async (t) => {
   const h = await testApp(t)

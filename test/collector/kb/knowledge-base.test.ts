@@ -1,6 +1,6 @@
 import t from 'tap'
-import { auth, finding, MIN, testApp } from '../incidents/helpers.js'
-import { ARTICLES, PAIRS } from './fixtures.js'
+import { auth, finding, MIN, testApp } from '../incidents/fixtures/helpers.js'
+import { ARTICLES, PAIRS } from './fixtures/articles.js'
 
 t.test('technicians write articles, viewers read and search them', async (t) => {
   const h = await testApp(t)

@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startWebhookReceiver } from '../../helpers/webhook-receiver.js'
 import { signBody } from '../../../collector/notify/webhooks.js'
-import { auth, clear, finding, MIN, testApp } from '../incidents/helpers.js'
+import { auth, clear, finding, MIN, testApp } from '../incidents/fixtures/helpers.js'
 
 const SECRET = 'a-shared-secret-of-some-length'
 

@@ -1,0 +1,151 @@
+/**
+ * Property-based fuzzing of the agent-facing HTTP routes: thousands of damaged
+ * reports and enrollment requests. The collector must answer 4xx (never 5xx),
+ * keep serving, and store nothing that does not re-validate against the protocol.
+ */
+import t from 'tap'
+import fc from 'fast-check'
+import { Compile } from 'typebox/compile'
+import { Type } from 'typebox'
+import { HostFacts, MetricValue, ReportBatch, Unavailable, EnrollRequest } from '../../protocol/index.js'
+import { testApp } from '../helpers/app.js'
+import { loadFixture } from '../helpers/reports.js'
+import { applyMutations, damageText, mutation, textDamage } from './mutate.js'
+
+const batchCheck = Compile(ReportBatch)
+const enrollCheck = Compile(EnrollRequest)
+const hostCheck = Compile(HostFacts)
+const latestCheck = Compile(Type.Array(MetricValue))
+const unavailableCheck = Compile(Type.Array(Unavailable))
+const golden = loadFixture<Record<string, unknown>>('report.json')
+const SECONDS = Number(process.env.VIGIE_FUZZ_SECONDS ?? 8)
+const ALLOWED = new Set([200, 400, 403, 413, 415])
+
+t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored', async t => {
+  const h = await testApp({ config: { rateLimitIpPerMin: 0, rateLimitAgentPerMin: 0, bodyLimitBytes: 256 * 1024 } })
+  t.teardown(h.close)
+  const { agentId, token } = h.enroll('fuzz-pc')
+  const other = h.enroll('other-pc')
+  let seq = 0
+  const base = Date.now() - 3_600_000
+  const statuses = new Map<number, number>()
+  let cases = 0
+  let acceptedOnlyByCoercion = 0
+  const coercionExamples: string[] = []
+  const deadline = Date.now() + SECONDS * 1000
+
+  const oneReport = fc.record({
+    muts: fc.array(mutation, { minLength: 0, maxLength: 3 }),
+    foreign: fc.nat(19)
+  })
+  const arb = fc.record({
+    reports: fc.array(oneReport, { minLength: 1, maxLength: 3 }),
+    wrap: fc.nat(19),
+    text: fc.option(textDamage, { freq: 6 })
+  })
+
+  await fc.assert(fc.asyncProperty(arb, async (c) => {
+    if (Date.now() > deadline) return
+    cases++
+    const reports = c.reports.map(r => {
+      seq++
+      const at = new Date(base + seq * 1000).toISOString()
+      const rep = { ...golden, agentId: r.foreign === 0 ? other.agentId : agentId, seq, sampledAt: at, agentClock: new Date().toISOString() }
+      return applyMutations(rep, r.muts)
+    })
+    let body: unknown = { reports }
+    if (c.wrap === 0) body = reports
+    else if (c.wrap === 1) body = { reports, extra: { __proto__: { polluted: true } } }
+    let text = JSON.stringify(body) ?? 'null'
+    if (c.text !== null) text = damageText(text, c.text)
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: text })
+    statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+    if (!ALLOWED.has(res.statusCode)) throw new Error(`status ${res.statusCode} for ${text.slice(0, 500)}: ${res.body.slice(0, 300)}`)
+    let parsed: unknown
+    try { parsed = JSON.parse(text) } catch { parsed = undefined }
+    // Bodies with "__proto__" / "constructor" keys are refused by Fastify's JSON parser on purpose.
+    const protoKeys = /"(__proto__|constructor)"\s*:/.test(text)
+    const strictlyValid = parsed !== undefined && !protoKeys && batchCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
+    if (strictlyValid && res.statusCode !== 200) throw new Error(`a valid batch was refused (${res.statusCode} ${res.body.slice(0, 300)})`)
+    if (res.statusCode === 200 && !strictlyValid) {
+      acceptedOnlyByCoercion++
+      if (coercionExamples.length < 3) coercionExamples.push(res.body.slice(0, 80) + ' ← ' + text.slice(0, 200))
+    }
+    if (res.statusCode >= 400) t.equal(typeof res.json().code, 'string') // one error shape
+  }), { numRuns: 1_000_000, interruptAfterTimeLimit: SECONDS * 1000, markInterruptAsFailure: false, endOnFailure: true })
+
+  t.comment(`fuzzed ${cases} report batches in ${SECONDS} s; statuses ${JSON.stringify(Object.fromEntries(statuses))}`)
+  t.comment(`accepted only through the validator's type coercion (e.g. null→0, "12"→12): ${acceptedOnlyByCoercion}`)
+  for (const ex of coercionExamples) t.comment('  e.g. ' + ex.replace(/\n/g, ' '))
+  t.ok(cases >= 500, `at least 500 cases (${cases})`)
+  t.ok((statuses.get(200) ?? 0) > 0 && (statuses.get(400) ?? 0) > 0, 'both accepted and refused batches were exercised')
+
+  // What was stored re-validates against the protocol.
+  const db = h.app.vigie.db
+  const machines = db.prepare('SELECT * FROM machines').all() as Array<{ id: string, host_json: string, latest_json: string, unavailable_json: string, last_seq: number }>
+  t.ok(machines.length >= 1)
+  for (const m of machines) {
+    t.ok(hostCheck.Check(JSON.parse(m.host_json)), `${m.id}: stored host facts are valid`)
+    t.ok(latestCheck.Check(JSON.parse(m.latest_json)), `${m.id}: stored latest values are valid`)
+    t.ok(unavailableCheck.Check(JSON.parse(m.unavailable_json)), `${m.id}: stored unavailable list is valid`)
+  }
+  t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0, 'no report was ever stored under another agent')
+  const samples = db.prepare('SELECT value FROM samples').all() as Array<{ value: number }>
+  t.ok(samples.every(s => Number.isFinite(s.value)), `all ${samples.length} stored samples are finite numbers`)
+  const ledger = db.prepare('SELECT seq FROM reports WHERE agent_id = ?').all(agentId) as Array<{ seq: number }>
+  t.ok(ledger.every(r => Number.isSafeInteger(r.seq) && r.seq >= 1), `all ${ledger.length} stored seqs are valid`)
+  t.equal((await h.app.inject({ url: '/healthz' })).statusCode, 200, 'the collector still serves')
+  t.notOk(({} as Record<string, unknown>).polluted, 'no prototype pollution')
+})
+
+t.test('damaged enrollment requests get 4xx, never 5xx, and only valid agents are registered', async t => {
+  const h = await testApp({ config: { rateLimitIpPerMin: 0 } })
+  t.teardown(h.close)
+  const goldenEnroll = loadFixture<Record<string, unknown>>('enroll-request.json')
+  const statuses = new Map<number, number>()
+  let cases = 0
+  const deadline = Date.now() + SECONDS * 500
+  let ip = 0
+  await fc.assert(fc.asyncProperty(fc.record({ muts: fc.array(mutation, { maxLength: 3 }), valid: fc.boolean(), text: fc.option(textDamage, { freq: 6 }) }), async (c) => {
+    if (Date.now() > deadline) return
+    cases++
+    const req = applyMutations({ ...goldenEnroll, enrollToken: c.valid ? h.enrollToken : goldenEnroll.enrollToken }, c.muts)
+    let text = JSON.stringify(req) ?? 'null'
+    if (c.text !== null) text = damageText(text, c.text)
+    // A fresh address each time: the failed-enrollment limiter is tested elsewhere.
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', headers: { 'content-type': 'application/json' }, payload: text, remoteAddress: `10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip++ & 255}` })
+    statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+    if (![200, 400, 401, 413, 415].includes(res.statusCode)) throw new Error(`status ${res.statusCode} for ${text.slice(0, 300)}: ${res.body.slice(0, 200)}`)
+    if (res.statusCode === 200) {
+      const body = res.json()
+      if (!/^vga_/.test(body.agentToken)) throw new Error('enrolled without an agent token')
+    }
+  }), { numRuns: 1_000_000, interruptAfterTimeLimit: SECONDS * 500, markInterruptAsFailure: false, endOnFailure: true })
+  t.comment(`fuzzed ${cases} enrollment requests; statuses ${JSON.stringify(Object.fromEntries(statuses))}`)
+  t.ok(cases >= 300, `at least 300 cases (${cases})`)
+  const agents = h.app.vigie.db.prepare('SELECT hostname, machine_key FROM agents').all() as Array<{ hostname: string, machine_key: string | null }>
+  const hostOk = Compile(Type.String({ minLength: 1, maxLength: 255 }))
+  const keyOk = Compile(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 128 })]))
+  t.ok(agents.every(a => hostOk.Check(a.hostname) && keyOk.Check(a.machine_key)), `all ${agents.length} registered agents have valid names and keys`)
+  void enrollCheck
+})
+
+t.test('random sign-in bodies, cookies and CSRF headers never cause a 5xx', async t => {
+  const h = await testApp({ config: { rateLimitIpPerMin: 0, loginAttemptsPer15Min: 10_000 } })
+  t.teardown(h.close)
+  let cases = 0
+  const deadline = Date.now() + SECONDS * 250
+  const junk = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 100 }), fc.constantFrom('vigie_session=', 'vigie_session="', 'vigie_session=%E0%A4%A', 'vigie_session=' + 'a'.repeat(5000), ';;;=;=', 'vigie_session=x; vigie_session=y'))
+  await fc.assert(fc.asyncProperty(fc.record({ body: fc.jsonValue({ maxDepth: 3 }), cookie: junk, csrf: junk, method: fc.constantFrom('GET', 'POST', 'DELETE') }), async (c) => {
+    if (Date.now() > deadline) return
+    cases++
+    const login = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: JSON.stringify(c.body) ?? 'null', headers: { 'content-type': 'application/json' } })
+    if (login.statusCode >= 500) throw new Error(`login ${login.statusCode} ${login.body}`)
+    const headers: Record<string, string> = {}
+    try { headers.cookie = c.cookie.replace(/[\r\n]/g, ''); headers['x-csrf-token'] = c.csrf.replace(/[\r\n]/g, '') } catch { /* */ }
+    const res = await h.app.inject({ method: c.method as 'GET', url: c.method === 'GET' ? '/api/v1/auth/me' : '/api/v1/admin/enroll-tokens', headers, ...(c.method === 'POST' ? { payload: { name: 'x' } } : {}) }).catch((err: Error) => ({ statusCode: 400, body: err.message }))
+    if (res.statusCode >= 500 || ![401, 403, 400, 404].includes(res.statusCode)) throw new Error(`${c.method} with junk credentials → ${res.statusCode} ${res.body}`)
+  }), { numRuns: 1_000_000, interruptAfterTimeLimit: SECONDS * 250, markInterruptAsFailure: false, endOnFailure: true })
+  t.comment(`fuzzed ${cases} sign-in bodies and junk cookies`)
+  t.ok(cases >= 100)
+})

@@ -1,0 +1,27 @@
+/** Shared pieces of the security tests: users, sessions and cookie-carrying requests on an in-process app. */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { hashPassword } from '../../collector/auth/passwords.js'
+import type { Role } from '../../collector/store/sqlite/registry.js'
+
+export interface Session { cookie: string, csrfToken: string, setCookie: string[] }
+
+/** Creates a user directly in the store (fast path for tests). */
+export async function addUser (app: FastifyInstance, username: string, password: string, role: Role): Promise<string> {
+  const u = app.vigieAuth.users.create({ username, role, passwordHash: await hashPassword(password) }, Date.now())
+  if (u === undefined) throw new Error(`user ${username} exists`)
+  return u.id
+}
+
+export function cookiesOf (res: LightMyRequestResponse): string[] {
+  const h = res.headers['set-cookie']
+  return h === undefined ? [] : Array.isArray(h) ? h : [h]
+}
+
+/** Signs in through the API; returns the Cookie header to send and the CSRF token. */
+export async function login (app: FastifyInstance, username: string, password: string, headers: Record<string, string> = {}): Promise<Session> {
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, headers })
+  if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`)
+  const setCookie = cookiesOf(res)
+  const cookie = setCookie.map(c => c.split(';')[0]).join('; ')
+  return { cookie, csrfToken: res.json().csrfToken as string, setCookie }
+}
