@@ -19,6 +19,7 @@ import { AgentStreams } from './ingest/streams.js'
 import { LiveHub } from './live/hub.js'
 import { Counters } from './ops/counters.js'
 import { MachineStatusBoard } from './api/machine-status.js'
+import { FleetIndex } from './api/fleet-index.js'
 import { installErrorHandlers } from './http/errors.js'
 import { ingestRoutes } from './ingest/routes.js'
 import { machineRoutes } from './api/machines.js'
@@ -92,9 +93,13 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     streams: new AgentStreams(),
     live: new LiveHub({ flushMs: options.liveFlushMs }),
     status: new MachineStatusBoard(config.reportIntervalSec),
+    fleet: new FleetIndex(),
     now
   }
   app.decorate('vigie', vigie)
+  vigie.fleet.load(registry.listMachines())
+  // Synchronous, right after each commit: the fleet list is current before live and detection see the batch.
+  registry.onMachineChanged((m) => { vigie.fleet.upsert(m) })
   await metrics.start()
 
   const routes: RouteOptions[] = []

@@ -38,6 +38,7 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   const silenceExpected = (engine as unknown as { silenceExpected?: (machineId: string, nowMs: number) => boolean | undefined }).silenceExpected
   vigie.status.setProvider({
     worstSeverity: (machineId) => incidents.worstSeverity(machineId),
+    worstAll: () => incidents.worstAll(),
     ...(typeof silenceExpected === 'function' ? { silenceExpected: (machineId: string, nowMs: number) => silenceExpected.call(engine, machineId, nowMs) } : {})
   })
 

@@ -9,6 +9,7 @@ import type { AgentStreams } from './ingest/streams.js'
 import type { LiveHub } from './live/hub.js'
 import type { Counters } from './ops/counters.js'
 import type { MachineStatusBoard } from './api/machine-status.js'
+import type { FleetIndex } from './api/fleet-index.js'
 import type { IncidentService } from './incidents/service.js'
 import type { KnowledgeBase } from './kb/knowledge-base.js'
 import type { WebhookNotifier } from './notify/webhooks.js'
@@ -25,6 +26,8 @@ export interface Vigie {
   live: LiveHub
   counters: Counters
   status: MachineStatusBoard
+  /** the fleet list in memory, kept current by ingest */
+  fleet: FleetIndex
   now: () => number
   /** set by the incidents plugin */
   incidents?: IncidentService

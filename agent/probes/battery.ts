@@ -3,7 +3,7 @@
  * count, charging state, time remaining. Linux: /sys/class/power_supply;
  * macOS and Windows: systeminformation (ioreg / WMI).
  */
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { listDir, readLine, readNumber } from './read-file.js'
 import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
@@ -115,7 +115,7 @@ export function batteryProbe (env: ProbeEnv = {}): Probe {
     name: 'battery',
     timeoutMs: 5000,
     async collect (): Promise<ProbeResult> {
-      const list = platform === 'linux' ? await readLinuxBatteries(root) : fromSiBattery(await si.battery())
+      const list = platform === 'linux' ? await readLinuxBatteries(root) : fromSiBattery(await (await si()).battery())
       if (list.length === 0) return { metrics: [], unavailable: [{ probe: 'battery', reason: 'no battery (desktop, server or virtual machine)' }] }
       return { metrics: list.flatMap(batteryMetrics) }
     }

@@ -3,7 +3,7 @@
  * Linux: /proc/stat deltas, /sys/devices/system/cpu/cpu*\/cpufreq and
  * thermal_throttle (no process spawned). Elsewhere: systeminformation.
  */
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue, Unavailable } from '../../protocol/index.js'
 import { listDir, readNumber, readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
@@ -91,7 +91,7 @@ export function cpuProbe (env: ProbeEnv = {}): Probe {
     timeoutMs: 5000,
     async collect (): Promise<ProbeResult> {
       if (platform !== 'linux') {
-        const [load, speed] = await Promise.all([si.currentLoad(), si.cpuCurrentSpeed()])
+        const [load, speed] = await Promise.all([(await si()).currentLoad(), (await si()).cpuCurrentSpeed()])
         const metrics: MetricValue[] = [{ name: 'cpu.load_pct', unit: 'percent', value: round(load.currentLoad) }]
         load.cpus.forEach((c, i) => { metrics.push({ name: 'cpu.core_load_pct', unit: 'percent', value: round(c.load), labels: { core: String(i) } }) })
         if (speed.avg > 0) metrics.push({ name: 'cpu.freq_hz', unit: 'hertz', value: Math.round(speed.avg * 1e9) })

@@ -3,7 +3,7 @@
  * Linux: /proc/diskstats deltas (sectors are always 512 bytes there).
  * Elsewhere: systeminformation's machine-wide totals, as device "all".
  */
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
@@ -70,7 +70,7 @@ export function diskIoProbe (env: ProbeEnv = {}): Probe {
         return { metrics: [], unavailable: [{ probe: 'disk_io', reason: 'disk I/O rates are not read on Windows yet' }] }
       } else {
         // macOS: systeminformation only gives machine-wide operation counts.
-        const d = await si.disksIO()
+        const d = await (await si()).disksIO()
         now = new Map([['all', { reads: d.rIO, writes: d.wIO, readBytes: NaN, writeBytes: NaN, ioMs: NaN }]])
       }
       const at = performance.now()

@@ -5,7 +5,7 @@
  * server can block a thread for minutes.
  */
 import fs from 'node:fs/promises'
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
@@ -95,7 +95,7 @@ export function filesystemsProbe (env: ProbeEnv = {}): Probe {
         }
         return { metrics: filesystemMetrics(entries) }
       }
-      const list = await si.fsSize()
+      const list = await (await si()).fsSize()
       return { metrics: filesystemMetrics(list.map(e => ({ mount: e.mount, type: e.type, size: e.size, used: e.used, available: e.available }))) }
     }
   }

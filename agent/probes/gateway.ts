@@ -5,7 +5,7 @@
  * (routers that silently drop TCP). Bounded to about 2 s.
  */
 import net from 'node:net'
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
@@ -62,7 +62,7 @@ export function gatewayProbe (env: ProbeEnv = {}): Probe {
     async collect (): Promise<ProbeResult> {
       let gateway: string | undefined
       if (platform === 'linux') gateway = parseDefaultGateway((await readText(root, 'proc/net/route')) ?? '')?.gateway
-      else gateway = await si.networkGatewayDefault()
+      else gateway = await (await si()).networkGatewayDefault()
       if (gateway === undefined || gateway === '') return { metrics: [], unavailable: [{ probe: 'gateway', reason: 'no IPv4 default route' }] }
       const labels = { gateway }
       const rtt = (await tcpAnswer(gateway, 53, 1000)) ?? (await tcpAnswer(gateway, 80, 1000))

@@ -5,7 +5,7 @@
  * systeminformation. Rarely changes, so hourly.
  */
 import os from 'node:os'
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { HostFacts, Unavailable } from '../../protocol/index.js'
 import { readLine, readText } from './read-file.js'
 import type { Probe, ProbeEnv, ProbeResult } from './probe.js'
@@ -65,7 +65,7 @@ export function hostProbe (env: ProbeEnv = {}): Probe {
         for (const k of Object.keys(host) as Array<keyof HostFacts>) if (host[k] === undefined) delete host[k]
         return { metrics: [], host, unavailable }
       }
-      const [info, sys, cpu] = await Promise.all([si.osInfo(), si.system(), si.cpu()])
+      const [info, sys, cpu] = await Promise.all([(await si()).osInfo(), (await si()).system(), (await si()).cpu()])
       const build = cleanFact(info.build)
       const release = cleanFact(info.release) ?? ''
       const host: Partial<HostFacts> = {

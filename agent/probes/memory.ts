@@ -1,5 +1,5 @@
 /** Memory and swap use, in bytes and percent. Linux: /proc/meminfo; elsewhere systeminformation. */
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
@@ -48,7 +48,7 @@ export function memoryProbe (env: ProbeEnv = {}): Probe {
         if (text === undefined) throw new Error('cannot read /proc/meminfo')
         m = parseMeminfo(text)
       } else {
-        const s = await si.mem()
+        const s = await (await si()).mem()
         m = { total: s.total, available: s.available, swapTotal: s.swaptotal, swapFree: s.swapfree }
       }
       return { metrics: memoryMetrics(m), host: { memTotalBytes: m.total } }

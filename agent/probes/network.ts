@@ -3,7 +3,7 @@
  * and speed, Wi-Fi signal. Linux: /proc/net/dev, /sys/class/net/<if>/{speed,
  * operstate}, /proc/net/wireless. Elsewhere: systeminformation.
  */
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { readLine, readNumber, readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
@@ -89,7 +89,7 @@ export function networkProbe (env: ProbeEnv = {}): Probe {
     timeoutMs: 5000,
     async collect () {
       if (platform !== 'linux') {
-        const [stats, ifs] = await Promise.all([si.networkStats('*'), si.networkInterfaces()])
+        const [stats, ifs] = await Promise.all([(await si()).networkStats('*'), (await si()).networkInterfaces()])
         const metrics: MetricValue[] = []
         for (const s of stats) {
           if (IGNORED_IFACE.test(s.iface)) continue

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
 
@@ -78,7 +78,7 @@ export function processesProbe (env: ProbeEnv & { top?: number } = {}): Probe {
     everySec: 60,
     async collect () {
       if (platform !== 'linux') {
-        const list = (await si.processes()).list
+        const list = (await (await si()).processes()).list
         const samples: ProcSample[] = list.map(p => ({ pid: p.pid, name: p.name, cpuTicks: 0, rssBytes: p.memRss * 1024 }))
         const metrics = topProcessMetrics(undefined, samples, 0, n)
         const cpu = new Map<string, number>()

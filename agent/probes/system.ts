@@ -6,7 +6,7 @@
 import os from 'node:os'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { HostFacts, MetricValue, Unavailable } from '../../protocol/index.js'
 import { parseProcStat } from './cpu.js'
 import { listDir, readText } from './read-file.js'
@@ -80,7 +80,7 @@ export function systemProbe (env: ProbeEnv = {}): Probe {
         metrics.push({ name: 'system.process_count', unit: 'count', value: procs })
         users = await readLinuxUsers(root)
       } else {
-        const [list, procs] = await Promise.all([si.users(), si.processes()])
+        const [list, procs] = await Promise.all([(await si()).users(), (await si()).processes()])
         users = [...new Set(list.map(u => u.user))]
         metrics.push({ name: 'system.process_count', unit: 'count', value: procs.all })
       }

@@ -5,7 +5,7 @@
  * module; Windows needs Administrator for WMI thermal zones). Explicitly
  * unavailable when nothing is exposed — never a fake 0.
  */
-import si from 'systeminformation'
+import { si } from './si.js'
 import type { MetricValue, Unavailable } from '../../protocol/index.js'
 import { listDir, readLine, readNumber } from './read-file.js'
 import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
@@ -119,7 +119,7 @@ export function temperaturesProbe (env: ProbeEnv = {}): Probe {
         }
         return sensorMetrics(chips)
       }
-      const t = await si.cpuTemperature()
+      const t = await (await si()).cpuTemperature()
       const temps: Sensor[] = []
       if (t.main !== null) temps.push({ label: 'Package id 0', celsius: t.main })
       ;(t.cores ?? []).forEach((c, i) => { temps.push({ label: `Core ${i}`, celsius: c }) })

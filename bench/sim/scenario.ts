@@ -135,7 +135,7 @@ export function loadScenario (file: string): Scenario {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'))
   } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`)
+    throw new Error(`${file}: ${(err as Error).message}`, { cause: err })
   }
   return validateScenario(raw, file)
 }

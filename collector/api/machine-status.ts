@@ -3,13 +3,19 @@
  * last report; health (warning / critical) and "offline as expected" come from
  * detection and incidents, which register providers here.
  */
-import type { MachineRow } from '../store/sqlite/registry.js'
+
+export interface Worst { severity: 'info' | 'warning' | 'critical', title: string, incidentId?: string }
+
+/** What status needs to know of a machine. */
+export interface MachineSeen { id: string, lastSeenMs: number }
 
 export type MachineStatus = 'healthy' | 'warning' | 'critical' | 'offline-expected' | 'silent-unexpected' | 'offline'
 
 export interface HealthProvider {
   /** worst open incident severity for the machine, if any */
-  worstSeverity?: (machineId: string) => { severity: 'info' | 'warning' | 'critical', title: string, incidentId?: string } | undefined
+  worstSeverity?: (machineId: string) => Worst | undefined
+  /** the same for every machine at once (used by the fleet list); machines without an open incident are absent */
+  worstAll?: () => Map<string, Worst>
   /** whether silence now is usual for this machine (learned online hours) */
   silenceExpected?: (machineId: string, nowMs: number) => boolean | undefined
 }
@@ -25,12 +31,18 @@ export class MachineStatusBoard {
   setProvider (p: HealthProvider): void { this.#provider = p }
 
   /** A machine is online while its last report is younger than three intervals plus a minute. */
-  isOnline (m: MachineRow, nowMs: number): boolean {
+  isOnline (m: MachineSeen, nowMs: number): boolean {
     return nowMs - m.lastSeenMs <= 3 * this.#intervalMs + 60_000
   }
 
-  statusOf (m: MachineRow, nowMs: number): { status: MachineStatus, worst?: { severity: string, title: string, incidentId?: string } } {
-    const worst = this.#provider.worstSeverity?.(m.id)
+  /** Worst open incident of every machine, in one call when the provider can. */
+  worstAll (): Map<string, Worst> | undefined {
+    return this.#provider.worstAll?.()
+  }
+
+  /** `worst` given by the caller (from worstAll) skips the per-machine lookup; null means "none". */
+  statusOf (m: MachineSeen, nowMs: number, known?: Worst | null): { status: MachineStatus, worst?: Worst } {
+    const worst = known === null ? undefined : known ?? this.#provider.worstSeverity?.(m.id)
     if (!this.isOnline(m, nowMs)) {
       const expected = this.#provider.silenceExpected?.(m.id, nowMs)
       const status: MachineStatus = expected === true ? 'offline-expected' : expected === false ? 'silent-unexpected' : 'offline'

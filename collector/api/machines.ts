@@ -8,7 +8,8 @@ import { ErrorBody, HostFacts, MetricValue, Unavailable, InstalledApp } from '..
 import { VigieError } from '../errors.js'
 import { requireRole } from '../http/auth.js'
 import type { MachineRow } from '../store/sqlite/registry.js'
-import { STATUS_RANK, type MachineStatus } from './machine-status.js'
+import { STATUS_RANK, type MachineStatus, type Worst } from './machine-status.js'
+import type { FleetEntry } from './fleet-index.js'
 import type { Vigie } from '../vigie.js'
 import { parseDuration, parseTime } from './time-params.js'
 
@@ -84,17 +85,7 @@ const MetricsQuery = Type.Object({
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
-function latestValue (m: MachineRow, name: string, pick: 'max' | 'first' = 'first'): number | undefined {
-  let out: number | undefined
-  for (const v of m.latest) {
-    if (v.name !== name) continue
-    if (pick === 'first') return v.value
-    out = out === undefined ? v.value : Math.max(out, v.value)
-  }
-  return out
-}
-
-export function summarize (m: MachineRow, status: { status: MachineStatus, worst?: { severity: string, title: string, incidentId?: string } }): MachineSummary {
+export function summarize (m: FleetEntry, status: { status: MachineStatus, worst?: Worst }): MachineSummary {
   const s: MachineSummary = {
     id: m.id,
     hostname: m.hostname,
@@ -107,15 +98,18 @@ export function summarize (m: MachineRow, status: { status: MachineStatus, worst
   if (status.worst !== undefined) s.worst = status.worst
   if (m.host.model !== undefined) s.model = m.host.model
   if (m.host.user !== undefined) s.user = m.host.user
-  const gauges: Array<[keyof MachineSummary, number | undefined]> = [
-    ['cpuPct', latestValue(m, 'cpu.load_pct')],
-    ['memPct', latestValue(m, 'mem.used_pct')],
-    ['diskPct', latestValue(m, 'fs.used_pct', 'max')],
-    ['tempC', latestValue(m, 'temp.cpu_c')],
-    ['batteryHealthPct', latestValue(m, 'battery.health_pct')]
-  ]
-  for (const [k, v] of gauges) if (v !== undefined) (s as Record<string, unknown>)[k] = Math.round(v * 10) / 10
+  if (m.cpuPct !== undefined) s.cpuPct = m.cpuPct
+  if (m.memPct !== undefined) s.memPct = m.memPct
+  if (m.diskPct !== undefined) s.diskPct = m.diskPct
+  if (m.tempC !== undefined) s.tempC = m.tempC
+  if (m.batteryHealthPct !== undefined) s.batteryHealthPct = m.batteryHealthPct
   return s
+}
+
+/** Summary of one machine now, as the list and the live socket show it. */
+export function summaryOf (vigie: Vigie, id: string): MachineSummary | undefined {
+  const e = vigie.fleet.get(id)
+  return e === undefined ? undefined : summarize(e, vigie.status.statusOf(e, vigie.now()))
 }
 
 export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
@@ -135,24 +129,28 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
   }, async (request) => {
     const q = request.query as Static<typeof ListQuery>
     const now = vigie.now()
-    let machines = vigie.registry.listMachines()
+    let entries: FleetEntry[] = [...vigie.fleet.all()]
     if (q.software !== undefined) {
-      const [name, version] = q.software.split('@')
+      const at = q.software.lastIndexOf('@')
+      const [name, version] = at > 0 ? [q.software.slice(0, at), q.software.slice(at + 1)] : [q.software, undefined]
       const ids = new Set(vigie.registry.machinesWithSoftware(name, version))
-      machines = machines.filter(m => ids.has(m.id))
+      entries = entries.filter(m => ids.has(m.id))
     }
     if (q.q !== undefined && q.q.trim() !== '') {
       const needle = q.q.trim().toLowerCase()
-      machines = machines.filter(m => [m.hostname, m.host.user, m.host.model, m.host.manufacturer, m.host.os, m.host.osVersion, m.host.serial, m.id]
-        .some(f => f?.toLowerCase().includes(needle) === true))
+      entries = entries.filter(m => m.search.includes(needle))
     }
-    const all = machines.map(m => summarize(m, vigie.status.statusOf(m, now)))
+    // One lookup of every open incident instead of one per machine.
+    const worst = vigie.status.worstAll()
+    const all = entries.map(m => summarize(m, vigie.status.statusOf(m, now, worst === undefined ? undefined : worst.get(m.id) ?? null)))
     const counts: Record<string, number> = {}
     for (const s of all) counts[s.status] = (counts[s.status] ?? 0) + 1
     let items = q.status === undefined ? all : all.filter(s => s.status === q.status)
     const sort = q.sort ?? 'worst'
-    if (sort === 'worst') items.sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || a.hostname.localeCompare(b.hostname))
+    const byName = (a: MachineSummary, b: MachineSummary): number => a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0
+    if (sort === 'worst') items.sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || byName(a, b))
     else if (sort === 'lastSeen') items.sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt))
+    else items.sort(byName)
     const offset = q.offset ?? 0
     const total = items.length
     items = items.slice(offset, offset + (q.limit ?? 100))

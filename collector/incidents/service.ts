@@ -612,6 +612,13 @@ export class IncidentService {
     return w === undefined ? undefined : { severity: w.severity, title: w.title, incidentId: w.id }
   }
 
+  /** Worst active incident per machine, for every machine at once. */
+  worstAll (): Map<string, { severity: Severity, title: string, incidentId: string }> {
+    const out = new Map<string, { severity: Severity, title: string, incidentId: string }>()
+    for (const [machineId, w] of this.store.worstActiveAll()) out.set(machineId, { severity: w.severity, title: w.title, incidentId: w.id })
+    return out
+  }
+
   /* ---- silences ---- */
 
   createSilence (input: SilenceInput, by: string): Silence {

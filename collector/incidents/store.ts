@@ -340,6 +340,15 @@ export class IncidentStore {
     return r === undefined ? undefined : fromRaw(r)
   }
 
+  /** The worst active incident of every machine that has one, in one query (for the fleet list). */
+  worstActiveAll (): Map<string, { severity: IncidentRow['severity'], title: string, id: string }> {
+    const rows = this.#db.prepare(`SELECT machine_id, severity, title, id FROM incidents WHERE ${ACTIVE_SQL}
+      ORDER BY machine_id, CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END DESC, opened_ms DESC`).all() as Array<{ machine_id: string, severity: IncidentRow['severity'], title: string, id: string }>
+    const out = new Map<string, { severity: IncidentRow['severity'], title: string, id: string }>()
+    for (const r of rows) if (!out.has(r.machine_id)) out.set(r.machine_id, { severity: r.severity, title: r.title, id: r.id })
+    return out
+  }
+
   list (q: IncidentQuery): { total: number, items: IncidentRow[] } {
     const where: string[] = []
     const args: unknown[] = []

@@ -62,7 +62,7 @@ export class IngestService {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ agentId, reports, resolve, reject })
-      this.#flushScheduled ??= setImmediate(() => { this.#flush() })
+      if (this.#flushScheduled === undefined) this.#flushScheduled = setImmediate(() => { this.#flush() })
     })
   }
 

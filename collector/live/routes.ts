@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import type { WebSocket, RawData } from 'ws'
 import { requireRole } from '../http/auth.js'
 import type { Vigie } from '../vigie.js'
-import { summarize } from '../api/machines.js'
+import { summaryOf } from '../api/machines.js'
 
 export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
   const { vigie } = opts
@@ -39,9 +39,8 @@ export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }):
 
   // Every stored report becomes a summary event for all, and a full event for watchers.
   vigie.events.on('reports', (batch) => {
-    const m = vigie.registry.getMachine(batch.machineId)
-    if (m === undefined) return
-    const summary = summarize(m, vigie.status.statusOf(m, vigie.now()))
+    const summary = summaryOf(vigie, batch.machineId)
+    if (summary === undefined) return
     vigie.live.publish({ type: 'machine', machine: summary })
     for (const { report, atMs } of batch.accepted) {
       vigie.live.publish({ type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: report.metrics, unavailable: report.unavailable }, { detailOf: batch.machineId })

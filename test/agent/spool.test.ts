@@ -12,13 +12,11 @@ import { Spool, type DropReason } from '../../agent/spool.js'
 import { fakeReport, intact } from './helpers/reports.js'
 import { waitFor } from './helpers/collector.js'
 
-const tmp = (t: Tap.Test): string => {
+const tmp = (t: { teardown: (f: () => void) => void }): string => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-spool-'))
   t.teardown(() => { fs.rmSync(d, { recursive: true, force: true }) })
   return d
 }
-type Tap = typeof t
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 t.test('a writer killed with SIGKILL mid-write leaves every completed report intact', async t => {
   const dir = tmp(t)

@@ -11,6 +11,7 @@ import { HostFacts, MetricValue, ReportBatch, Unavailable, EnrollRequest } from 
 import { testApp } from '../helpers/app.js'
 import { loadFixture } from '../helpers/reports.js'
 import { applyMutations, damageText, mutation, textDamage } from './mutate.js'
+import { firstNonFinite } from '../../collector/limits/finite-numbers.js'
 
 const batchCheck = Compile(ReportBatch)
 const enrollCheck = Compile(EnrollRequest)
@@ -18,6 +19,10 @@ const hostCheck = Compile(HostFacts)
 const latestCheck = Compile(Type.Array(MetricValue))
 const unavailableCheck = Compile(Type.Array(Unavailable))
 const golden = loadFixture<Record<string, unknown>>('report.json')
+function pointer (v: unknown, p: string): unknown {
+  for (const seg of p.split('/').slice(1)) v = (v as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, '/').replace(/~0/g, '~')]
+  return v
+}
 const SECONDS = Number(process.env.VIGIE_FUZZ_SECONDS ?? 8)
 const ALLOWED = new Set([200, 400, 403, 413, 415])
 
@@ -65,13 +70,15 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
     try { parsed = JSON.parse(text) } catch { parsed = undefined }
     // Bodies with "__proto__" / "constructor" keys are refused by Fastify's JSON parser on purpose.
     const protoKeys = /"(__proto__|constructor)"\s*:/.test(text)
-    const strictlyValid = parsed !== undefined && !protoKeys && batchCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
+    // JSON has no Infinity, but 1e999 parses to it: the collector refuses such bodies (collector/limits/finite-numbers.ts).
+    const strictlyValid = parsed !== undefined && !protoKeys && firstNonFinite(parsed) === undefined && batchCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
     if (strictlyValid && res.statusCode !== 200) throw new Error(`a valid batch was refused (${res.statusCode} ${res.body.slice(0, 300)})`)
     if (res.statusCode === 200 && !strictlyValid) {
       acceptedOnlyByCoercion++
-      if (coercionExamples.length < 3) coercionExamples.push(res.body.slice(0, 80) + ' ← ' + text.slice(0, 200))
+      const first = parsed === undefined ? undefined : [...batchCheck.Errors(parsed)][0]
+      if (coercionExamples.length < 5 && first !== undefined) coercionExamples.push(`${first.instancePath} = ${JSON.stringify(pointer(parsed, first.instancePath))?.slice(0, 40)} (${first.message})`)
     }
-    if (res.statusCode >= 400) t.equal(typeof res.json().code, 'string') // one error shape
+    if (res.statusCode >= 400 && typeof res.json().code !== 'string') throw new Error(`error without a code: ${res.body}`) // one error shape
   }), { numRuns: 1_000_000, interruptAfterTimeLimit: SECONDS * 1000, markInterruptAsFailure: false, endOnFailure: true })
 
   t.comment(`fuzzed ${cases} report batches in ${SECONDS} s; statuses ${JSON.stringify(Object.fromEntries(statuses))}`)
@@ -89,6 +96,13 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
     t.ok(latestCheck.Check(JSON.parse(m.latest_json)), `${m.id}: stored latest values are valid`)
     t.ok(unavailableCheck.Check(JSON.parse(m.unavailable_json)), `${m.id}: stored unavailable list is valid`)
   }
+  // Metric labels: the protocol's Record only constrains keys matching its pattern, so other
+  // keys with any value (objects, huge arrays) are accepted and stored as series identity.
+  const LABEL_KEY = /^[a-z][a-z0-9_]{0,31}$/
+  const series = db.prepare('SELECT labels_json FROM series').all() as Array<{ labels_json: string }>
+  const badLabels = series.filter(r => Object.entries(JSON.parse(r.labels_json) as Record<string, unknown>).some(([k, v]) => !LABEL_KEY.test(k) || typeof v !== 'string'))
+  t.comment(`series with label keys outside the protocol's pattern or non-string values: ${badLabels.length} of ${series.length}${badLabels[0] !== undefined ? ', e.g. ' + badLabels[0].labels_json.slice(0, 120) : ''}`)
+  t.equal(badLabels.length, 0, 'stored labels are string values under valid keys', { todo: 'protocol/v1.ts MetricValue.labels needs additionalProperties: false (reported to the lead; not this area\'s file)' })
   t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0, 'no report was ever stored under another agent')
   const samples = db.prepare('SELECT value FROM samples').all() as Array<{ value: number }>
   t.ok(samples.every(s => Number.isFinite(s.value)), `all ${samples.length} stored samples are finite numbers`)

@@ -42,6 +42,8 @@ export interface IngestResult {
   accepted: Array<{ report: Report, atMs: number }>
   /** inventory changes recorded by this batch */
   inventoryChanges: InventoryChange[]
+  /** the machine's state after the batch, when the batch changed it */
+  machine?: MachineRow
 }
 
 /** A clock off by more than this is corrected with the offset measured at receipt. */
@@ -78,6 +80,7 @@ export class Registry {
   readonly #getMachine: Statement<[string], RawMachine>
   readonly #upsertMachine: Statement
   readonly #touchMachine: Statement
+  readonly #machineListeners: Array<(m: MachineRow) => void> = []
 
   constructor (db: Db, metrics: MetricStore) {
     this.#db = db
@@ -94,6 +97,11 @@ export class Registry {
         unavailable_json = excluded.unavailable_json, clock_skew_ms = excluded.clock_skew_ms,
         dropped_reports = excluded.dropped_reports, inventory_hash = COALESCE(excluded.inventory_hash, machines.inventory_hash)`)
     this.#touchMachine = db.prepare('UPDATE machines SET last_seen_ms = ?, clock_skew_ms = ? WHERE id = ?')
+  }
+
+  /** Called after each committed ingest that changed a machine (the in-memory fleet list listens). */
+  onMachineChanged (fn: (m: MachineRow) => void): void {
+    this.#machineListeners.push(fn)
   }
 
   /* ---- meta ---- */
@@ -285,12 +293,18 @@ export class Registry {
           })
         } else if (machine !== undefined) {
           this.#touchMachine.run(receivedMs, Math.round(skew), agentId)
+          machine.lastSeenMs = receivedMs
+          machine.clockSkewMs = Math.round(skew)
         }
       }
       if (points.length > 0) this.#metrics.append(points)
+      if (machine !== undefined && result.stored.length > 0) result.machine = machine
       return result
     })
-    return run()
+    const result = run()
+    // After the commit, so listeners never see state that could still roll back.
+    if (result.machine !== undefined) for (const fn of this.#machineListeners) fn(result.machine)
+    return result
   }
 
   /**
