@@ -11,7 +11,7 @@ import type { Report } from '../../protocol/v1.js'
 import { parseSeriesKey, seriesKey } from '../../protocol/series.js'
 import { Baseline, featureName, type BaselineParams, type BaselineState } from './baseline.js'
 import { ChangeTracker } from './change-correlation.js'
-import { judgeSilence, newOnlineState, recordReport, type OnlineState } from './expected-online.js'
+import { judgeSilence, newOnlineState, recordReport, usualOnline, type OnlineState } from './expected-online.js'
 import { FLEET_MACHINE_ID, type Finding, type Severity } from './finding.js'
 import { judgeCohort, recordSignal, type CohortMember, type SignalState } from './fleet-outliers.js'
 import { newForecastState, stepForecast, type ForecastState } from './forecast.js'
@@ -168,6 +168,20 @@ export class DetectionEngine {
       if (s !== undefined) f.suspectedChange = s
     }
     return out
+  }
+
+  /**
+   * Whether this machine being silent now is its habit: true (it is usually off at
+   * this hour of the week), false (it is usually up, or an offline finding is open),
+   * undefined (not enough history yet). Reads state only.
+   */
+  silenceExpected (machineId: string, nowMs: number): boolean | undefined {
+    const on = this.machines.get(machineId)?.online
+    if (on === undefined) return undefined
+    if (on.open) return false
+    const off = this.rules.offline
+    if (nowMs - on.firstMs < off.minWeeks * 7 * 86_400_000) return undefined
+    return usualOnline(on, nowMs) < off.onlineProbability
   }
 
   /** Periodic: expected-online silence, fleet outliers, change correlation; called every ~30 s. */

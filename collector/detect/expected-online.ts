@@ -68,6 +68,11 @@ export function recordReport (st: OnlineState, sampledAtMs: number, receivedAtMs
   return false
 }
 
+/** Learned probability that the machine is up at this hour of the week (no state change). */
+export function usualOnline (st: OnlineState, nowMs: number): number {
+  return st.p[Math.floor(nowMs / HOUR_MS) % WEEK_HOURS]
+}
+
 export interface SilenceVerdict {
   /** the machine is silent at an hour it is usually up */
   silent: boolean

@@ -47,3 +47,12 @@ void t.test('a machine with less than two weeks of history is never judged silen
   for (let at = end; at < end + 12 * HOUR; at += MIN) found.push(...e.tick(at))
   t.same(found, [])
 })
+
+void t.test('the fleet overview can tell "off as usual" from "silent when it should be up"', async (t) => {
+  const { e, end } = officeDesktop(3)
+  t.equal(e.silenceExpected('desk1', end + 3 * HOUR), true, 'Monday 03:00: off as usual')
+  t.equal(e.silenceExpected('desk1', end + 10 * HOUR), false, 'Monday 10:00: it is always up then')
+  t.equal(e.silenceExpected('nobody', end), undefined, 'an unknown machine has no habit')
+  const young = officeDesktop(1)
+  t.equal(young.e.silenceExpected('desk1', young.end + 3 * HOUR), undefined, 'one week is not enough to know its habits')
+})
