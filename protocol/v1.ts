@@ -60,7 +60,8 @@ export const MetricValue = Type.Object({
   labels: Type.Optional(Type.Record(
     Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' }),
     Type.String({ maxLength: LIMITS.maxLabelValueLength }),
-    { maxProperties: LIMITS.maxLabelsPerMetric }
+    // Keys outside the pattern would become part of a series' identity: refuse them.
+    { maxProperties: LIMITS.maxLabelsPerMetric, additionalProperties: false }
   ))
 })
 export type MetricValue = Static<typeof MetricValue>

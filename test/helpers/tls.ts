@@ -25,8 +25,8 @@ function openssl (args: string[], cwd: string): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer }
-    if (e.code === 'ENOENT') throw new Error('the TLS tests need the `openssl` command: apt-get install -y openssl (.ci/run does this)')
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? e.message}`)
+    if (e.code === 'ENOENT') throw new Error('the TLS tests need the `openssl` command: apt-get install -y openssl (.ci/run does this)', { cause: err })
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? e.message}`, { cause: err })
   }
 }
 

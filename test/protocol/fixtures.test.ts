@@ -58,3 +58,14 @@ t.test('series keys are canonical and round-trip', async t => {
   t.equal(parseSeriesKey('fs.used_pct{mount=/}'), undefined, 'unquoted value is malformed')
   t.equal(parseSeriesKey('Bad Name'), undefined)
 })
+
+t.test('a metric label outside the key pattern is refused (labels are series identity)', async t => {
+  const c = Compile(Report)
+  const r = loadFixture<Record<string, any>>('report.json')
+  r.metrics = [{ name: 'fs.used_pct', unit: 'percent', value: 1, labels: { 'Mount Point': '/' } }]
+  t.notOk(c.Check(r))
+  r.metrics = [{ name: 'fs.used_pct', unit: 'percent', value: 1, labels: { mount: { nested: true } } }]
+  t.notOk(c.Check(r))
+  r.metrics = [{ name: 'fs.used_pct', unit: 'percent', value: 1, labels: { mount: '/' } }]
+  t.ok(c.Check(r))
+})

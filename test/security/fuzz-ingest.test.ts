@@ -96,13 +96,12 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
     t.ok(latestCheck.Check(JSON.parse(m.latest_json)), `${m.id}: stored latest values are valid`)
     t.ok(unavailableCheck.Check(JSON.parse(m.unavailable_json)), `${m.id}: stored unavailable list is valid`)
   }
-  // Metric labels: the protocol's Record only constrains keys matching its pattern, so other
-  // keys with any value (objects, huge arrays) are accepted and stored as series identity.
+  // Metric labels become series identity: only pattern keys with string values may be stored.
   const LABEL_KEY = /^[a-z][a-z0-9_]{0,31}$/
   const series = db.prepare('SELECT labels_json FROM series').all() as Array<{ labels_json: string }>
   const badLabels = series.filter(r => Object.entries(JSON.parse(r.labels_json) as Record<string, unknown>).some(([k, v]) => !LABEL_KEY.test(k) || typeof v !== 'string'))
   t.comment(`series with label keys outside the protocol's pattern or non-string values: ${badLabels.length} of ${series.length}${badLabels[0] !== undefined ? ', e.g. ' + badLabels[0].labels_json.slice(0, 120) : ''}`)
-  t.equal(badLabels.length, 0, 'stored labels are string values under valid keys', { todo: 'protocol/v1.ts MetricValue.labels needs additionalProperties: false (reported to the lead; not this area\'s file)' })
+  t.equal(badLabels.length, 0, 'stored labels are string values under valid keys')
   t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0, 'no report was ever stored under another agent')
   const samples = db.prepare('SELECT value FROM samples').all() as Array<{ value: number }>
   t.ok(samples.every(s => Number.isFinite(s.value)), `all ${samples.length} stored samples are finite numbers`)

@@ -71,7 +71,7 @@ export function applyMutations<T> (base: T, muts: readonly Mutation[]): T {
     const key = path[path.length - 1]
     if (m.op === 'set') parent[key] = m.value
     else if (m.op === 'delete') { if (Array.isArray(parent)) parent.splice(Number(key), 1); else delete parent[key] }
-    else if (m.op === 'dup') { if (Array.isArray(parent)) parent.push(JSON.parse(JSON.stringify(parent[key] ?? null))) }
+    else if (m.op === 'dup') { if (Array.isArray(parent)) parent.push(JSON.parse(JSON.stringify(parent[Number(key)] ?? null))) }
     else {
       const target = parent[key]
       // An own "__proto__" key, as JSON.parse makes from a hostile sender's body (assignment would set the prototype).
