@@ -1,20 +1,42 @@
 /**
  * Feeds the detection engine and hands its findings to incidents: every stored
  * report (from `events.on('reports')`) and a periodic tick (offline silence,
- * fleet outliers, change correlation). The engine's state is saved to SQLite
- * periodically and on close, and restored at start, so a restart neither
- * forgets baselines nor re-opens what is already open. Also registers the
- * machine status provider (worst active incident, expected silence).
+ * fleet outliers, change correlation). Also registers the machine status provider
+ * (worst active incident, expected silence).
+ *
+ * Learned anomalies at `info` severity (the default) are hints, not incidents: a
+ * helpdesk cannot act on "network traffic unusual" alone. They go to a per-machine
+ * anomaly log (API and live socket), still count for change correlation, and open
+ * incidents only when the rules raise their severity.
+ *
+ * The engine's state is saved per machine, a slice at a time, so a fleet of
+ * 10,000 machines never serialises all its baselines in one go; each machine is
+ * saved at most every `detectSaveSec`, all of them on close, and restored at start.
  */
 import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
 import { DetectionEngine, type Finding } from './detect/engine.js'
 import type { AcceptedReports } from './events.js'
 import { migrate } from './store/sqlite/db.js'
+import { requireRole } from './http/auth.js'
+import { VigieError } from './errors.js'
 import type { Vigie } from './vigie.js'
 
 const MIGRATIONS = [
-  'CREATE TABLE detect_state (id INTEGER PRIMARY KEY CHECK (id = 1), saved_ms INTEGER NOT NULL, state_json TEXT NOT NULL)'
+  'CREATE TABLE detect_state (id INTEGER PRIMARY KEY CHECK (id = 1), saved_ms INTEGER NOT NULL, state_json TEXT NOT NULL)',
+  `CREATE TABLE detect_machine (machine_id TEXT PRIMARY KEY, saved_ms INTEGER NOT NULL, state_json TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE detect_global (id INTEGER PRIMARY KEY CHECK (id = 1), saved_ms INTEGER NOT NULL, state_json TEXT NOT NULL);
+   CREATE TABLE anomaly_log (
+     id INTEGER PRIMARY KEY, machine_id TEXT NOT NULL, at_ms INTEGER NOT NULL, series TEXT NOT NULL,
+     state TEXT NOT NULL, title TEXT NOT NULL, evidence_json TEXT NOT NULL);
+   CREATE INDEX anomaly_log_machine ON anomaly_log(machine_id, at_ms);
+   DROP TABLE detect_state;`
 ]
+
+/** Machines serialised per slice before yielding to the event loop. */
+const SAVE_SLICE = 50
+/** Anomaly hints kept this long. */
+const ANOMALY_LOG_DAYS = 30
 
 export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
   const { vigie } = opts
@@ -24,33 +46,78 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   migrate(db, { name: 'detect_state', sql: MIGRATIONS })
 
   const engine = new DetectionEngine({ now: vigie.now })
-  const row = db.prepare('SELECT saved_ms, state_json FROM detect_state WHERE id = 1').get() as { saved_ms: number, state_json: string } | undefined
-  if (row !== undefined) {
+  let restored = 0
+  for (const row of db.prepare('SELECT machine_id, state_json FROM detect_machine').iterate() as IterableIterator<{ machine_id: string, state_json: string }>) {
     try {
-      engine.importState(JSON.parse(row.state_json))
-      app.log.info({ savedAt: new Date(row.saved_ms).toISOString(), series: engine.seriesCount }, 'detection state restored')
+      engine.importMachine(row.machine_id, JSON.parse(row.state_json))
+      restored++
     } catch (err) {
-      app.log.warn({ err }, 'detection state unreadable; starting fresh')
+      app.log.warn({ err, machineId: row.machine_id }, 'detection state of a machine unreadable; it learns again')
     }
   }
+  const global = db.prepare('SELECT state_json FROM detect_global WHERE id = 1').pluck().get() as string | undefined
+  if (global !== undefined) {
+    try { engine.importGlobal(JSON.parse(global)) } catch (err) { app.log.warn({ err }, 'fleet detection state unreadable') }
+  }
+  if (restored > 0) app.log.info({ machines: restored, series: engine.seriesCount }, 'detection state restored')
   vigie.detection = engine
 
-  const silenceExpected = (engine as unknown as { silenceExpected?: (machineId: string, nowMs: number) => boolean | undefined }).silenceExpected
   vigie.status.setProvider({
     worstSeverity: (machineId) => incidents.worstSeverity(machineId),
     worstAll: () => incidents.worstAll(),
-    ...(typeof silenceExpected === 'function' ? { silenceExpected: (machineId: string, nowMs: number) => silenceExpected.call(engine, machineId, nowMs) } : {})
+    silenceExpected: (machineId, nowMs) => engine.silenceExpected(machineId, nowMs)
   })
 
-  let dirty = false
-  const save = (): void => {
-    if (!dirty) return
-    try {
-      db.prepare('INSERT INTO detect_state (id, saved_ms, state_json) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET saved_ms = excluded.saved_ms, state_json = excluded.state_json')
-        .run(vigie.now(), JSON.stringify(engine.exportState()))
-      dirty = false
-    } catch (err) {
-      app.log.warn({ err }, 'detection state not saved')
+  const insertAnomaly = db.prepare('INSERT INTO anomaly_log (machine_id, at_ms, series, state, title, evidence_json) VALUES (?, ?, ?, ?, ?, ?)')
+  const route = (findings: Finding[]): void => {
+    const forIncidents: Finding[] = []
+    for (const f of findings) {
+      if (f.kind === 'anomaly' && f.severity === 'info') {
+        try {
+          insertAnomaly.run(f.machineId, f.atMs, f.series ?? '', f.state, f.title, JSON.stringify(f.evidence))
+        } catch (err) {
+          app.log.warn({ err }, 'anomaly hint not recorded')
+        }
+        vigie.events.emit('live', { type: 'anomaly', machineId: f.machineId, atMs: f.atMs, series: f.series, state: f.state, title: f.title })
+      } else {
+        forIncidents.push(f)
+      }
+    }
+    if (forIncidents.length > 0) void incidents.submit(forIncidents)
+  }
+
+  // Dirty machines wait here until their next save slot.
+  const dirty = new Set<string>()
+  const lastSaved = new Map<string, number>()
+  let globalDirty = false
+  const upsertMachine = db.prepare('INSERT INTO detect_machine (machine_id, saved_ms, state_json) VALUES (?, ?, ?) ON CONFLICT(machine_id) DO UPDATE SET saved_ms = excluded.saved_ms, state_json = excluded.state_json')
+  const upsertGlobal = db.prepare('INSERT INTO detect_global (id, saved_ms, state_json) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET saved_ms = excluded.saved_ms, state_json = excluded.state_json')
+
+  let saving: Promise<void> | undefined
+  /** Saves dirty machines not saved within `minAgeMs`, a slice per event-loop turn. */
+  const save = async (minAgeMs: number): Promise<void> => {
+    const now = vigie.now()
+    const due = [...dirty].filter(id => now - (lastSaved.get(id) ?? 0) >= minAgeMs)
+    for (let i = 0; i < due.length; i += SAVE_SLICE) {
+      const slice = due.slice(i, i + SAVE_SLICE)
+      try {
+        db.transaction(() => {
+          for (const id of slice) upsertMachine.run(id, now, JSON.stringify(engine.exportMachine(id)))
+        })()
+        for (const id of slice) { dirty.delete(id); lastSaved.set(id, now) }
+      } catch (err) {
+        app.log.warn({ err }, 'detection state not saved')
+        return
+      }
+      if (minAgeMs > 0) await new Promise(resolve => setImmediate(resolve))
+    }
+    if (globalDirty) {
+      try {
+        upsertGlobal.run(now, JSON.stringify(engine.exportGlobal()))
+        globalDirty = false
+      } catch (err) {
+        app.log.warn({ err }, 'fleet detection state not saved')
+      }
     }
   }
 
@@ -65,29 +132,53 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
         app.log.warn({ err, machineId: batch.machineId, seq: report.seq }, 'detection failed on a report')
       }
     }
-    dirty = true
-    if (findings.length > 0) void incidents.submit(findings)
+    dirty.add(batch.machineId)
+    if (batch.inventoryChanges.length > 0) globalDirty = true
+    if (findings.length > 0) route(findings)
   }
   vigie.events.on('reports', onReports)
 
   const tick = setInterval(() => {
     try {
       const findings = engine.tick(vigie.now())
-      dirty = true
-      if (findings.length > 0) void incidents.submit(findings)
+      globalDirty = true
+      if (findings.length > 0) route(findings)
     } catch (err) {
       app.log.warn({ err }, 'detection tick failed')
     }
   }, config.detectTickMs)
   tick.unref()
-  const saver = setInterval(save, config.detectSaveSec * 1000)
+  // Check often, save each machine at most every detectSaveSec: the work is spread out.
+  const saver = setInterval(() => {
+    if (saving !== undefined) return
+    saving = save(config.detectSaveSec * 1000).finally(() => { saving = undefined })
+    db.prepare('DELETE FROM anomaly_log WHERE at_ms < ?').run(vigie.now() - ANOMALY_LOG_DAYS * 86_400_000)
+  }, Math.max(1000, Math.min(config.detectSaveSec * 1000, 10_000)))
   saver.unref()
+
+  app.get('/api/v1/machines/:id/anomalies', {
+    onRequest: requireRole(vigie.registry, 'viewer'),
+    schema: {
+      summary: "The machine's learned-baseline anomalies (hints, not incidents), newest first",
+      tags: ['machines'],
+      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) })
+    }
+  }, async (request) => {
+    const { id } = request.params as { id: string }
+    if (vigie.registry.getMachine(id) === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no machine ${id}`)
+    const limit = (request.query as { limit?: number }).limit ?? 50
+    const rows = db.prepare('SELECT at_ms, series, state, title, evidence_json FROM anomaly_log WHERE machine_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?')
+      .all(id, limit) as Array<{ at_ms: number, series: string, state: string, title: string, evidence_json: string }>
+    return { machineId: id, items: rows.map(r => ({ at: new Date(r.at_ms).toISOString(), series: r.series, state: r.state, title: r.title, evidence: JSON.parse(r.evidence_json) as unknown })) }
+  })
 
   app.addHook('preClose', async () => {
     vigie.events.off('reports', onReports)
     clearInterval(tick)
     clearInterval(saver)
     await incidents.idle()
-    save()
+    await saving
+    await save(0)
   })
 }

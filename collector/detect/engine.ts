@@ -15,7 +15,7 @@ import { judgeSilence, newOnlineState, recordReport, usualOnline, type OnlineSta
 import { FLEET_MACHINE_ID, type Finding, type Severity } from './finding.js'
 import { judgeCohort, recordSignal, type CohortMember, type SignalState } from './fleet-outliers.js'
 import { newForecastState, stepForecast, type ForecastState } from './forecast.js'
-import { defaultRules, fillTitle, formatDuration, formatNumber, RuleIndex, type RuleSet } from './rules.js'
+import { defaultRules, fillTitle, formatDuration, formatNumber, metricMatcher, RuleIndex, type RuleSet } from './rules.js'
 import { newThresholdState, stepThreshold, type ThresholdState } from './threshold.js'
 
 export type { Finding, FindingKind, Severity, SuspectedChange } from './finding.js'
@@ -35,9 +35,13 @@ export interface EngineOptions {
 
 interface SeriesState {
   b?: Baseline
+  /** the open anomaly episode was too small to report (its clear stays quiet too) */
+  q?: boolean
   th?: Record<string, ThresholdState>
   fc?: Record<string, ForecastState>
 }
+
+interface ExportedSeries { b?: BaselineState, th?: Record<string, ThresholdState>, fc?: Record<string, ForecastState>, q?: boolean }
 
 interface MachineInfo {
   group: string
@@ -49,7 +53,7 @@ interface MachineInfo {
   cond: Record<string, number>
 }
 
-const STATE_VERSION = 1
+const STATE_VERSION = 2
 /** anomalies at least this far past their records count as evidence for change correlation */
 const STRONG_ANOMALY = 3
 
@@ -59,10 +63,12 @@ export class DetectionEngine {
   private readonly now: () => number
   private readonly baselineParams: Partial<BaselineParams>
   private readonly anomalyOn: boolean
-  private readonly excluded: Set<string>
+  private readonly excluded: (metric: string) => boolean
   private readonly condMetrics: Set<string>
   private series = new Map<string, SeriesState>()
   private machines = new Map<string, MachineInfo>()
+  /** series names per machine, so one machine's state can be saved on its own */
+  private byMachine = new Map<string, string[]>()
   private readonly changes = new ChangeTracker()
 
   constructor (opts: EngineOptions = {}) {
@@ -71,7 +77,7 @@ export class DetectionEngine {
     this.now = opts.now ?? Date.now
     this.baselineParams = opts.baseline ?? {}
     this.anomalyOn = opts.anomaly ?? true
-    this.excluded = new Set(this.rules.anomaly.exclude)
+    this.excluded = metricMatcher(this.rules.anomaly.exclude)
     this.condMetrics = new Set(this.rules.fleet.signals.flatMap((s) => s.whenMetric === undefined ? [] : [s.whenMetric]))
   }
 
@@ -94,20 +100,30 @@ export class DetectionEngine {
     for (const mv of report.metrics) if (this.condMetrics.has(mv.name)) m.cond[mv.name] = mv.value
     for (const mv of report.metrics) {
       const key = seriesKey(mv.name, mv.labels)
-      for (const f of this.observePoint(machineId, key, atMs, mv.value)) out.push(f)
+      for (const f of this.observePoint(machineId, key, atMs, mv.value, mv.unit)) out.push(f)
     }
     return out
   }
 
-  /** Single point API used by replay and by observeReport. */
-  observePoint (machineId: string, series: string, atMs: number, value: number): Finding[] {
+  /**
+   * Single point API used by replay and by observeReport. With a `unit` (the
+   * collector path) an anomaly must also be a change worth a person's attention
+   * (`anomaly.minChange` / `minRelativeChange`); replay passes none.
+   */
+  observePoint (machineId: string, series: string, atMs: number, value: number, unit?: string): Finding[] {
     if (!Number.isFinite(value)) return []
     const m = this.machine(machineId)
     const brace = series.indexOf('{')
     const metric = brace === -1 ? series : series.slice(0, brace)
     const sk = machineId + '\u0000' + series
     let st = this.series.get(sk)
-    if (st === undefined) { st = {}; this.series.set(sk, st) }
+    if (st === undefined) {
+      st = {}
+      this.series.set(sk, st)
+      let list = this.byMachine.get(machineId)
+      if (list === undefined) { list = []; this.byMachine.set(machineId, list) }
+      list.push(series)
+    }
     const out: Finding[] = []
     let labels: Record<string, string> | undefined
 
@@ -140,10 +156,26 @@ export class DetectionEngine {
       })
     }
 
-    if (this.anomalyOn && !this.excluded.has(metric)) {
+    if (this.anomalyOn && !this.excluded(metric)) {
       const b = st.b ??= new Baseline(this.baselineParams)
       const step = b.observe(atMs, value)
-      if (step.opened || step.cleared || step.escalated) {
+      let report = step.opened || step.cleared || step.escalated
+      if (unit !== undefined) {
+        if (step.cleared) {
+          report = st.q !== true
+          st.q = undefined
+        } else if (report || st.q === true) {
+          // Inside a quiet episode a later point that is big enough is its first report.
+          if (this.meaningful(unit, value, step.expected)) {
+            report = true
+            st.q = undefined
+          } else {
+            if (step.opened) st.q = true
+            report = false
+          }
+        }
+      }
+      if (report) {
         out.push({
           machineId, key: `anomaly:${series}`, kind: 'anomaly', state: step.cleared ? 'clear' : 'open',
           severity: this.rules.anomaly.severity, series, atMs,
@@ -240,26 +272,77 @@ export class DetectionEngine {
 
   /** JSON-serialisable state, bounded by the number of series and machines. */
   exportState (): unknown {
-    const series: Array<[string, { b?: BaselineState, th?: Record<string, ThresholdState>, fc?: Record<string, ForecastState> }]> = []
-    for (const [k, s] of this.series) series.push([k, { b: s.b?.exportState(), th: s.th, fc: s.fc }])
-    return { v: STATE_VERSION, series, machines: [...this.machines], changes: this.changes.exportState() }
+    const machines: Array<[string, unknown]> = []
+    for (const id of this.machineIds()) machines.push([id, this.exportMachine(id)])
+    return { v: STATE_VERSION, perMachine: machines, global: this.exportGlobal() }
   }
 
   /** Restore after a collector restart (replaces the current state). */
   importState (state: unknown): void {
-    const s = state as { v?: number, series?: Array<[string, { b?: BaselineState, th?: Record<string, ThresholdState>, fc?: Record<string, ForecastState> }]>, machines?: Array<[string, MachineInfo]>, changes?: unknown } | null
+    const s = state as { v?: number, perMachine?: Array<[string, unknown]>, global?: unknown } | null
+    if (s === null || typeof s !== 'object' || s.v !== STATE_VERSION) return
+    this.series = new Map()
+    this.machines = new Map()
+    this.byMachine = new Map()
+    for (const [id, m] of s.perMachine ?? []) this.importMachine(id, m)
+    this.importGlobal(s.global)
+  }
+
+  /** Machines the engine holds state for. */
+  machineIds (): string[] {
+    return [...new Set([...this.machines.keys(), ...this.byMachine.keys()])]
+  }
+
+  /** One machine's state (its series and habits), JSON-serialisable; saved on its own so a large fleet never serialises all at once. */
+  exportMachine (machineId: string): unknown {
+    const series: Array<[string, ExportedSeries]> = []
+    for (const name of this.byMachine.get(machineId) ?? []) {
+      const st = this.series.get(machineId + '\u0000' + name)
+      if (st === undefined) continue
+      series.push([name, { b: st.b?.exportState(), th: st.th, fc: st.fc, ...(st.q === true ? { q: true } : {}) }])
+    }
+    return { v: STATE_VERSION, info: this.machines.get(machineId), series }
+  }
+
+  /** Restores one machine's state exported by {@link exportMachine} (replacing what the engine had for it). */
+  importMachine (machineId: string, state: unknown): void {
+    const s = state as { v?: number, info?: MachineInfo, series?: Array<[string, ExportedSeries]> } | null
     if (s === null || typeof s !== 'object' || s.v !== STATE_VERSION) return
     const copy = structuredClone(s)
-    this.series = new Map()
-    for (const [k, v] of copy.series ?? []) {
+    for (const name of this.byMachine.get(machineId) ?? []) this.series.delete(machineId + '\u0000' + name)
+    const names: string[] = []
+    for (const [name, v] of copy.series ?? []) {
       const st: SeriesState = {}
       if (v.b !== undefined) st.b = Baseline.fromState(v.b, this.baselineParams)
       if (v.th !== undefined) st.th = v.th
       if (v.fc !== undefined) st.fc = v.fc
-      this.series.set(k, st)
+      if (v.q === true) st.q = true
+      this.series.set(machineId + '\u0000' + name, st)
+      names.push(name)
     }
-    this.machines = new Map(copy.machines ?? [])
-    this.changes.importState(copy.changes)
+    this.byMachine.set(machineId, names)
+    if (copy.info !== undefined) this.machines.set(machineId, copy.info)
+  }
+
+  /** Fleet-wide state (change correlation). */
+  exportGlobal (): unknown {
+    return { v: STATE_VERSION, changes: this.changes.exportState() }
+  }
+
+  importGlobal (state: unknown): void {
+    const s = state as { v?: number, changes?: unknown } | null
+    if (s === null || typeof s !== 'object' || s.v !== STATE_VERSION) return
+    this.changes.importState(structuredClone(s.changes))
+  }
+
+  /** Whether a departure from the expected value is large enough to tell a person about. */
+  private meaningful (unit: string, value: number, expected: number): boolean {
+    const a = this.rules.anomaly
+    const diff = Math.abs(value - expected)
+    const abs = a.minChange?.[unit]
+    if (abs !== undefined) return diff >= abs
+    const rel = a.minRelativeChange
+    return rel === undefined || diff >= rel * Math.max(Math.abs(expected), Number.EPSILON)
   }
 
   /** Number of series with state (for metrics and the state-size benchmark). */

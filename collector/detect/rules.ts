@@ -56,11 +56,32 @@ export interface FleetSignal {
   title: string
 }
 
+export interface AnomalyRules {
+  severity: 'info' | 'warning' | 'critical'
+  /** metrics without a learned baseline: exact names, or prefixes written `name.*` */
+  exclude: string[]
+  /**
+   * Smallest change worth a finding, per unit of the metric (collector path, where
+   * the unit is known): an episode whose value is closer than this to what was
+   * expected stays quiet. E.g. `{ "percent": 10 }`: 44.3 % → 44.4 % is never news.
+   */
+  minChange?: Record<string, number>
+  /** the same as a fraction of the expected value, for units without an absolute floor */
+  minRelativeChange?: number
+}
+
+/** Builds a matcher for `exclude`-style lists (exact names and `prefix.*`). */
+export function metricMatcher (patterns: readonly string[]): (metric: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.endsWith('.*')))
+  const prefixes = patterns.filter((p) => p.endsWith('.*')).map((p) => p.slice(0, -1))
+  return (metric) => exact.has(metric) || prefixes.some((p) => metric.startsWith(p))
+}
+
 export interface RuleSet {
   version: 1
   thresholds: ThresholdRule[]
   forecasts: ForecastRule[]
-  anomaly: { severity: 'info' | 'warning' | 'critical', exclude: string[] }
+  anomaly: AnomalyRules
   offline: { minWeeks: number, onlineProbability: number, silenceMs: number }
   fleet: { minCohort: number, z: number, clearZ: number, signals: FleetSignal[] }
   change: { windowMs: number, minAffected: number, minShare: number, maxOtherShare: number }

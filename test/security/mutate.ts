@@ -62,6 +62,9 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 /** Applies mutations to a deep copy of `base`. */
 export function applyMutations<T> (base: T, muts: readonly Mutation[]): T {
   const root = JSON.parse(JSON.stringify(base)) as any
+  // Values are copied in: fast-check may hand the same instance to two mutations, and
+  // setting a value inside itself would make a cycle no sender could produce.
+  const copy = (v: Json): Json => JSON.parse(JSON.stringify(v) ?? 'null') as Json
   for (const m of muts) {
     const paths = pathsOf(root)
     if (paths.length === 0) break
@@ -69,14 +72,14 @@ export function applyMutations<T> (base: T, muts: readonly Mutation[]): T {
     const parent = parentOf(root, path)
     if (parent === undefined) continue
     const key = path[path.length - 1]
-    if (m.op === 'set') parent[key] = m.value
+    if (m.op === 'set') parent[key] = copy(m.value)
     else if (m.op === 'delete') { if (Array.isArray(parent)) parent.splice(Number(key), 1); else delete parent[key] }
     else if (m.op === 'dup') { if (Array.isArray(parent)) parent.push(JSON.parse(JSON.stringify(parent[Number(key)] ?? null))) }
     else {
       const target = parent[key]
       // An own "__proto__" key, as JSON.parse makes from a hostile sender's body (assignment would set the prototype).
-      if (target !== null && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true })
-      else if (Array.isArray(target)) target.push(m.value)
+      if (target !== null && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: copy(m.value), enumerable: true, writable: true, configurable: true })
+      else if (Array.isArray(target)) target.push(copy(m.value))
     }
   }
   return root as T

@@ -56,3 +56,32 @@ t.test('the OpenAPI document lists the incident, KB, silence and webhook routes 
     t.ok(op?.tags?.length > 0, `${m} ${p} has tags`)
   }
 })
+
+t.test('a learned anomaly is a hint on the machine, not an incident; a restart keeps what each machine learned', async (t) => {
+  const h = await testApp(t, {})
+  const agent = h.app.vigie.registry.enrollAgent({ hostname: 'pc-reception' })
+  let seq = 1
+  const post = async (atMs: number, cpu: number): Promise<void> => {
+    h.clock.set(atMs)
+    const r = await h.app.inject({
+      method: 'POST', url: '/api/v1/reports', headers: auth(agent.token),
+      payload: { reports: [report(agent.agentId, seq++, atMs, [{ name: 'cpu.load_pct', unit: 'percent', value: cpu }], 'pc-reception')] }
+    })
+    if (r.statusCode !== 200) throw new Error(`ingest answered ${r.statusCode}`)
+  }
+  // A day of a quiet CPU around 10 %, then a sustained 95 %.
+  for (let i = 0; i < 600; i++) await post(T0 + i * MIN, 10 + (i % 5))
+  for (let i = 600; i < 615; i++) await post(T0 + i * MIN, 95)
+  await h.incidents.idle()
+  t.equal(h.incidents.list({}).total, 0, 'no incident from an anomaly alone')
+  const hints = (await h.app.inject({ url: `/api/v1/machines/${agent.agentId}/anomalies`, headers: auth(h.viewer) })).json()
+  t.ok(hints.items.length >= 1, 'the anomaly is on the machine')
+  t.match(hints.items.at(-1), { series: 'cpu.load_pct', state: 'open' })
+  t.match(hints.items.at(-1).title, /cpu.load_pct unusual: 95/)
+  const missing = await h.app.inject({ url: '/api/v1/machines/m_nope/anomalies', headers: auth(h.viewer) })
+  t.equal(missing.statusCode, 404)
+
+  const before = JSON.stringify(h.app.vigie.detection!.exportMachine(agent.agentId))
+  await h.restart()
+  t.equal(JSON.stringify(h.app.vigie.detection!.exportMachine(agent.agentId)), before, "the machine's learned state is restored as it was saved on close")
+})
