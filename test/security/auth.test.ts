@@ -327,3 +327,20 @@ t.test('an agent flooding its stream is closed with 1013 (and falls back to HTTP
   t.equal(await closed, 1013)
   await waitFor(() => h.app.vigie.streams.size === 0, { what: 'stream removed' })
 })
+
+t.test('the dashboard live WebSocket accepts the session cookie from our own origin only', async t => {
+  const h = await testApp()
+  t.teardown(h.close)
+  await addUser(h.app, 'ivy', PW, 'viewer')
+  const s = await login(h.app, 'ivy', PW)
+  await h.app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (h.app.server.address() as { port: number }).port
+  const open = (origin: string) => new Promise<string>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live`, { headers: { cookie: s.cookie, origin } })
+    ws.once('message', (d) => { resolve(JSON.parse(String(d)).type as string); ws.close() })
+    ws.once('unexpected-response', (_req, res) => { resolve(`HTTP ${res.statusCode}`) })
+    ws.once('error', () => { resolve('error') })
+  })
+  t.equal(await open(`http://127.0.0.1:${port}`), 'hello', 'same origin: the stream opens with the cookie, no token in the URL')
+  t.equal(await open('https://evil.example'), 'HTTP 403', 'cross-site WebSocket hijacking is refused')
+})

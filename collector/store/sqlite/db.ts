@@ -115,8 +115,30 @@ export function openDb (file: string): Db {
   db.pragma('cache_size = -65536') // KiB: 64 MiB
   db.pragma('wal_autocheckpoint = 16384') // pages: 64 MiB of WAL
   db.pragma('temp_store = MEMORY')
+  cacheStatements(db)
   migrate(db)
   return db
+}
+
+/**
+ * Makes `db.prepare` return a cached statement for SQL it has seen: every store
+ * area writes `db.prepare(sql).get(…)` inline, and compiling the SQL each time was a
+ * measurable part of ingest and API time. A statement still busy iterating is not
+ * shared; the cache is bounded (the SQL texts are a finite set, but stay safe).
+ */
+function cacheStatements (db: Db): void {
+  const cache = new Map<string, Database.Statement>()
+  const prepare = db.prepare.bind(db)
+  db.prepare = ((sql: string) => {
+    const hit = cache.get(sql)
+    if (hit !== undefined && !hit.busy) return hit
+    const stmt = prepare(sql)
+    if (hit === undefined) {
+      if (cache.size >= 1000) cache.clear()
+      cache.set(sql, stmt)
+    }
+    return stmt
+  }) as typeof db.prepare
 }
 
 /** Appends a migration to the schema chain (used by other store areas: incidents, kb, outbox). */
