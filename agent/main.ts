@@ -6,6 +6,7 @@
  *   vigie-agent status     service state, enrollment, backlog
  *   vigie-agent doctor     connectivity, clock, permissions, which probes work and their cost
  */
+import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
@@ -48,7 +49,8 @@ function targetOs (flags: Flags): TargetOs {
 /** The running file, when it is the single-file executable (what `install` copies by default). */
 async function selfBinary (): Promise<string | undefined> {
   try {
-    const sea = await import('node:sea')
+    // require, not import(): a single-file executable has no ESM loader for dynamic import.
+    const sea = createRequire(import.meta.url)('node:sea') as { isSea: () => boolean }
     return sea.isSea() ? process.execPath : undefined
   } catch { return undefined }
 }

@@ -4,6 +4,7 @@
  */
 import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
 import websocket from '@fastify/websocket'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import fastifyStatic from '@fastify/static'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -67,7 +68,6 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     // trust: TLS, proxies and server timeouts (collector/tls.ts, docs/deployment.md)
     ...(tls !== undefined ? { https: tls } : {}),
     // a hop count is valid at run time (proxy-addr) though Fastify's types omit number
@@ -110,6 +110,10 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     }
   })
 
+  // TypeBox validates every schema (the same compiler as the agent stream): bodies
+  // are checked as sent, never coerced (a null metric must not become a fake 0);
+  // query strings and params are converted from text, as they must be.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
   installErrorHandlers(app)
   // Every route speaks JSON; anything else is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain')

@@ -22,6 +22,7 @@ function validationPath (err: FastifyError): string | undefined {
   let p = first.instancePath ?? ''
   const params = first.params as Record<string, unknown> | undefined
   if (typeof params?.missingProperty === 'string') p += '/' + params.missingProperty
+  else if (Array.isArray(params?.requiredProperties) && typeof params.requiredProperties[0] === 'string') p += '/' + params.requiredProperties[0]
   else if (typeof params?.additionalProperty === 'string') p += '/' + params.additionalProperty
   return p === '' ? '/' : p
 }

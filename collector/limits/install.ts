@@ -35,10 +35,21 @@ export function installLimits (app: FastifyInstance, vigie: Vigie): void {
   const { config, now } = vigie
 
   if (config.rateLimitIpPerMin > 0) {
-    const perIp = new RateLimiter({ capacity: Math.max(10, Math.ceil(config.rateLimitIpPerMin / 6)), refillPerSec: config.rateLimitIpPerMin / 60, now })
+    // A whole office behind one NAT address is many agents: requests carrying an agent
+    // token are limited per agent, not per address. Everything else is limited per
+    // address, and every refused credential charges the address, agent-shaped or not.
+    const bucket = { capacity: Math.max(10, Math.ceil(config.rateLimitIpPerMin / 6)), refillPerSec: config.rateLimitIpPerMin / 60, now }
+    const perIp = new RateLimiter(bucket)
+    const authFailures = new RateLimiter(bucket)
     app.addHook('onRequest', async (request) => {
+      const failed = authFailures.check(request.ip)
+      if (!failed.ok) throw tooMany('refused credentials from this address', failed.retryAfterSec)
+      if (/^Bearer\s+vga_/i.test(request.headers.authorization ?? '')) return
       const r = perIp.take(request.ip)
       if (!r.ok) { throw tooMany('requests from this address', r.retryAfterSec) }
+    })
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode === 401 || reply.statusCode === 403) authFailures.charge(request.ip)
     })
   }
 

@@ -20,6 +20,9 @@ t.test('the single executable runs with no node_modules and reports to a collect
   t.equal(help.status, 0, help.stderr)
   t.match(help.stdout, /^usage: vigie-agent \[run\|install\|uninstall\|status\|doctor\|version\]/)
   t.equal(help.stderr, '', 'no warnings')
+  const plan = spawnSync(path.join(dir, 'vigie-agent'), ['install', '--collector', 'http://c:8480', '--enroll-token', 'fleet-enroll-token-abcdef', '--dry-run', '--os', 'linux'], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } })
+  t.equal(plan.status, 0, plan.stderr)
+  t.match(plan.stdout, `copy ${path.join(dir, 'vigie-agent')} -> /usr/local/bin/vigie-agent`, 'install copies the running single file into place')
 
   const collector = await inProcessCollector(path.join(dir, 'c'))
   t.teardown(async () => { await collector.close() })

@@ -137,3 +137,19 @@ t.test('a report from an agent whose clock is wrong is stored at the collector t
   t.ok(Math.abs(m.lastSampledMs - Date.now()) < 60_000, 'sample time corrected to within a minute of real time')
   t.ok(m.clockSkewMs < -3_500_000, 'the skew is recorded')
 })
+
+t.test('HTTP and WebSocket judge a report the same way: a null or text value is refused, never turned into a number', async t => {
+  const h = await testApp()
+  t.teardown(h.close)
+  const { agentId, token } = h.enroll()
+  for (const value of [null, true, '42']) {
+    const r = makeReport(agentId, 1) as unknown as { metrics: Array<{ value: unknown }> }
+    r.metrics[0].value = value
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: [r] } })
+    t.equal(res.statusCode, 400, `value ${JSON.stringify(value)} → 400`)
+    t.equal(res.json().path, '/reports/0/metrics/0/value')
+  }
+  t.equal(h.app.vigie.registry.countStoredReports(agentId), 0, 'no fake zero was stored')
+  const q = await h.app.inject({ url: '/api/v1/machines?limit=5&offset=0', headers: { authorization: `Bearer ${h.adminToken}` } })
+  t.equal(q.statusCode, 200, 'query strings are still read as numbers')
+})

@@ -307,6 +307,27 @@ t.test('any per-agent and per-address flood gets 429 with Retry-After, in bounde
   t.equal((await h.app.inject({ url: '/healthz', remoteAddress: '10.9.9.8' })).statusCode, 200, 'other addresses are served')
 })
 
+t.test('many agents behind one NAT address are limited per agent, not per address; refused credentials still cost the address', async t => {
+  const h = await testApp({ config: { rateLimitAgentPerMin: 60, rateLimitIpPerMin: 60 } })
+  t.teardown(h.close)
+  const nat = '10.20.30.40'
+  const agents = Array.from({ length: 40 }, (_, i) => h.enroll(`office-${i}`))
+  let refused = 0
+  for (const a of agents) {
+    for (let seq = 1; seq <= 3; seq++) {
+      const r = await h.app.inject({ method: 'POST', url: '/api/v1/reports', remoteAddress: nat, headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, seq)] } })
+      if (r.statusCode !== 200) refused++
+    }
+  }
+  t.equal(refused, 0, '120 reports from 40 agents on one address in a burst: none refused')
+  let limited = 0
+  for (let i = 0; i < 40; i++) {
+    const r = await h.app.inject({ method: 'POST', url: '/api/v1/reports', remoteAddress: '10.20.30.41', headers: { authorization: 'Bearer vga_guessed-token-000000000000000000' }, payload: { reports: [makeReport('m_x', 1)] } })
+    if (r.statusCode === 429) limited++
+  }
+  t.ok(limited > 0, `guessing agent tokens from one address ends in 429 (${limited} of 40)`)
+})
+
 t.test('the token bucket keeps a bounded number of keys', async t => {
   const { RateLimiter } = await import('../../collector/limits/token-bucket.js')
   const l = new RateLimiter({ capacity: 1, refillPerSec: 1, maxKeys: 100 })
@@ -343,4 +364,21 @@ t.test('the dashboard live WebSocket accepts the session cookie from our own ori
   })
   t.equal(await open(`http://127.0.0.1:${port}`), 'hello', 'same origin: the stream opens with the cookie, no token in the URL')
   t.equal(await open('https://evil.example'), 'HTTP 403', 'cross-site WebSocket hijacking is refused')
+})
+
+t.test('a WebSocket peer that stops answering pings is dropped', async t => {
+  const h = await testApp({ config: { wsPingSec: 1 } })
+  t.teardown(h.close)
+  await h.app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (h.app.server.address() as { port: number }).port
+  const a = h.enroll()
+  const b = h.enroll('alive')
+  const silent = new WebSocket(`ws://127.0.0.1:${port}/api/v1/agent/stream`, { headers: { authorization: `Bearer ${a.token}` }, autoPong: false })
+  const alive = new WebSocket(`ws://127.0.0.1:${port}/api/v1/agent/stream`, { headers: { authorization: `Bearer ${b.token}` } })
+  t.teardown(() => alive.close())
+  await Promise.all([silent, alive].map(ws => new Promise(resolve => ws.once('open', resolve))))
+  const started = Date.now()
+  await new Promise(resolve => silent.once('close', resolve))
+  t.ok(Date.now() - started < 4000, `dropped after ${Date.now() - started} ms`)
+  t.equal(alive.readyState, WebSocket.OPEN, 'a peer answering pings stays')
 })
