@@ -176,6 +176,7 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
         kernel: os.release(),
         arch: process.arch,
         ...host,
+        ...(config.group !== undefined ? { group: config.group } : {}),
         agentVersion: AGENT_VERSION
       },
       metrics: metrics.slice(0, LIMITS.maxMetricsPerReport),

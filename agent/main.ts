@@ -23,6 +23,7 @@ export const USAGE = `usage: vigie-agent [run|install|uninstall|status|doctor|ve
   --enroll-token T      enrollment token, first start only (VIGIE_ENROLL_TOKEN)
   --state-dir DIR       state and spool folder (VIGIE_AGENT_STATE_DIR)
   --interval SEC        collection cadence in seconds (VIGIE_AGENT_INTERVAL, default 30)
+  --group NAME          machine group: site, department (VIGIE_AGENT_GROUP)
   --transport MODE      auto | ws | http (VIGIE_AGENT_TRANSPORT, default auto)
   --probes LIST         probe cadence overrides, e.g. smart=7200,processes=off (VIGIE_AGENT_PROBES)
   --config FILE         JSON config file (keys as in docs/agent.md)
@@ -61,6 +62,7 @@ function configFrom (flags: Flags, fallbackConfig?: string): AgentConfig {
     enrollToken: flags['enroll-token'],
     stateDir: flags['state-dir'],
     intervalSec: flags.interval,
+    group: flags.group,
     transport: flags.transport,
     logLevel: flags['log-level'],
     probes: flags.probes
@@ -79,6 +81,7 @@ export async function main (argv = process.argv.slice(2), out: (s: string) => vo
       'enroll-token': { type: 'string' },
       'state-dir': { type: 'string' },
       interval: { type: 'string' },
+      group: { type: 'string' },
       transport: { type: 'string' },
       probes: { type: 'string' },
       config: { type: 'string' },
@@ -106,6 +109,7 @@ export async function main (argv = process.argv.slice(2), out: (s: string) => vo
     const checked = loadAgentConfig({ collectorUrl: collector, enrollToken: token, stateDir: '/tmp' } as Partial<AgentConfig>, { env: {} })
     const extra: Record<string, unknown> = {}
     if (values.interval !== undefined) extra.intervalSec = Number(values.interval)
+    if (values.group !== undefined) extra.group = values.group
     if (values.probes !== undefined) extra.probes = values.probes
     if (values.transport !== undefined) extra.transport = values.transport
     const binary = values.binary ?? await selfBinary()

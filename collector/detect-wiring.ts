@@ -127,7 +127,7 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
       try {
         // the registry corrected the sample time for clock skew; detect on the corrected time
         const r = Date.parse(report.sampledAt) === atMs ? report : { ...report, sampledAt: new Date(atMs).toISOString() }
-        for (const f of engine.observeReport(batch.machineId, r, batch.receivedMs)) findings.push(f)
+        for (const f of engine.observeReport(batch.machineId, r, batch.receivedMs, report.host.group)) findings.push(f)
       } catch (err) {
         app.log.warn({ err, machineId: batch.machineId, seq: report.seq }, 'detection failed on a report')
       }

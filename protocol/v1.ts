@@ -88,7 +88,9 @@ export const HostFacts = Type.Object({
   memTotalBytes: Type.Optional(Type.Number({ minimum: 0 })),
   agentVersion: Type.String({ minLength: 1, maxLength: 64 }),
   bootTime: Type.Optional(Timestamp),
-  user: Type.Optional(ShortText)
+  user: Type.Optional(ShortText),
+  /** the group IT put the machine in at install (site, department); rules, silences and filters use it */
+  group: Type.Optional(Type.String({ minLength: 1, maxLength: 128 }))
 })
 export type HostFacts = Static<typeof HostFacts>
 

@@ -39,7 +39,7 @@ export function fleetEntry (id: string, host: HostFacts, metrics: readonly Metri
     host,
     lastSeenMs,
     lastSampledMs,
-    search: [host.hostname, host.user, host.model, host.manufacturer, host.os, host.osVersion, host.serial, id]
+    search: [host.hostname, host.user, host.model, host.manufacturer, host.os, host.osVersion, host.serial, host.group, id]
       .filter((v): v is string => typeof v === 'string').join('\n').toLowerCase()
   }
   const g: Array<[keyof FleetEntry, number | undefined]> = [

@@ -27,6 +27,7 @@ const MachineSummary = Type.Object({
   osVersion: Type.String(),
   model: Type.Optional(Type.String()),
   user: Type.Optional(Type.String()),
+  group: Type.Optional(Type.String()),
   status: Status,
   worst: Type.Optional(Worst),
   lastSeenAt: Type.String(),
@@ -69,6 +70,7 @@ const ListQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 200, description: 'matches hostname, user, model, OS, serial' })),
   software: Type.Optional(Type.String({ maxLength: 200, description: 'installed application name, optionally name@version' })),
   status: Type.Optional(Status),
+  group: Type.Optional(Type.String({ maxLength: 128, description: 'exact machine group' })),
   sort: Type.Optional(Type.Union([Type.Literal('worst'), Type.Literal('hostname'), Type.Literal('lastSeen')])),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
@@ -98,6 +100,7 @@ export function summarize (m: FleetEntry, status: { status: MachineStatus, worst
   if (status.worst !== undefined) s.worst = status.worst
   if (m.host.model !== undefined) s.model = m.host.model
   if (m.host.user !== undefined) s.user = m.host.user
+  if (m.host.group !== undefined) s.group = m.host.group
   if (m.cpuPct !== undefined) s.cpuPct = m.cpuPct
   if (m.memPct !== undefined) s.memPct = m.memPct
   if (m.diskPct !== undefined) s.diskPct = m.diskPct
@@ -136,6 +139,7 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
       const ids = new Set(vigie.registry.machinesWithSoftware(name, version))
       entries = entries.filter(m => ids.has(m.id))
     }
+    if (q.group !== undefined) entries = entries.filter(m => m.host.group === q.group)
     if (q.q !== undefined && q.q.trim() !== '') {
       const needle = q.q.trim().toLowerCase()
       entries = entries.filter(m => m.search.includes(needle))

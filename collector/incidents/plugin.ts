@@ -32,6 +32,7 @@ export async function incidentsPlugin (app: FastifyInstance, opts: { vigie: Vigi
     events: vigie.events,
     metrics: vigie.metrics,
     hostnameOf: (id) => vigie.registry.getMachine(id)?.hostname,
+    groupOf: (id) => vigie.fleet.get(id)?.host.group,
     log: app.log,
     policy: {
       holdMs: cfg.incidentHoldSec * 1000,
