@@ -190,9 +190,24 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
     return report
   }
 
+  /** The collector asked for a new token: get it, persist it, then use it (never the other way round). */
+  async function rotateToken (): Promise<void> {
+    try {
+      const r = await transport!.rotate()
+      state!.agentToken = r.agentToken
+      saveState()
+      transport!.setToken(r.agentToken)
+      log.info({ previousTokenValidUntil: r.previousTokenValidUntil }, 'agent token rotated')
+    } catch (err) {
+      // Retried before the next send: the old token keeps working for the grace period.
+      log.warn({ err: (err as Error).message }, 'token rotation failed; will retry')
+    }
+  }
+
   async function drain (): Promise<void> {
     while (!stopped && spool !== undefined && spool.count > 0 && state !== undefined && transport !== undefined) {
       if (now() < retryAt) return
+      if (transport.rotationDue) await rotateToken()
       const batch = spool.oldest(batchLimit, MAX_BATCH_BYTES)
       if (batch.length === 0) return
       try {

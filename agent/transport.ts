@@ -7,7 +7,8 @@ import http from 'node:http'
 import https from 'node:https'
 import fs from 'node:fs'
 import WebSocket from 'ws'
-import type { BatchAck, EnrollRequest, EnrollResponse, Report } from '../protocol/index.js'
+import type { AgentRotateResponse, BatchAck, EnrollRequest, EnrollResponse, Report } from '../protocol/index.js'
+import { TOKEN_ROTATE_HEADER } from '../protocol/index.js'
 
 /** Why a send failed, and what the caller should do about it. */
 export class SendError extends Error {
@@ -49,12 +50,26 @@ export class Transport {
   #ws: WebSocket | undefined
   #wsReady: Promise<WebSocket> | undefined
   #wsRetryAt = 0
+  #rotationDue = false
   #pending: { resolve: (a: BatchAck) => void, reject: (e: Error) => void, timer: NodeJS.Timeout } | undefined
 
   constructor (opts: TransportOptions) {
     this.#opts = opts
     this.#token = opts.token
     this.#ca = opts.caFile === undefined ? undefined : fs.readFileSync(opts.caFile)
+  }
+
+  /** The collector asked (Vigie-Token-Rotate: due) for this agent's token to be exchanged. */
+  get rotationDue (): boolean { return this.#rotationDue }
+
+  /** Exchanges the current token for a new one; the caller persists it, then calls setToken. */
+  async rotate (): Promise<AgentRotateResponse> {
+    const res = await this.#request('POST', '/api/v1/agent/rotate', {}, true)
+    if (res.statusCode === 200) {
+      this.#rotationDue = false
+      return res.body as AgentRotateResponse
+    }
+    throw this.#errorFrom(res)
   }
 
   setToken (token: string): void {
@@ -119,6 +134,7 @@ export class Transport {
         res.on('end', () => {
           let parsed: unknown
           try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch { parsed = undefined }
+          if (res.headers[TOKEN_ROTATE_HEADER] === 'due') this.#rotationDue = true
           resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: parsed })
         })
         res.on('error', (err) => { reject(new SendError('network', err.message)) })
@@ -159,11 +175,17 @@ export class Transport {
         if (this.#ws === ws) this.#ws = undefined
         const why = `stream closed ${code} ${reason.toString()}`
         this.#opts.log?.info({ code, reason: reason.toString() }, 'stream closed')
+        if (code === 4011) this.#rotationDue = true
         const p = this.#pending
         if (p !== undefined) {
           this.#pending = undefined
           clearTimeout(p.timer)
-          p.reject(code === 4010 || code === 4001 ? new SendError('unauthorized', why) : code === 1009 ? new SendError('too-large', why) : new SendError('network', why))
+          // 4011 (rotation due) is like a network error: HTTP carries the rotation header.
+          p.reject(code === 4010 || code === 4001
+            ? new SendError('unauthorized', why)
+            : code === 1009
+              ? new SendError('too-large', why)
+              : code === 1013 ? new SendError('busy', why, { retryAfterMs: 30_000 }) : new SendError('network', why))
         }
       })
     })
@@ -171,14 +193,17 @@ export class Transport {
   }
 
   #onMessage (text: string): void {
-    let msg: { type?: string, stored?: number[], duplicates?: number[], code?: string, message?: string, serverTime?: string }
+    let msg: { type?: string, stored?: number[], duplicates?: number[], code?: string, message?: string, serverTime?: string, rotate?: string }
     try { msg = JSON.parse(text) as typeof msg } catch { return }
+    if (msg.rotate === 'due') this.#rotationDue = true
     const p = this.#pending
     if (p === undefined) return
     this.#pending = undefined
     clearTimeout(p.timer)
     if (msg.type === 'ack') p.resolve({ stored: msg.stored ?? [], duplicates: msg.duplicates ?? [], serverTime: msg.serverTime ?? '' })
-    else if (msg.type === 'error') p.reject(new SendError(msg.code === 'VIGIE_ERR_STORE_UNAVAILABLE' ? 'busy' : 'rejected', `${msg.code ?? ''} ${msg.message ?? ''}`, { code: msg.code, retryAfterMs: 30_000 }))
+    // Only a validation error means "this report will never be accepted"; anything
+    // else the collector could not do now (store, rate limit, unknown): keep and retry.
+    else if (msg.type === 'error') p.reject(new SendError(msg.code === 'VIGIE_ERR_VALIDATION' ? 'rejected' : 'busy', `${msg.code ?? ''} ${msg.message ?? ''}`, { code: msg.code, retryAfterMs: 30_000 }))
   }
 
   #sendWs (ws: WebSocket, reports: Report[]): Promise<BatchAck> {

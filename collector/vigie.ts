@@ -33,6 +33,8 @@ export interface Vigie {
   incidents?: IncidentService
   kb?: KnowledgeBase
   notifier?: WebhookNotifier
+  /** set by the trust plugin: whether this agent should exchange its token now */
+  tokenRotationDue?: (agentId: string) => boolean
   /** set by detect-wiring */
   detection?: DetectionEngine
 }

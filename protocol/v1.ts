@@ -162,6 +162,21 @@ export const EnrollResponse = Type.Object({
 })
 export type EnrollResponse = Static<typeof EnrollResponse>
 
+/**
+ * Answer of `POST /api/v1/agent/rotate` (optional v1 addition): the agent's new
+ * token. The previous one keeps working until `previousTokenValidUntil`.
+ */
+export const AgentRotateResponse = Type.Object({
+  agentId: Type.String(),
+  agentToken: Type.String({ description: 'the new secret; Authorization: Bearer from now on' }),
+  previousTokenValidUntil: Type.String({ description: 'RFC 3339: the old token keeps working until then' }),
+  rotateAfter: Type.Optional(Type.String({ description: 'RFC 3339: rotate again after this time' }))
+})
+export type AgentRotateResponse = Static<typeof AgentRotateResponse>
+
+/** Response header telling an agent to rotate its token (value `due`). */
+export const TOKEN_ROTATE_HEADER = 'vigie-token-rotate'
+
 /** Every HTTP error body. `path` is set for validation errors. */
 export const ErrorBody = Type.Object({
   statusCode: Type.Integer(),
@@ -186,7 +201,9 @@ export const StreamAck = Type.Object({
   type: Type.Literal('ack'),
   stored: Type.Array(Type.Integer()),
   duplicates: Type.Array(Type.Integer()),
-  serverTime: Timestamp
+  serverTime: Timestamp,
+  /** the stream's equivalent of the `Vigie-Token-Rotate: due` header: rotate the token now */
+  rotate: Type.Optional(Type.Literal('due'))
 })
 export type StreamAck = Static<typeof StreamAck>
 

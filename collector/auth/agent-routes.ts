@@ -8,21 +8,14 @@
  * so a lost answer is retried with the old token.
  */
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from 'typebox'
-import { ErrorBody } from '../../protocol/index.js'
+import { AgentRotateResponse, ErrorBody } from '../../protocol/index.js'
 import { VigieError } from '../errors.js'
 import { requireAgent } from '../http/auth.js'
 import type { Vigie } from '../vigie.js'
 import { audit } from '../audit/audit.js'
 import type { AuthService } from './service.js'
 
-export const AgentRotateResponse = Type.Object({
-  agentId: Type.String(),
-  agentToken: Type.String({ description: 'the new secret; Authorization: Bearer from now on' }),
-  previousTokenValidUntil: Type.String({ description: 'RFC 3339: the old token keeps working until then' }),
-  rotateAfter: Type.Optional(Type.String({ description: 'RFC 3339: rotate again after this time' }))
-})
-export type AgentRotateResponse = Static<typeof AgentRotateResponse>
+export { AgentRotateResponse }
 
 export async function agentTokenRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
   const { vigie, auth } = opts

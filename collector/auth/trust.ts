@@ -36,6 +36,7 @@ export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: 
   const rec = { db: vigie.db, now: vigie.now, log }
 
   installLimits(app, vigie)
+  vigie.tokenRotationDue = (agentId) => auth.agentTokens.rotationDue(agentId, vigie.config.agentTokenRotateDays * 86_400_000, vigie.now())
 
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.agent !== undefined && reply.statusCode < 400 &&

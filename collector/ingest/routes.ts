@@ -124,7 +124,8 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
     }
     const reports = msg.reports
     ingest.ingestQueued(agentId, reports).then((out) => {
-      socket.send(JSON.stringify({ type: 'ack', stored: out.stored, duplicates: out.duplicates, serverTime: new Date().toISOString() }))
+      const rotate = vigie.tokenRotationDue?.(agentId) === true ? { rotate: 'due' } : {}
+      socket.send(JSON.stringify({ type: 'ack', stored: out.stored, duplicates: out.duplicates, serverTime: new Date().toISOString(), ...rotate }))
     }, (err: unknown) => {
       const e = err instanceof VigieError ? err : new VigieError('VIGIE_ERR_INTERNAL', 'unexpected error', { cause: err })
       if (e.code === 'VIGIE_ERR_AGENT_MISMATCH') {
