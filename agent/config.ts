@@ -72,7 +72,7 @@ export const AGENT_OPTIONS: Opt[] = [
   { key: 'collectorUrl', env: 'VIGIE_COLLECTOR_URL', description: 'collector base URL', parse: httpUrl, default: 'http://127.0.0.1:8480' },
   { key: 'enrollToken', env: 'VIGIE_ENROLL_TOKEN', description: 'enrollment token (first start only)', parse: str },
   { key: 'stateDir', env: 'VIGIE_AGENT_STATE_DIR', description: 'state and spool folder', parse: str },
-  { key: 'group', env: 'VIGIE_AGENT_GROUP', description: 'machine group (site, department)', parse: (raw: string): string => { if (!/^[^\u0000-\u001f]{1,128}$/.test(raw)) throw new Error('expected 1 to 128 printable characters'); return raw } },
+  { key: 'group', env: 'VIGIE_AGENT_GROUP', description: 'machine group (site, department)', parse: (raw: string): string => { if (raw.length < 1 || raw.length > 128 || [...raw].some(ch => ch.charCodeAt(0) < 32)) throw new Error('expected 1 to 128 printable characters'); return raw } },
   { key: 'intervalSec', env: 'VIGIE_AGENT_INTERVAL', description: 'collection cadence, seconds', parse: int(1, 3600), default: 30 },
   { key: 'logLevel', env: 'VIGIE_AGENT_LOG_LEVEL', description: 'log level', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info' },
   { key: 'spoolMaxBytes', env: 'VIGIE_AGENT_SPOOL_MAX_BYTES', description: 'spool size bound, bytes', parse: int(64 * 1024, 10 * 1024 ** 3), default: 64 * 1024 * 1024 },

@@ -13,7 +13,7 @@ export class ApiError extends Error {
 }
 
 async function request<T> (method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { ...authHeaders(), accept: 'application/json' }
+  const headers: Record<string, string> = { ...authHeaders(method), accept: 'application/json' }
   if (body !== undefined) headers['content-type'] = 'application/json'
   let res: Response
   try {

@@ -1,11 +1,26 @@
 /**
- * Technician authentication, in one place. Today: an API token pasted at sign-in,
- * kept in sessionStorage (or localStorage with "remember me"), sent as a Bearer
- * header and as `?token=` on the live WebSocket (browsers cannot set headers
- * there). A later change to login/password with cookies only touches this module:
- * `authHeaders()` would return nothing and `liveUrl()` would drop the query.
+ * Technician authentication, in one place. Two ways in:
+ * - username and password: the collector sets an HttpOnly session cookie (sent by
+ *   the browser with every request and with the live WebSocket) and returns a CSRF
+ *   token, kept here and sent as `x-csrf-token` on every request that changes data;
+ * - an API token pasted at sign-in, kept in sessionStorage (or localStorage with
+ *   "remember me"), sent as a Bearer header and as `?token=` on the live WebSocket
+ *   (browsers cannot set headers there).
  */
 const KEY = 'vigie.token'
+const SESSION_KEY = 'vigie.session'
+
+interface Session { username: string, csrf: string }
+
+function readSession (): Session | undefined {
+  for (const store of [sessionStorage, localStorage]) {
+    try {
+      const raw = store.getItem(SESSION_KEY)
+      if (raw !== null) return JSON.parse(raw) as Session
+    } catch { /* storage off or damaged */ }
+  }
+  return undefined
+}
 type Listener = (signedIn: boolean) => void
 const listeners = new Set<Listener>()
 
@@ -18,13 +33,15 @@ export function currentToken (): string | undefined {
 }
 
 export function isSignedIn (): boolean {
-  return currentToken() !== undefined
+  return currentToken() !== undefined || readSession() !== undefined
 }
 
-/** Headers every API request carries. */
-export function authHeaders (): Record<string, string> {
+/** Headers an API request carries: the token, or the CSRF token of the session for a change. */
+export function authHeaders (method = 'GET'): Record<string, string> {
   const token = currentToken()
-  return token === undefined ? {} : { authorization: `Bearer ${token}` }
+  if (token !== undefined) return { authorization: `Bearer ${token}` }
+  const session = readSession()
+  return session !== undefined && !['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase()) ? { 'x-csrf-token': session.csrf } : {}
 }
 
 /** The live WebSocket address, with whatever credential it needs. */
@@ -63,13 +80,40 @@ export async function signIn (token: string, remember: boolean): Promise<void> {
   for (const l of listeners) l(true)
 }
 
-function clear (): void {
-  try { sessionStorage.removeItem(KEY) } catch { /* ignore */ }
-  try { localStorage.removeItem(KEY) } catch { /* ignore */ }
+/**
+ * Signs in with a technician account: the collector sets the session cookie; the
+ * CSRF token it returns is kept for requests that change data.
+ */
+export async function signInWithPassword (username: string, password: string, remember: boolean): Promise<void> {
+  let res: Response
+  try {
+    res = await fetch('api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: username.trim(), password }) })
+  } catch (err) {
+    throw new SignInError('unreachable', (err as Error).message)
+  }
+  let body: { csrfToken?: string, user?: { username: string }, message?: string } = {}
+  try { body = await res.json() as typeof body } catch { /* not JSON */ }
+  if (!res.ok || body.csrfToken === undefined) {
+    throw new SignInError(res.status === 401 || res.status === 403 || res.status === 429 ? 'refused' : 'unreachable', body.message ?? `HTTP ${res.status}`)
+  }
+  clear()
+  const session: Session = { username: body.user?.username ?? username, csrf: body.csrfToken }
+  try { (remember ? localStorage : sessionStorage).setItem(SESSION_KEY, JSON.stringify(session)) } catch { /* this tab only */ }
+  for (const l of listeners) l(true)
 }
 
-/** Forgets the credential everywhere. */
+function clear (): void {
+  for (const store of [sessionStorage, localStorage]) {
+    try { store.removeItem(KEY); store.removeItem(SESSION_KEY) } catch { /* ignore */ }
+  }
+}
+
+/** Forgets the credential everywhere (and ends the session on the collector). */
 export function signOut (): void {
+  const session = readSession()
+  if (session !== undefined) {
+    void fetch('api/v1/auth/logout', { method: 'POST', headers: { 'x-csrf-token': session.csrf, 'content-type': 'application/json' }, body: '{}' }).catch(() => {})
+  }
   clear()
   for (const l of listeners) l(false)
 }

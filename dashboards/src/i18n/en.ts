@@ -18,6 +18,10 @@ export const en = {
   'live.reconnecting': 'Disconnected — reconnecting in {s} s…',
   'live.reconnectNow': 'Reconnect now',
 
+  'signin.username': 'Username',
+  'signin.password': 'Password',
+  'signin.accountRefused': 'Sign-in refused: {msg}',
+  'signin.tokenTitle': 'Or use an API token',
   'signin.title': 'Sign in to Vigie',
   'signin.help': 'Paste a technician API token (it starts with vgt_). Create one with: npx tsx collector/main.ts create-token --role technician --name "your name"',
   'signin.token': 'API token',

@@ -20,6 +20,10 @@ export const fr: Record<MessageKey, string> = {
   'live.reconnecting': 'Déconnecté — reconnexion dans {s} s…',
   'live.reconnectNow': 'Reconnecter',
 
+  'signin.username': 'Identifiant',
+  'signin.password': 'Mot de passe',
+  'signin.accountRefused': 'Connexion refusée : {msg}',
+  'signin.tokenTitle': 'Ou utilisez un jeton d’API',
   'signin.title': 'Connexion à Vigie',
   'signin.help': 'Collez un jeton d’API technicien (il commence par vgt_). Pour en créer un : npx tsx collector/main.ts create-token --role technician --name "votre nom"',
   'signin.token': 'Jeton d’API',
