@@ -6,18 +6,16 @@
  *   npm start [-- --demo N]   (N simulated machines beside the real one)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { startCollector } from './main.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 
-function spawnAgent (url: string, stateDir: string, enrollToken: string | undefined): ChildProcess {
+function spawnAgent (url: string, stateDir: string, enrollToken: string): ChildProcess {
   const args = ['--import', 'tsx', path.join(ROOT, 'agent', 'main.ts'), 'run', '--collector', url, '--state-dir', stateDir]
   const env: NodeJS.ProcessEnv = { ...process.env, VIGIE_AGENT_INTERVAL: process.env.VIGIE_AGENT_INTERVAL ?? '10' }
-  delete env.VIGIE_ENROLL_TOKEN
-  if (enrollToken !== undefined) env.VIGIE_ENROLL_TOKEN = enrollToken
+  env.VIGIE_ENROLL_TOKEN = enrollToken
   return spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] })
 }
 
@@ -26,11 +24,10 @@ async function main (): Promise<void> {
   const { app, url, adminToken } = await startCollector()
   const cfg = app.vigie.config
   const stateDir = path.join(cfg.dataDir, 'agent')
-  let enrollToken: string | undefined
-  if (!fs.existsSync(path.join(stateDir, 'state.json'))) {
-    // A one-use token that expires soon: enough for the local agent, useless to anyone else.
-    enrollToken = app.vigie.registry.createEnrollToken({ name: 'local agent', maxUses: 1, expiresMs: Date.now() + 600_000 }).token
-  }
+  // A one-use token that expires soon: enough for the local agent to enroll, or to
+  // enroll again if its saved identity is unknown here (a data folder reset), and
+  // useless to anyone else.
+  const enrollToken = app.vigie.registry.createEnrollToken({ name: 'local agent', maxUses: 1, expiresMs: Date.now() + 600_000 }).token
   const agent = spawnAgent(url, stateDir, enrollToken)
 
   let demo: { stop: () => Promise<void> } | undefined
