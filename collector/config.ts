@@ -23,6 +23,8 @@ export interface CollectorConfig {
   retentionDays: number
   /** 5-minute rollups are kept this long */
   rollupRetentionDays: number
+  /** series one machine may create (store and detection); points of further series are dropped */
+  maxSeriesPerMachine: number
   /** 'sqlite' (embedded, default) or 'influx' */
   metricStore: 'sqlite' | 'influx'
   influxUrl?: string
@@ -140,6 +142,7 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'reportIntervalSec', env: 'VIGIE_REPORT_INTERVAL', description: 'report cadence given to agents, seconds', parse: int(1, 3600), default: 30 },
   { key: 'enrollToken', env: 'VIGIE_ENROLL_TOKEN', description: 'a fixed enrollment token (optional; at least 16 characters)', parse: (raw) => { if (raw.length < 16) throw new Error('expected at least 16 characters'); return raw } },
   { key: 'retentionDays', env: 'VIGIE_RETENTION_DAYS', description: 'days of raw samples kept', parse: int(1, 3650), default: 30 },
+  { key: 'maxSeriesPerMachine', env: 'VIGIE_MAX_SERIES_PER_MACHINE', description: 'series one machine may create; points of further series are dropped', parse: int(10, 1_000_000), default: 5000 },
   { key: 'rollupRetentionDays', env: 'VIGIE_ROLLUP_RETENTION_DAYS', description: 'days of 5-minute rollups kept', parse: int(1, 36500), default: 400 },
   { key: 'metricStore', env: 'VIGIE_METRIC_STORE', description: "'sqlite' or 'influx' (default: influx when VIGIE_INFLUX_URL is set)", parse: oneOf('sqlite', 'influx') },
   { key: 'influxUrl', env: 'VIGIE_INFLUX_URL', description: 'InfluxDB 1.x URL, e.g. http://127.0.0.1:8086', parse: url },

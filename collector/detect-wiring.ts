@@ -45,7 +45,7 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   const { db, config } = vigie
   migrate(db, { name: 'detect_state', sql: MIGRATIONS })
 
-  const engine = new DetectionEngine({ now: vigie.now })
+  const engine = new DetectionEngine({ now: vigie.now, maxSeriesPerMachine: config.maxSeriesPerMachine })
   let restored = 0
   for (const row of db.prepare('SELECT machine_id, state_json FROM detect_machine').iterate() as IterableIterator<{ machine_id: string, state_json: string }>) {
     try {

@@ -31,6 +31,8 @@ export interface EngineOptions {
   baseline?: Partial<BaselineParams>
   /** run the learned baseline on every series not excluded by the rules; default true */
   anomaly?: boolean
+  /** series per machine the engine keeps state for (default 5000); further series are ignored, so memory stays bounded */
+  maxSeriesPerMachine?: number
 }
 
 interface SeriesState {
@@ -63,6 +65,7 @@ export class DetectionEngine {
   private readonly now: () => number
   private readonly baselineParams: Partial<BaselineParams>
   private readonly anomalyOn: boolean
+  private readonly maxSeries: number
   private readonly excluded: (metric: string) => boolean
   private readonly condMetrics: Set<string>
   private series = new Map<string, SeriesState>()
@@ -77,6 +80,7 @@ export class DetectionEngine {
     this.now = opts.now ?? Date.now
     this.baselineParams = opts.baseline ?? {}
     this.anomalyOn = opts.anomaly ?? true
+    this.maxSeries = opts.maxSeriesPerMachine ?? 5000
     this.excluded = metricMatcher(this.rules.anomaly.exclude)
     this.condMetrics = new Set(this.rules.fleet.signals.flatMap((s) => s.whenMetric === undefined ? [] : [s.whenMetric]))
   }
@@ -118,10 +122,11 @@ export class DetectionEngine {
     const sk = machineId + '\u0000' + series
     let st = this.series.get(sk)
     if (st === undefined) {
-      st = {}
-      this.series.set(sk, st)
       let list = this.byMachine.get(machineId)
       if (list === undefined) { list = []; this.byMachine.set(machineId, list) }
+      if (list.length >= this.maxSeries) return []
+      st = {}
+      this.series.set(sk, st)
       list.push(series)
     }
     const out: Finding[] = []

@@ -24,5 +24,10 @@ export function createMetricStore (config: CollectorConfig, db: Db, log: Fastify
       manageSchema: config.influxManageSchema
     })
   }
-  return new SqliteMetricStore(db, { retentionDays: config.retentionDays, rollupRetentionDays: config.rollupRetentionDays })
+  return new SqliteMetricStore(db, {
+    retentionDays: config.retentionDays,
+    rollupRetentionDays: config.rollupRetentionDays,
+    maxSeriesPerMachine: config.maxSeriesPerMachine,
+    onSeriesLimit: (machineId, limit) => { log.warn({ machineId, limit }, 'machine reached its series bound; points of new series are dropped') }
+  })
 }

@@ -1,3 +1,4 @@
+import type { MetricValue } from '../../protocol/index.js'
 import t from 'tap'
 import WebSocket from 'ws'
 import { testApp } from '../helpers/app.js'
@@ -381,4 +382,20 @@ t.test('a WebSocket peer that stops answering pings is dropped', async t => {
   await new Promise(resolve => silent.once('close', resolve))
   t.ok(Date.now() - started < 4000, `dropped after ${Date.now() - started} ms`)
   t.equal(alive.readyState, WebSocket.OPEN, 'a peer answering pings stays')
+})
+
+t.test('an agent inventing new series cannot grow the store or the detector without bound', async t => {
+  const h = await testApp({ config: { maxSeriesPerMachine: 50, rateLimitAgentPerMin: 0 } })
+  t.teardown(h.close)
+  const a = h.enroll('pc-noisy')
+  for (let seq = 1; seq <= 10; seq++) {
+    const metrics: MetricValue[] = [{ name: 'cpu.load_pct', unit: 'percent', value: 10 }]
+    for (let i = 0; i < 40; i++) metrics.push({ name: 'proc.rss_bytes', unit: 'bytes', value: i, labels: { name: `random-${seq}-${i}` } })
+    const r = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, seq, { metrics })] } })
+    t.equal(r.statusCode, 200, `report ${seq} is still accepted`)
+  }
+  const n = (h.app.vigie.db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ?').get(a.agentId) as { n: number }).n
+  t.equal(n, 50, 'the store keeps at most 50 series for the machine')
+  t.ok((h.app.vigie.detection?.exportMachine(a.agentId) as { series: unknown[] }).series.length <= 50, 'the detector keeps state for at most 50 series')
+  t.equal(h.app.vigie.registry.countStoredReports(a.agentId), 10, 'every report is still stored')
 })

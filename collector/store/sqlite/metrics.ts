@@ -15,6 +15,10 @@ export interface SqliteMetricStoreOptions {
   retentionDays?: number
   /** 5-minute rollups older than this are pruned (default 400) */
   rollupRetentionDays?: number
+  /** a machine's points for series beyond this many are dropped (default 5000): an agent cannot grow the store without bound */
+  maxSeriesPerMachine?: number
+  /** told once per machine when it reaches the series bound */
+  onSeriesLimit?: (machineId: string, limit: number) => void
 }
 
 interface SeriesRow { id: number, name: string, labels_json: string, unit: string }
@@ -34,6 +38,10 @@ export class SqliteMetricStore implements MetricStore {
   readonly #db: Db
   readonly #retentionMs: number
   readonly #rollupRetentionMs: number
+  readonly #maxSeries: number
+  readonly #onSeriesLimit: SqliteMetricStoreOptions['onSeriesLimit']
+  readonly #seriesCount = new Map<string, number>()
+  readonly #limited = new Set<string>()
   /** machineId + '\0' + name + '\0' + labelsJson → series id; bounded by the number of series. */
   readonly #seriesIds = new Map<string, number>()
   readonly #findSeries: Statement<[string, string, string], { id: number }>
@@ -44,6 +52,8 @@ export class SqliteMetricStore implements MetricStore {
     this.#db = db
     this.#retentionMs = (opts.retentionDays ?? 30) * 86_400_000
     this.#rollupRetentionMs = (opts.rollupRetentionDays ?? 400) * 86_400_000
+    this.#maxSeries = opts.maxSeriesPerMachine ?? 5000
+    this.#onSeriesLimit = opts.onSeriesLimit
     migrateRollup(db)
     this.#findSeries = db.prepare('SELECT id FROM series WHERE machine_id = ? AND name = ? AND labels_json = ?')
     this.#insertSeries = db.prepare('INSERT INTO series (machine_id, name, labels_json, unit) VALUES (?, ?, ?, ?)')
@@ -55,17 +65,30 @@ export class SqliteMetricStore implements MetricStore {
   append (points: readonly SamplePoint[]): void {
     for (const p of points) {
       if (!Number.isFinite(p.value)) continue
-      this.#insertSample.run(this.#seriesId(p.machineId, p.name, p.labels, p.unit), p.atMs, p.value)
+      const id = this.#seriesId(p.machineId, p.name, p.labels, p.unit)
+      if (id !== undefined) this.#insertSample.run(id, p.atMs, p.value)
     }
   }
 
-  #seriesId (machineId: string, name: string, labels: Record<string, string>, unit: Unit): number {
+  /** The series id, created on first use; undefined once the machine has reached its series bound. */
+  #seriesId (machineId: string, name: string, labels: Record<string, string>, unit: Unit): number | undefined {
     const lj = labelsJson(labels)
     const key = machineId + '\0' + name + '\0' + lj
     let id = this.#seriesIds.get(key)
     if (id !== undefined) return id
     const row = this.#findSeries.get(machineId, name, lj)
-    id = row !== undefined ? row.id : Number(this.#insertSeries.run(machineId, name, lj, unit).lastInsertRowid as number | bigint)
+    if (row !== undefined) {
+      id = row.id
+    } else {
+      let count = this.#seriesCount.get(machineId)
+      if (count === undefined) count = (this.#db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ?').get(machineId) as { n: number }).n
+      if (count >= this.#maxSeries) {
+        if (!this.#limited.has(machineId)) { this.#limited.add(machineId); this.#onSeriesLimit?.(machineId, this.#maxSeries) }
+        return undefined
+      }
+      id = Number(this.#insertSeries.run(machineId, name, lj, unit).lastInsertRowid as number | bigint)
+      this.#seriesCount.set(machineId, count + 1)
+    }
     this.#seriesIds.set(key, id)
     return id
   }
