@@ -97,3 +97,21 @@ t.test('a revoked agent is cut off on its open stream', async t => {
   t.equal(code, 4010)
   t.equal(h.app.vigie.registry.countStoredReports(a.agentId), 0)
 })
+
+t.test('an agent cannot pile up streams: a third one closes the oldest', async t => {
+  const h = await listening(t)
+  const a = h.enroll()
+  const first = await connect(h.wsUrl, a.token)
+  const firstClosed = closed(first)
+  await waitFor(() => h.app.vigie.streams.size === 1, { what: 'first stream registered' })
+  const second = await connect(h.wsUrl, a.token)
+  await waitFor(() => h.app.vigie.streams.size === 2, { what: 'second stream registered' })
+  const third = await connect(h.wsUrl, a.token)
+  t.teardown(() => { second.close(); third.close() })
+  const { code, reason } = await firstClosed
+  t.equal(code, 4009)
+  t.match(reason, /superseded/)
+  await waitFor(() => h.app.vigie.streams.size === 2, { what: 'two streams left' })
+  third.send(JSON.stringify({ type: 'reports', reports: [makeReport(a.agentId, 1)] }))
+  t.same((await nextMessage(third)).stored, [1], 'the newest stream works')
+})
