@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
-import { ErrorBody, HostFacts, MetricValue, Unavailable, InstalledApp } from '../../protocol/index.js'
+import { ErrorBody, HostFacts, MetricValue, Unavailable } from '../../protocol/index.js'
 import { VigieError } from '../errors.js'
 import { requireRole } from '../http/auth.js'
 import type { MachineRow } from '../store/sqlite/registry.js'
@@ -229,5 +229,4 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
     const m = machineOr404((request.params as { id: string }).id)
     return { machineId: m.id, hash: m.inventoryHash, apps: vigie.registry.getInventory(m.id), changes: vigie.registry.getInventoryChanges(m.id) }
   })
-  void InstalledApp
 }

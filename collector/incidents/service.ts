@@ -283,17 +283,7 @@ export class IncidentService {
       resolution: inc.resolution ?? '',
       ...(inc.articleId !== null ? { articleId: inc.articleId } : {})
     }
-    inc.state = 'regressed'
-    inc.resolvedMs = null
-    inc.resolvedBy = null
-    inc.resolution = null
-    inc.verifyUntilMs = null
-    inc.acknowledgedBy = null
-    inc.acknowledgedMs = null
-    inc.escalations = 0
-    inc.escalatedMs = null
-    inc.clearedMs = null
-    inc.updatedMs = now
+    reactivate(inc, 'regressed', now)
     if (f !== undefined) {
       inc.count++
       inc.lastSeenMs = now
@@ -566,17 +556,7 @@ export class IncidentService {
       if (other !== undefined) throw new VigieError('VIGIE_ERR_CONFLICT', `cannot reopen incident ${inc.id}: incident ${other.id} is already active for this machine and key`)
       const now = this.#now()
       if (inc.articleId !== null) this.#kb.setOutcome(inc.id, 'regressed')
-      inc.state = 'open'
-      inc.resolvedMs = null
-      inc.resolvedBy = null
-      inc.resolution = null
-      inc.verifyUntilMs = null
-      inc.acknowledgedBy = null
-      inc.acknowledgedMs = null
-      inc.clearedMs = null
-      inc.escalations = 0
-      inc.escalatedMs = null
-      inc.updatedMs = now
+      reactivate(inc, 'open', now)
       this.store.addTimeline(inc.id, now, 'reopened', { by, text: reason })
       this.store.save(inc)
       this.#publish('updated', inc, 'incident.updated', 'reopened', `Reopened by ${by}: ${reason}`)
@@ -670,4 +650,19 @@ function defaultTags (inc: IncidentRow): string[] {
 
 function stripUndefined<T extends object> (o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'articleId')) as Partial<T>
+}
+
+/** An incident back in play (regressed or reopened): its resolution, acknowledgement and escalation start over. */
+function reactivate (inc: IncidentRow, state: 'open' | 'regressed', now: number): void {
+  inc.state = state
+  inc.resolvedMs = null
+  inc.resolvedBy = null
+  inc.resolution = null
+  inc.verifyUntilMs = null
+  inc.acknowledgedBy = null
+  inc.acknowledgedMs = null
+  inc.clearedMs = null
+  inc.escalations = 0
+  inc.escalatedMs = null
+  inc.updatedMs = now
 }
