@@ -6,7 +6,7 @@
  * in another.
  *
  *   npx tsx bench/ingest-vs-fastify.ts [--seconds 15] [--warmup 3] [--agents 200]
- *                                      [--concurrency 16] [--batches 1,20]
+ *                                      [--concurrency 16] [--batches 1,20] [--cpu-prof DIR]
  *
  * Prints reports/s for each server and batch size, the ratio, and the server's
  * CPU (% of one core). Target: collector ≥ 50 % of the bare route.
@@ -25,7 +25,9 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     agents: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '16' },
-    batches: { type: 'string', default: '1,20' }
+    batches: { type: 'string', default: '1,20' },
+    // Writes a V8 CPU profile of the collector into this folder (for finding hot spots).
+    'cpu-prof': { type: 'string' }
   }
 })
 const SECONDS = Number(values.seconds)
@@ -84,7 +86,7 @@ async function load (target: Target, batch: number, seconds: number): Promise<Re
 }
 
 async function main (): Promise<void> {
-  const collector = await spawnCollector()
+  const collector = await spawnCollector(values['cpu-prof'] === undefined ? {} : { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] })
   const bare = await spawnReady<{ url: string, pid: number }>('bench/lib/fastify-baseline-child.ts', {})
   try {
     const enrollAgentHttp = new http.Agent({ keepAlive: true, maxSockets: 8 })

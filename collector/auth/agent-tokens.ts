@@ -19,6 +19,9 @@ interface State { issued_ms: number, rotate_due_ms: number | null, deadline_ms: 
 export class AgentTokenStore {
   readonly #db: Db
   readonly #registry: Registry
+  /** Each agent's rotation state (null: none) and enrollment time; asked on every agent request, changed only here. */
+  readonly #states = new Map<string, State | null>()
+  readonly #created = new Map<string, number>()
 
   constructor (db: Db, registry: Registry) {
     migrateAuth(db)
@@ -27,7 +30,24 @@ export class AgentTokenStore {
   }
 
   #state (agentId: string): State | undefined {
-    return this.#db.prepare('SELECT issued_ms, rotate_due_ms, deadline_ms, due_token_hash FROM agent_token_state WHERE agent_id = ?').get(agentId) as State | undefined
+    let st = this.#states.get(agentId)
+    if (st === undefined) {
+      st = (this.#db.prepare('SELECT issued_ms, rotate_due_ms, deadline_ms, due_token_hash FROM agent_token_state WHERE agent_id = ?').get(agentId) as State | undefined) ?? null
+      if (this.#states.size >= 200_000) this.#states.clear()
+      this.#states.set(agentId, st)
+    }
+    return st ?? undefined
+  }
+
+  #createdMs (agentId: string): number | undefined {
+    let ms = this.#created.get(agentId)
+    if (ms === undefined) {
+      ms = this.#registry.getAgent(agentId)?.createdMs
+      if (ms === undefined) return undefined
+      if (this.#created.size >= 200_000) this.#created.clear()
+      this.#created.set(agentId, ms)
+    }
+    return ms
   }
 
   /** Issues a new token for the agent; the old one stays valid for `graceMs`. */
@@ -43,6 +63,7 @@ export class AgentTokenStore {
         ON CONFLICT(agent_id) DO UPDATE SET issued_ms = excluded.issued_ms, rotate_due_ms = NULL, deadline_ms = NULL, due_token_hash = NULL`).run(agentId, nowMs)
       return { token: r.token, previousValidUntilMs: graceMs > 0 ? until : nowMs }
     })
+    this.#states.delete(agentId)
     return tx()
   }
 
@@ -60,6 +81,7 @@ export class AgentTokenStore {
     this.#db.prepare(`INSERT INTO agent_token_state (agent_id, issued_ms, rotate_due_ms, deadline_ms, due_token_hash) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(agent_id) DO UPDATE SET rotate_due_ms = excluded.rotate_due_ms, deadline_ms = excluded.deadline_ms, due_token_hash = excluded.due_token_hash`)
       .run(agentId, agent.createdMs, nowMs, deadlineMs, agent.tokenHash)
+    this.#states.delete(agentId)
     return true
   }
 
@@ -68,7 +90,7 @@ export class AgentTokenStore {
     const st = this.#state(agentId)
     if (st?.rotate_due_ms != null) return true
     if (maxAgeMs <= 0) return false
-    const issued = st?.issued_ms ?? this.#registry.getAgent(agentId)?.createdMs ?? nowMs
+    const issued = st?.issued_ms ?? this.#createdMs(agentId) ?? nowMs
     return nowMs - issued >= maxAgeMs
   }
 

@@ -1,10 +1,11 @@
 /**
  * After schema validation, refuses bodies holding a number that is not finite.
  *
- * Why: the schema validator coerces types (querystrings need it), and coercion
- * turns the string "1e999" into Infinity after the `number` check, so a report
- * value of "1e999" was accepted and stored as Infinity — which JSON then writes
- * as null in the machine's latest values. Found by test/security/fuzz-ingest.
+ * Why: when bodies were coerced, the string "1e999" became Infinity after the
+ * `number` check, so a report value of "1e999" was accepted and stored as
+ * Infinity — which JSON then writes as null in the machine's latest values. Found
+ * by test/security/fuzz-ingest. Bodies are no longer coerced and TypeBox refuses
+ * non-finite numbers, so this walk now guards only routes without a body schema.
  */
 
 /** JSON pointer of the first non-finite number in `value`, or undefined. Bounded depth. */

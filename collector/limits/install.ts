@@ -78,6 +78,10 @@ export function installLimits (app: FastifyInstance, vigie: Vigie): void {
 
   app.addHook('preHandler', async (request) => {
     if (request.body === undefined || request.body === null || typeof request.body !== 'object') return
+    // A body schema already refuses non-finite numbers (TypeBox's number check), and
+    // bodies are validated as sent, never coerced: walking them again was ~6 % of
+    // ingest time. Only bodies without a schema are walked.
+    if (request.routeOptions.schema?.body !== undefined) return
     const where = firstNonFinite(request.body)
     if (where !== undefined) throw new VigieError('VIGIE_ERR_VALIDATION', `body${where} must be a finite number`, { path: where })
   })

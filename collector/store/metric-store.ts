@@ -10,7 +10,7 @@
  * SQLite transaction and ships them to InfluxDB in the background. So an
  * acknowledged report is never lost, even if InfluxDB is down.
  */
-import type { Unit } from '../../protocol/index.js'
+import type { MetricValue, Unit } from '../../protocol/index.js'
 
 /** One value of one series at one instant. */
 export interface SamplePoint {
@@ -74,6 +74,8 @@ export interface MetricStore {
   start (): Promise<void>
   /** Synchronous, inside the ingest transaction; see the durability rule above. */
   append (points: readonly SamplePoint[]): void
+  /** The values of one report (one machine, one instant): the ingest path. Same rule as `append`. */
+  appendReport (machineId: string, atMs: number, metrics: readonly MetricValue[]): void
   query (q: SeriesQuery): Promise<SeriesResult[]>
   listSeries (machineId: string): Promise<SeriesInfo[]>
   /** Drop raw samples older than the retention; returns how many were dropped (approximate for InfluxDB, which does it itself). */

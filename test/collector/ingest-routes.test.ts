@@ -87,6 +87,14 @@ t.test('bad input gets a clear error, stores nothing, and the collector keeps se
     t.same(Object.keys(res.json()).sort(), ['code', 'error', 'message', 'path', 'statusCode'])
   }
 
+  // JSON has no Infinity, but an overflowing literal parses to it: refused with the field named.
+  const overflowing = JSON.stringify({ reports: [makeReport(agentId, 1)] }).replace(/("value":)[^,}]+/, '$11e999')
+  t.match(overflowing, /"value":1e999/)
+  const infinite = await post(overflowing)
+  t.equal(infinite.statusCode, 400, 'a value of 1e999 → 400')
+  t.equal(infinite.json().code, 'VIGIE_ERR_VALIDATION')
+  t.match(infinite.json().path, /^\/reports\/0\/metrics\/0\/value$/, 'the path names the value')
+
   const malformed = await post('{"reports": [')
   t.equal(malformed.statusCode, 400)
   t.equal(malformed.json().code, 'VIGIE_ERR_MALFORMED_JSON')

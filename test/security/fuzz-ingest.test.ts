@@ -12,6 +12,7 @@ import { testApp } from '../helpers/app.js'
 import { loadFixture } from '../helpers/reports.js'
 import { applyMutations, damageText, mutation, textDamage } from './mutate.js'
 import { firstNonFinite } from '../../collector/limits/finite-numbers.js'
+import { decodeFrame } from '../../collector/store/sqlite/metrics.js'
 
 const batchCheck = Compile(ReportBatch)
 const enrollCheck = Compile(EnrollRequest)
@@ -103,7 +104,7 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
   t.comment(`series with label keys outside the protocol's pattern or non-string values: ${badLabels.length} of ${series.length}${badLabels[0] !== undefined ? ', e.g. ' + badLabels[0].labels_json.slice(0, 120) : ''}`)
   t.equal(badLabels.length, 0, 'stored labels are string values under valid keys')
   t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0, 'no report was ever stored under another agent')
-  const samples = db.prepare('SELECT value FROM samples').all() as Array<{ value: number }>
+  const samples = (db.prepare('SELECT data FROM frames').pluck().all() as Buffer[]).flatMap(decodeFrame)
   t.ok(samples.every(s => Number.isFinite(s.value)), `all ${samples.length} stored samples are finite numbers`)
   const ledger = db.prepare('SELECT seq FROM reports WHERE agent_id = ?').all(agentId) as Array<{ seq: number }>
   t.ok(ledger.every(r => Number.isSafeInteger(r.seq) && r.seq >= 1), `all ${ledger.length} stored seqs are valid`)

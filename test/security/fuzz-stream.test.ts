@@ -13,6 +13,7 @@ import { HostFacts, MetricValue, StreamReports } from '../../protocol/index.js'
 import { testApp } from '../helpers/app.js'
 import { loadFixture } from '../helpers/reports.js'
 import { applyMutations, damageText, mutation, textDamage } from './mutate.js'
+import { decodeFrame } from '../../collector/store/sqlite/metrics.js'
 
 const SECONDS = Number(process.env.VIGIE_FUZZ_SECONDS ?? 8)
 /** 4400 invalid frame, 4003 another agent's report, 1009 too large (ws itself), 1007 invalid UTF-8 (ws itself). */
@@ -104,7 +105,7 @@ t.test('damaged stream frames are acknowledged or refused with a close code, nev
     t.ok(hostOk.Check(JSON.parse(m.host_json)) && latestOk.Check(JSON.parse(m.latest_json)), `${m.id}: stored state re-validates`)
   }
   t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0, 'nothing stored under another agent')
-  const samples = h.app.vigie.db.prepare('SELECT value FROM samples').all() as Array<{ value: number }>
+  const samples = (h.app.vigie.db.prepare('SELECT data FROM frames').pluck().all() as Buffer[]).flatMap(decodeFrame)
   t.ok(samples.every(s => Number.isFinite(s.value)), `all ${samples.length} samples finite`)
   t.equal((await fetch(url.replace('ws:', 'http:').replace('/api/v1/agent/stream', '/healthz'))).status, 200, 'still serving')
 })

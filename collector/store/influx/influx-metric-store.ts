@@ -19,7 +19,7 @@ import type {
   MetricStore, MetricStoreStatus, SamplePoint, SeriesInfo, SeriesQuery, SeriesResult
 } from '../metric-store.js'
 import type { MetricOutbox, OutboxRow, RollupRepair } from '../sqlite/outbox.js'
-import { seriesKey } from '../../../protocol/index.js'
+import { seriesKey, type MetricValue } from '../../../protocol/index.js'
 import { connectInflux, describeFailure, type Failure, type InfluxConnection } from './connection.js'
 import { MetricStoreError } from './errors.js'
 import {
@@ -177,6 +177,10 @@ export class InfluxMetricStore implements MetricStore {
     const keep = points.filter((p) => Number.isFinite(p.value) && Number.isFinite(p.atMs))
     this.#outbox.append(keep)
     if (backlog + keep.length >= this.#batchSize && this.#backoffMs === 0) this.#wakeUp()
+  }
+
+  appendReport (machineId: string, atMs: number, metrics: readonly MetricValue[]): void {
+    this.append(metrics.map(m => ({ machineId, name: m.name, labels: m.labels ?? {}, unit: m.unit, atMs, value: m.value })))
   }
 
   /**

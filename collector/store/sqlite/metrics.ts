@@ -1,14 +1,26 @@
 /**
- * Samples in the embedded SQLite database: one row per (series, time), with the
- * series (machine, name, labels, unit) interned in their own table.
+ * Samples in the embedded SQLite database, clustered by time: one row (a
+ * "frame") per machine and sample time holding every value of that instant as a
+ * compact binary record, with the series (machine, name, labels, unit) interned
+ * in their own table.
+ *
+ * Why frames: a report carries ~50 values taken at the same instant. One row per
+ * value meant ~50 B-tree inserts per report on pages spread over the whole table,
+ * and that was most of the collector's ingest time. One row per report is one
+ * append at the end of the table and one small index entry. Reads decode the
+ * machine's frames of the range (12 bytes per value) and pick the wanted series.
+ *
+ * Frame record: n values as float64 little-endian, then their n series ids as
+ * uint32 little-endian (12·n bytes). See docs/storage.md.
  */
 import type { Db } from './db.js'
+import { migrate } from './db.js'
 import type {
   MetricStore, MetricStoreStatus, SamplePoint, SeriesInfo, SeriesQuery, SeriesResult
 } from '../metric-store.js'
 import type { Unit } from '../../../protocol/index.js'
 import type { Statement } from 'better-sqlite3'
-import { ROLLUP_MS, finish, migrateRollup, pruneRollups, rawPartials, rollUpBefore, rollupPartials } from './rollup.js'
+import { ROLLUP_MS, finish, mergeRollup, migrateRollup, pruneRollups, rollupPartials, type Partial } from './rollup.js'
 
 export interface SqliteMetricStoreOptions {
   /** raw samples older than this are folded into 5-minute rollups and pruned (default 30) */
@@ -21,16 +33,66 @@ export interface SqliteMetricStoreOptions {
   onSeriesLimit?: (machineId: string, limit: number) => void
 }
 
+/** One value to store: a protocol metric or a SamplePoint. */
+interface ValueLike { name: string, labels?: Record<string, string>, unit: Unit, value: number }
+
 interface SeriesRow { id: number, name: string, labels_json: string, unit: string }
 
+/** A machine's series ids, and the previous frame's metrics for the fast path (reports repeat their layout). */
+interface MachineSeries {
+  count: number
+  byKey: Map<string, number>
+  lastNames: string[]
+  lastLabels: Array<Record<string, string> | undefined>
+  lastIds: number[]
+}
+
+const FRAME_MIGRATIONS = [`
+  CREATE TABLE frames (
+    id INTEGER PRIMARY KEY,
+    machine_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    data BLOB NOT NULL
+  );
+  CREATE UNIQUE INDEX frames_machine_ts ON frames(machine_id, ts);
+`]
+
+/** Machines rolled up and pruned per transaction before yielding to the event loop. */
+const PRUNE_SLICE = 20
+
 /** Canonical JSON for a label set: sorted keys, so one series has one row. */
-export function labelsJson (labels: Record<string, string>): string {
+export function labelsJson (labels: Record<string, string> | undefined): string {
+  if (labels === undefined) return '{}'
   const keys = Object.keys(labels)
   if (keys.length === 0) return '{}'
   keys.sort()
   const sorted: Record<string, string> = {}
   for (const k of keys) sorted[k] = labels[k]
   return JSON.stringify(sorted)
+}
+
+function sameLabels (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true
+  let na = 0
+  let nb = 0
+  if (a !== undefined) for (const k in a) { na++; if (b === undefined || b[k] !== a[k]) return false }
+  if (b !== undefined) for (const _ in b) nb++
+  return na === nb
+}
+
+/** Every (series id, value) of a frame record, in stored order. */
+export function decodeFrame (data: Buffer): Array<{ id: number, value: number }> {
+  const n = data.length / 12
+  const out: Array<{ id: number, value: number }> = []
+  for (let i = 0; i < n; i++) out.push({ id: data.readUInt32LE(8 * n + 4 * i), value: data.readDoubleLE(8 * i) })
+  return out
+}
+
+/** Position of `id` in a frame of `n` values, or -1. */
+function findId (data: Buffer, n: number, id: number): number {
+  const base = 8 * n
+  for (let i = 0; i < n; i++) if (data.readUInt32LE(base + 4 * i) === id) return i
+  return -1
 }
 
 export class SqliteMetricStore implements MetricStore {
@@ -40,13 +102,19 @@ export class SqliteMetricStore implements MetricStore {
   readonly #rollupRetentionMs: number
   readonly #maxSeries: number
   readonly #onSeriesLimit: SqliteMetricStoreOptions['onSeriesLimit']
-  readonly #seriesCount = new Map<string, number>()
+  readonly #machines = new Map<string, MachineSeries>()
   readonly #limited = new Set<string>()
-  /** machineId + '\0' + name + '\0' + labelsJson → series id; bounded by the number of series. */
-  readonly #seriesIds = new Map<string, number>()
   readonly #findSeries: Statement<[string, string, string], { id: number }>
   readonly #insertSeries: Statement<[string, string, string, string], unknown>
-  readonly #insertSample: Statement<[number, number, number], unknown>
+  readonly #insertFrame: Statement<[string, number, Buffer], unknown>
+  readonly #getFrame: Statement<[string, number], { data: Buffer }>
+  readonly #updateFrame: Statement<[Buffer, string, number], unknown>
+  // Scratch space for one frame; grown when a report has more values.
+  #ids = new Uint32Array(256)
+  #vals = new Float64Array(256)
+  // Marks series already in the frame being built (a report naming a series twice keeps the first).
+  #marks = new Uint32Array(1024)
+  #stamp = 0
 
   constructor (db: Db, opts: SqliteMetricStoreOptions = {}) {
     this.#db = db
@@ -55,41 +123,124 @@ export class SqliteMetricStore implements MetricStore {
     this.#maxSeries = opts.maxSeriesPerMachine ?? 5000
     this.#onSeriesLimit = opts.onSeriesLimit
     migrateRollup(db)
+    migrate(db, { name: 'frames', sql: FRAME_MIGRATIONS })
     this.#findSeries = db.prepare('SELECT id FROM series WHERE machine_id = ? AND name = ? AND labels_json = ?')
     this.#insertSeries = db.prepare('INSERT INTO series (machine_id, name, labels_json, unit) VALUES (?, ?, ?, ?)')
-    this.#insertSample = db.prepare('INSERT OR IGNORE INTO samples (series_id, ts, value) VALUES (?, ?, ?)')
+    this.#insertFrame = db.prepare('INSERT INTO frames (machine_id, ts, data) VALUES (?, ?, ?) ON CONFLICT (machine_id, ts) DO NOTHING')
+    this.#getFrame = db.prepare('SELECT data FROM frames WHERE machine_id = ? AND ts = ?')
+    this.#updateFrame = db.prepare('UPDATE frames SET data = ? WHERE machine_id = ? AND ts = ?')
+    this.#convertOldSamples()
   }
 
   async start (): Promise<void> {}
 
   append (points: readonly SamplePoint[]): void {
-    for (const p of points) {
-      if (!Number.isFinite(p.value)) continue
-      const id = this.#seriesId(p.machineId, p.name, p.labels, p.unit)
-      if (id !== undefined) this.#insertSample.run(id, p.atMs, p.value)
+    // Consecutive points of the same machine and instant make one frame.
+    let start = 0
+    for (let i = 1; i <= points.length; i++) {
+      if (i === points.length || points[i].machineId !== points[start].machineId || points[i].atMs !== points[start].atMs) {
+        this.#writeFrame(points[start].machineId, points[start].atMs, points, start, i)
+        start = i
+      }
     }
   }
 
+  appendReport (machineId: string, atMs: number, metrics: readonly ValueLike[]): void {
+    this.#writeFrame(machineId, atMs, metrics, 0, metrics.length)
+  }
+
+  #writeFrame (machineId: string, atMs: number, values: readonly ValueLike[], from: number, to: number): void {
+    if (!Number.isFinite(atMs)) return
+    const ts = Math.round(atMs)
+    if (this.#ids.length < to - from) {
+      this.#ids = new Uint32Array(to - from)
+      this.#vals = new Float64Array(to - from)
+    }
+    const ms = this.#machineSeries(machineId)
+    const stamp = ++this.#stamp
+    let n = 0
+    for (let i = from; i < to; i++) {
+      const m = values[i]
+      if (!Number.isFinite(m.value)) continue
+      const slot = i - from
+      let id: number | undefined
+      if (slot < ms.lastNames.length && ms.lastNames[slot] === m.name && sameLabels(ms.lastLabels[slot], m.labels)) {
+        id = ms.lastIds[slot]
+      } else {
+        id = this.#seriesId(machineId, ms, m)
+        if (id === undefined) continue
+        ms.lastNames[slot] = m.name
+        ms.lastLabels[slot] = m.labels
+        ms.lastIds[slot] = id
+      }
+      if (id >= this.#marks.length) {
+        const grown = new Uint32Array(Math.max(id + 1, this.#marks.length * 2))
+        grown.set(this.#marks)
+        this.#marks = grown
+      }
+      if (this.#marks[id] === stamp) continue
+      this.#marks[id] = stamp
+      this.#ids[n] = id
+      this.#vals[n] = m.value
+      n++
+    }
+    if (n === 0) return
+    const data = Buffer.allocUnsafe(12 * n)
+    for (let i = 0; i < n; i++) {
+      data.writeDoubleLE(this.#vals[i], 8 * i)
+      data.writeUInt32LE(this.#ids[i], 8 * n + 4 * i)
+    }
+    if (this.#insertFrame.run(machineId, ts, data).changes === 0) this.#mergeFrame(machineId, ts, data)
+  }
+
+  /** A second report for the same instant: values of series already there are kept (first wins), new series are added. */
+  #mergeFrame (machineId: string, ts: number, added: Buffer): void {
+    const old = this.#getFrame.get(machineId, ts)!.data
+    const on = old.length / 12
+    const an = added.length / 12
+    const vals: number[] = []
+    const ids: number[] = []
+    for (let i = 0; i < on; i++) { vals.push(old.readDoubleLE(8 * i)); ids.push(old.readUInt32LE(8 * on + 4 * i)) }
+    const have = new Set(ids)
+    for (let i = 0; i < an; i++) {
+      const id = added.readUInt32LE(8 * an + 4 * i)
+      if (!have.has(id)) { vals.push(added.readDoubleLE(8 * i)); ids.push(id) }
+    }
+    if (ids.length === on) return
+    const n = ids.length
+    const data = Buffer.allocUnsafe(12 * n)
+    for (let i = 0; i < n; i++) { data.writeDoubleLE(vals[i], 8 * i); data.writeUInt32LE(ids[i], 8 * n + 4 * i) }
+    this.#updateFrame.run(data, machineId, ts)
+  }
+
+  #machineSeries (machineId: string): MachineSeries {
+    let ms = this.#machines.get(machineId)
+    if (ms === undefined) {
+      const count = (this.#db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ?').get(machineId) as { n: number }).n
+      ms = { count, byKey: new Map(), lastNames: [], lastLabels: [], lastIds: [] }
+      this.#machines.set(machineId, ms)
+    }
+    return ms
+  }
+
   /** The series id, created on first use; undefined once the machine has reached its series bound. */
-  #seriesId (machineId: string, name: string, labels: Record<string, string>, unit: Unit): number | undefined {
-    const lj = labelsJson(labels)
-    const key = machineId + '\0' + name + '\0' + lj
-    let id = this.#seriesIds.get(key)
+  #seriesId (machineId: string, ms: MachineSeries, m: ValueLike): number | undefined {
+    const lj = labelsJson(m.labels)
+    const key = m.name + '\0' + lj
+    let id = ms.byKey.get(key)
     if (id !== undefined) return id
-    const row = this.#findSeries.get(machineId, name, lj)
+    const row = this.#findSeries.get(machineId, m.name, lj)
     if (row !== undefined) {
       id = row.id
     } else {
-      let count = this.#seriesCount.get(machineId)
-      if (count === undefined) count = (this.#db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ?').get(machineId) as { n: number }).n
-      if (count >= this.#maxSeries) {
+      if (ms.count >= this.#maxSeries) {
         if (!this.#limited.has(machineId)) { this.#limited.add(machineId); this.#onSeriesLimit?.(machineId, this.#maxSeries) }
         return undefined
       }
-      id = Number(this.#insertSeries.run(machineId, name, lj, unit).lastInsertRowid as number | bigint)
-      this.#seriesCount.set(machineId, count + 1)
+      id = Number(this.#insertSeries.run(machineId, m.name, lj, m.unit).lastInsertRowid as number | bigint)
+      ms.count++
     }
-    this.#seriesIds.set(key, id)
+    ms.byKey.set(key, id)
     return id
   }
 
@@ -97,6 +248,8 @@ export class SqliteMetricStore implements MetricStore {
     const rows = this.#db.prepare('SELECT id, name, labels_json, unit FROM series WHERE machine_id = ? AND name = ?')
       .all(q.machineId, q.name) as SeriesRow[]
     const wanted = q.labels === undefined ? undefined : labelsJson(q.labels)
+    const series = rows.filter(s => wanted === undefined || s.labels_json === wanted)
+    if (series.length === 0) return []
     const agg = q.aggregate ?? 'avg'
     const from = Math.floor(q.fromMs)
     const to = Math.ceil(q.toMs)
@@ -104,12 +257,16 @@ export class SqliteMetricStore implements MetricStore {
     const boundary = Number(this.#db.prepare("SELECT value FROM meta WHERE key = 'raw_pruned_before'").pluck().get() ?? 0)
     const useRollup = from < boundary
     const step = Math.max(useRollup ? ROLLUP_MS : 1, Math.floor(q.stepMs))
+    const raw = this.#rawPartials(q.machineId, series.map(s => s.id), from, to, step)
     const out: SeriesResult[] = []
-    for (const s of rows) {
-      if (wanted !== undefined && s.labels_json !== wanted) continue
-      const parts = useRollup
-        ? [...rollupPartials(this.#db, s.id, from, Math.min(to, boundary), step), ...rawPartials(this.#db, s.id, Math.max(from, boundary), to, step)]
-        : rawPartials(this.#db, s.id, from, to, step)
+    for (let j = 0; j < series.length; j++) {
+      const s = series[j]
+      let parts = raw[j]
+      if (useRollup) {
+        // Each sample is either still raw or already rolled up (a machine is rolled and
+        // pruned in one transaction), so both together are exact, even mid-prune.
+        parts = [...rollupPartials(this.#db, s.id, from, to, step), ...parts].sort((a, b) => a.b - b.b)
+      }
       out.push({
         name: s.name,
         labels: JSON.parse(s.labels_json) as Record<string, string>,
@@ -122,32 +279,116 @@ export class SqliteMetricStore implements MetricStore {
     return out
   }
 
+  /** Per-`step` partial aggregates of each series in `ids`, from the machine's frames in [from, to). */
+  #rawPartials (machineId: string, ids: readonly number[], fromMs: number, toMs: number, stepMs: number): Partial[][] {
+    const parts: Partial[][] = ids.map(() => [])
+    const hint = ids.map(() => 0)
+    const stmt = this.#db.prepare('SELECT ts, data FROM frames WHERE machine_id = ? AND ts >= ? AND ts < ? ORDER BY ts')
+    for (const row of stmt.iterate(machineId, fromMs, toMs) as IterableIterator<{ ts: number, data: Buffer }>) {
+      const { ts, data } = row
+      const n = data.length / 12
+      const b = ts - (ts % stepMs)
+      for (let j = 0; j < ids.length; j++) {
+        let pos = hint[j]
+        if (pos >= n || data.readUInt32LE(8 * n + 4 * pos) !== ids[j]) {
+          pos = findId(data, n, ids[j])
+          if (pos < 0) continue
+          hint[j] = pos
+        }
+        const v = data.readDoubleLE(8 * pos)
+        const list = parts[j]
+        const p = list.length > 0 ? list[list.length - 1] : undefined
+        if (p !== undefined && p.b === b) {
+          p.n++
+          p.sum += v
+          if (v < p.min) p.min = v
+          if (v > p.max) p.max = v
+          p.lastTs = ts
+          p.last = v
+        } else {
+          list.push({ b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
+        }
+      }
+    }
+    return parts
+  }
+
   async listSeries (machineId: string): Promise<SeriesInfo[]> {
     const rows = this.#db.prepare('SELECT name, labels_json, unit FROM series WHERE machine_id = ? ORDER BY name, labels_json')
       .all(machineId) as SeriesRow[]
     return rows.map(r => ({ name: r.name, labels: JSON.parse(r.labels_json) as Record<string, string>, unit: r.unit as Unit }))
   }
 
+  /**
+   * Folds frames older than the raw retention into 5-minute rollups and deletes
+   * them, one slice of machines per transaction so a large prune never blocks
+   * ingest for long. Returns the number of values (raw samples) dropped.
+   */
   async prune (nowMs: number): Promise<number> {
     // Cut on a bucket boundary so no 5-minute bucket is half raw, half rolled up.
     const cutoff = Math.floor((nowMs - this.#retentionMs) / ROLLUP_MS) * ROLLUP_MS
-    this.#db.transaction(() => {
-      rollUpBefore(this.#db, cutoff)
-      this.#db.prepare("INSERT INTO meta (key, value) VALUES ('raw_pruned_before', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)").run(String(cutoff))
-    })()
-    pruneRollups(this.#db, nowMs - this.#rollupRetentionMs)
-    // Delete in slices so a large prune never blocks ingest for long.
-    const del = this.#db.prepare(
-      'DELETE FROM samples WHERE (series_id, ts) IN (SELECT series_id, ts FROM samples WHERE ts < ? LIMIT 5000)'
-    )
+    // The boundary first: queries below it read rollups and whatever raw frames remain.
+    this.#db.prepare("INSERT INTO meta (key, value) VALUES ('raw_pruned_before', ?) ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)").run(String(cutoff))
+    const machines = this.#db.prepare('SELECT DISTINCT machine_id FROM frames WHERE ts < ?').pluck().all(cutoff) as string[]
     let total = 0
-    for (;;) {
-      const n = del.run(cutoff).changes
-      total += n
-      if (n < 5000) break
-      await new Promise(resolve => setImmediate(resolve))
+    for (let i = 0; i < machines.length; i += PRUNE_SLICE) {
+      const slice = machines.slice(i, i + PRUNE_SLICE)
+      total += this.#db.transaction(() => {
+        let dropped = 0
+        for (const machineId of slice) dropped += this.#rollUpMachine(machineId, cutoff)
+        return dropped
+      })()
+      if (i + PRUNE_SLICE < machines.length) await new Promise(resolve => setImmediate(resolve))
     }
+    pruneRollups(this.#db, nowMs - this.#rollupRetentionMs)
     return total
+  }
+
+  /** One machine's frames before `cutoff` into rollups, then deleted; returns the values dropped. */
+  #rollUpMachine (machineId: string, cutoff: number): number {
+    const buckets = new Map<string, Partial & { id: number }>()
+    let values = 0
+    const rows = this.#db.prepare('SELECT ts, data FROM frames WHERE machine_id = ? AND ts < ? ORDER BY ts')
+      .iterate(machineId, cutoff) as IterableIterator<{ ts: number, data: Buffer }>
+    for (const { ts, data } of rows) {
+      const n = data.length / 12
+      values += n
+      const b = ts - (ts % ROLLUP_MS)
+      for (let i = 0; i < n; i++) {
+        const id = data.readUInt32LE(8 * n + 4 * i)
+        const v = data.readDoubleLE(8 * i)
+        const key = id + ':' + b
+        const p = buckets.get(key)
+        if (p === undefined) {
+          buckets.set(key, { id, b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
+        } else {
+          p.n++
+          p.sum += v
+          if (v < p.min) p.min = v
+          if (v > p.max) p.max = v
+          p.lastTs = ts
+          p.last = v
+        }
+      }
+    }
+    for (const p of buckets.values()) mergeRollup(this.#db, p.id, p)
+    this.#db.prepare('DELETE FROM frames WHERE machine_id = ? AND ts < ?').run(machineId, cutoff)
+    return values
+  }
+
+  /** Databases written before frames kept one row per value in `samples`: fold them into frames once. */
+  #convertOldSamples (): void {
+    const has = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'samples'").get()
+    if (has === undefined) return
+    this.#db.transaction(() => {
+      const machines = this.#db.prepare('SELECT DISTINCT machine_id FROM series').pluck().all() as string[]
+      for (const machineId of machines) {
+        const rows = this.#db.prepare(`SELECT s.name, s.labels_json AS lj, s.unit, x.ts, x.value
+          FROM samples x JOIN series s ON s.id = x.series_id WHERE s.machine_id = ? ORDER BY x.ts`).all(machineId) as Array<{ name: string, lj: string, unit: Unit, ts: number, value: number }>
+        this.append(rows.map(r => ({ machineId, name: r.name, labels: JSON.parse(r.lj) as Record<string, string>, unit: r.unit, atMs: r.ts, value: r.value })))
+      }
+      this.#db.exec('DROP TABLE samples')
+    })()
   }
 
   status (): MetricStoreStatus {

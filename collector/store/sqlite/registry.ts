@@ -6,7 +6,7 @@
  */
 import type { Db } from './db.js'
 import type { Statement } from 'better-sqlite3'
-import type { MetricStore, SamplePoint } from '../metric-store.js'
+import type { MetricStore } from '../metric-store.js'
 import type { HostFacts, InstalledApp, MetricValue, Report, Unavailable } from '../../../protocol/index.js'
 import { hashToken, newId, newToken } from '../../tokens.js'
 
@@ -81,6 +81,15 @@ export class Registry {
   readonly #upsertMachine: Statement
   readonly #touchMachine: Statement
   readonly #machineListeners: Array<(m: MachineRow) => void> = []
+  /**
+   * Active agents by token hash, and active agent ids: every agent request and
+   * stream frame asks, so the answers are kept. Only hits are kept (random tokens
+   * cannot grow it); any change to the agents table clears both.
+   */
+  readonly #agentByHash = new Map<string, AgentPrincipal>()
+  readonly #activeAgents = new Set<string>()
+  /** Machines as last written by ingest (the only writer of the table): no row read and JSON parse per batch. */
+  readonly #machineCache = new Map<string, MachineRow>()
 
   constructor (db: Db, metrics: MetricStore) {
     this.#db = db
@@ -199,15 +208,36 @@ export class Registry {
         .run(id, hashToken(token), opts.machineKey ?? null, opts.hostname, nowMs)
       return id
     })
+    this.#agentsChanged()
     return { agentId: tx(), token }
   }
 
   findAgent (token: string): AgentPrincipal | undefined {
-    return this.#db.prepare('SELECT id, hostname FROM agents WHERE token_hash = ? AND revoked_ms IS NULL').get(hashToken(token)) as AgentPrincipal | undefined
+    const hash = hashToken(token)
+    const hit = this.#agentByHash.get(hash)
+    if (hit !== undefined) return { ...hit }
+    const row = this.#db.prepare('SELECT id, hostname FROM agents WHERE token_hash = ? AND revoked_ms IS NULL').get(hash) as AgentPrincipal | undefined
+    if (row !== undefined) {
+      if (this.#agentByHash.size >= 200_000) this.#agentByHash.clear()
+      this.#agentByHash.set(hash, row)
+      return { ...row }
+    }
+    return undefined
   }
 
   isAgentActive (agentId: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM agents WHERE id = ? AND revoked_ms IS NULL').get(agentId) !== undefined
+    if (this.#activeAgents.has(agentId)) return true
+    const active = this.#db.prepare('SELECT 1 FROM agents WHERE id = ? AND revoked_ms IS NULL').get(agentId) !== undefined
+    if (active) {
+      if (this.#activeAgents.size >= 200_000) this.#activeAgents.clear()
+      this.#activeAgents.add(agentId)
+    }
+    return active
+  }
+
+  #agentsChanged (): void {
+    this.#agentByHash.clear()
+    this.#activeAgents.clear()
   }
 
   /** The agent's registration (for revocation and rotation), without its token. */
@@ -225,10 +255,12 @@ export class Registry {
       this.#db.prepare('UPDATE agents SET token_hash = ? WHERE id = ?').run(hashToken(token), agentId)
       return { token, previousHash: row.token_hash }
     })
+    this.#agentsChanged()
     return tx()
   }
 
   revokeAgent (agentId: string, nowMs = Date.now()): boolean {
+    this.#agentsChanged()
     return this.#db.prepare('UPDATE agents SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, agentId).changes === 1
   }
 
@@ -243,9 +275,7 @@ export class Registry {
     const run = this.#db.transaction((): IngestResult => {
       const result: IngestResult = { stored: [], duplicates: [], accepted: [], inventoryChanges: [] }
       const prunedSeq = this.#agentPruned.get(agentId)?.pruned_seq ?? 0
-      const prev = this.#getMachine.get(agentId)
-      let machine = prev === undefined ? undefined : toMachine(prev)
-      const points: SamplePoint[] = []
+      let machine = this.#cachedMachine(agentId)
       for (const report of reports) {
         const sampledMs = Date.parse(report.sampledAt)
         const skew = receivedMs - Date.parse(report.agentClock)
@@ -256,9 +286,7 @@ export class Registry {
         }
         result.stored.push(report.seq)
         result.accepted.push({ report, atMs })
-        for (const m of report.metrics) {
-          points.push({ machineId: agentId, name: m.name, labels: m.labels ?? {}, unit: m.unit, atMs, value: m.value })
-        }
+        if (report.metrics.length > 0) this.#metrics.appendReport(agentId, atMs, report.metrics)
         if (report.inventory?.apps !== undefined) {
           result.inventoryChanges.push(...this.#applyInventory(agentId, report.inventory.apps, atMs))
         }
@@ -297,14 +325,33 @@ export class Registry {
           machine.clockSkewMs = Math.round(skew)
         }
       }
-      if (points.length > 0) this.#metrics.append(points)
       if (machine !== undefined && result.stored.length > 0) result.machine = machine
       return result
     })
-    const result = run()
+    let result: IngestResult
+    try {
+      result = run()
+    } catch (err) {
+      // The cached row may be ahead of what rolled back.
+      this.#machineCache.delete(agentId)
+      throw err
+    }
+    if (result.machine !== undefined) this.#machineCache.set(agentId, result.machine)
     // After the commit, so listeners never see state that could still roll back.
     if (result.machine !== undefined) for (const fn of this.#machineListeners) fn(result.machine)
     return result
+  }
+
+  #cachedMachine (id: string): MachineRow | undefined {
+    let m = this.#machineCache.get(id)
+    if (m === undefined) {
+      const r = this.#getMachine.get(id)
+      if (r === undefined) return undefined
+      m = toMachine(r)
+      this.#machineCache.set(id, m)
+    }
+    // A copy: ingest replaces it, and callers may hold the previous one.
+    return { ...m }
   }
 
   /**
@@ -318,7 +365,13 @@ export class Registry {
     const run = this.#db.transaction((): Array<IngestResult | Error> => items.map(it => {
       try { return this.ingest(it.agentId, it.reports, receivedMs) } catch (err) { return err as Error }
     }))
-    return run()
+    try {
+      return run()
+    } catch (err) {
+      // Nothing of the group was committed: forget the cached rows it touched.
+      for (const it of items) this.#machineCache.delete(it.agentId)
+      throw err
+    }
   }
 
   #applyInventory (machineId: string, apps: readonly InstalledApp[], atMs: number): InventoryChange[] {

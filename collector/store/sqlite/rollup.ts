@@ -1,7 +1,8 @@
 /**
- * Downsampling for the embedded store. Raw samples older than the raw retention
- * are folded into 5-minute buckets (count, sum, min, max, last) just before they
- * are pruned, so months of history cost one row per series per 5 minutes.
+ * Downsampling for the embedded store. Raw samples (frames, see metrics.ts) older
+ * than the raw retention are folded into 5-minute buckets (count, sum, min, max,
+ * last) just before they are pruned, so months of history cost one row per series
+ * per 5 minutes.
  * Rolling up at prune time (not on ingest) keeps the ingest path untouched and
  * handles late reports from agents' spools: a bucket rolled twice is merged.
  */
@@ -33,29 +34,19 @@ export function migrateRollup (db: Db): void {
 /** Per-bucket partial aggregate, mergeable. */
 export interface Partial { b: number, n: number, sum: number, min: number, max: number, lastTs: number, last: number }
 
-/** Folds raw samples with ts < cutoffMs into 5-minute buckets (merging with buckets rolled before). */
-export function rollUpBefore (db: Db, cutoffMs: number): number {
-  return db.prepare(`
-    INSERT INTO samples_5m (series_id, bucket, n, sum, min, max, last_ts, last)
-    SELECT series_id, ts - (ts % ${ROLLUP_MS}) AS bucket, COUNT(*), SUM(value), MIN(value), MAX(value), MAX(ts), value
-    FROM samples WHERE ts < ? GROUP BY series_id, bucket
+/** Adds one partial to its 5-minute bucket (merging with what was rolled before: late samples). */
+export function mergeRollup (db: Db, seriesId: number, p: Partial): void {
+  db.prepare(`
+    INSERT INTO samples_5m (series_id, bucket, n, sum, min, max, last_ts, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (series_id, bucket) DO UPDATE SET
       n = n + excluded.n, sum = sum + excluded.sum,
       min = MIN(min, excluded.min), max = MAX(max, excluded.max),
       last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
-      last_ts = MAX(last_ts, excluded.last_ts)`).run(cutoffMs).changes
+      last_ts = MAX(last_ts, excluded.last_ts)`).run(seriesId, p.b, p.n, p.sum, p.min, p.max, p.lastTs, p.last)
 }
 
 export function pruneRollups (db: Db, beforeMs: number): number {
   return db.prepare('DELETE FROM samples_5m WHERE bucket < ?').run(beforeMs).changes
-}
-
-/** Partial aggregates per `step` bucket from the raw table. */
-export function rawPartials (db: Db, seriesId: number, fromMs: number, toMs: number, stepMs: number): Partial[] {
-  // The bare `value` column comes from the row holding MAX(ts) in each group (SQLite rule).
-  return db.prepare(`SELECT ts - (ts % @step) AS b, COUNT(*) AS n, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max, MAX(ts) AS lastTs, value AS last
-    FROM samples WHERE series_id = @id AND ts >= @from AND ts < @to GROUP BY b ORDER BY b`)
-    .all({ step: stepMs, id: seriesId, from: fromMs, to: toMs }) as Partial[]
 }
 
 /** Partial aggregates per `step` bucket from the 5-minute rollups (step is at least 5 minutes here). */
