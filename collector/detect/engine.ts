@@ -15,7 +15,7 @@ import { judgeSilence, newOnlineState, recordReport, usualOnline, type OnlineSta
 import { FLEET_MACHINE_ID, type Finding, type Severity } from './finding.js'
 import { judgeCohort, recordSignal, type CohortMember, type SignalState } from './fleet-outliers.js'
 import { newForecastState, stepForecast, type ForecastState } from './forecast.js'
-import { defaultRules, fillTitle, formatDuration, formatNumber, metricMatcher, RuleIndex, type RuleSet } from './rules.js'
+import { defaultRules, fillTitle, formatDuration, formatNumber, metricMatcher, RuleIndex, type FleetSignal, type ForecastRule, type RuleSet, type ThresholdRule } from './rules.js'
 import { newThresholdState, stepThreshold, type ThresholdState } from './threshold.js'
 
 export type { Finding, FindingKind, Severity, SuspectedChange } from './finding.js'
@@ -41,6 +41,26 @@ interface SeriesState {
   q?: boolean
   th?: Record<string, ThresholdState>
   fc?: Record<string, ForecastState>
+}
+
+/**
+ * What observing one series needs, resolved once: reports repeat the same metrics
+ * in the same order, so each machine keeps the previous report's slots and a
+ * metric at the same position with the same name and labels reuses its slot (no
+ * series-key string, no map lookups, no rule lookups per point).
+ */
+interface Slot {
+  name: string
+  labels: Record<string, string> | undefined
+  series: string
+  metric: string
+  /** undefined once the machine reached its series bound */
+  st: SeriesState | undefined
+  thresholds: ThresholdRule[]
+  forecasts: ForecastRule[]
+  anomaly: boolean
+  signals: FleetSignal[]
+  cond: boolean
 }
 
 interface ExportedSeries { b?: BaselineState, th?: Record<string, ThresholdState>, fc?: Record<string, ForecastState>, q?: boolean }
@@ -72,6 +92,8 @@ export class DetectionEngine {
   private machines = new Map<string, MachineInfo>()
   /** series names per machine, so one machine's state can be saved on its own */
   private byMachine = new Map<string, string[]>()
+  /** per machine: the previous report's slots, and the group they were resolved for */
+  private layouts = new Map<string, { group: string, slots: Slot[] }>()
   private readonly changes = new ChangeTracker()
 
   constructor (opts: EngineOptions = {}) {
@@ -101,12 +123,54 @@ export class DetectionEngine {
     }
     if (report.inventory?.apps !== undefined) this.changes.recordApps(machineId, report.inventory.apps, atMs)
 
-    for (const mv of report.metrics) if (this.condMetrics.has(mv.name)) m.cond[mv.name] = mv.value
-    for (const mv of report.metrics) {
-      const key = seriesKey(mv.name, mv.labels)
-      for (const f of this.observePoint(machineId, key, atMs, mv.value, mv.unit)) out.push(f)
+    let layout = this.layouts.get(machineId)
+    if (layout === undefined || layout.group !== m.group) {
+      layout = { group: m.group, slots: [] }
+      this.layouts.set(machineId, layout)
+    }
+    const metrics = report.metrics
+    const slots: Slot[] = new Array(metrics.length)
+    for (let i = 0; i < metrics.length; i++) {
+      const mv = metrics[i]
+      const prev = layout.slots[i]
+      slots[i] = prev !== undefined && prev.name === mv.name && sameLabels(prev.labels, mv.labels)
+        ? prev
+        : this.slot(machineId, m, seriesKey(mv.name, mv.labels), mv.name, mv.labels)
+      if (slots[i].cond) m.cond[mv.name] = mv.value
+    }
+    layout.slots = slots
+    for (let i = 0; i < metrics.length; i++) {
+      if (slots[i].st === undefined) continue
+      this.observeSlot(machineId, m, slots[i], atMs, metrics[i].value, metrics[i].unit, out)
     }
     return out
+  }
+
+  /** Resolves a series of a machine: its state (created on first use, within the bound) and the rules that apply. */
+  private slot (machineId: string, m: MachineInfo, series: string, metric: string, labels: Record<string, string> | undefined): Slot {
+    const sk = machineId + '\u0000' + series
+    let st = this.series.get(sk)
+    if (st === undefined) {
+      let list = this.byMachine.get(machineId)
+      if (list === undefined) { list = []; this.byMachine.set(machineId, list) }
+      if (list.length < this.maxSeries) {
+        st = {}
+        this.series.set(sk, st)
+        list.push(series)
+      }
+    }
+    return {
+      name: metric,
+      labels,
+      series,
+      metric,
+      st,
+      thresholds: this.index.thresholdsFor(metric, m.group),
+      forecasts: this.index.forecastsFor(metric, m.group),
+      anomaly: this.anomalyOn && !this.excluded(metric),
+      signals: this.rules.fleet.signals.filter((sig) => sig.metric === metric),
+      cond: this.condMetrics.has(metric)
+    }
   }
 
   /**
@@ -119,21 +183,21 @@ export class DetectionEngine {
     const m = this.machine(machineId)
     const brace = series.indexOf('{')
     const metric = brace === -1 ? series : series.slice(0, brace)
-    const sk = machineId + '\u0000' + series
-    let st = this.series.get(sk)
-    if (st === undefined) {
-      let list = this.byMachine.get(machineId)
-      if (list === undefined) { list = []; this.byMachine.set(machineId, list) }
-      if (list.length >= this.maxSeries) return []
-      st = {}
-      this.series.set(sk, st)
-      list.push(series)
-    }
+    const slot = this.slot(machineId, m, series, metric, undefined)
     const out: Finding[] = []
+    if (slot.st !== undefined) this.observeSlot(machineId, m, slot, atMs, value, unit, out)
+    return out
+  }
+
+  private observeSlot (machineId: string, m: MachineInfo, slot: Slot, atMs: number, value: number, unit: string | undefined, out: Finding[]): void {
+    if (!Number.isFinite(value)) return
+    const st = slot.st!
+    const series = slot.series
+    const metric = slot.metric
+    const outStart = out.length
     let labels: Record<string, string> | undefined
 
-    const thresholds = this.index.thresholdsFor(metric, m.group)
-    for (const rule of thresholds) {
+    for (const rule of slot.thresholds) {
       const ts = (st.th ??= {})[rule.id] ??= newThresholdState()
       const ev = stepThreshold(rule, ts, atMs, value)
       if (ev === undefined) continue
@@ -145,7 +209,7 @@ export class DetectionEngine {
       })
     }
 
-    for (const rule of this.index.forecastsFor(metric, m.group)) {
+    for (const rule of slot.forecasts) {
       const limit = rule.limit ?? (rule.limitFromHost === 'memTotalBytes' && m.memTotalBytes !== undefined ? m.memTotalBytes * (rule.limitFraction ?? 1) : NaN)
       if (!Number.isFinite(limit)) continue
       const fs = (st.fc ??= {})[rule.id] ??= newForecastState()
@@ -161,7 +225,7 @@ export class DetectionEngine {
       })
     }
 
-    if (this.anomalyOn && !this.excluded(metric)) {
+    if (slot.anomaly) {
       const b = st.b ??= new Baseline(this.baselineParams)
       const step = b.observe(atMs, value)
       let report = step.opened || step.cleared || step.escalated
@@ -192,19 +256,18 @@ export class DetectionEngine {
       }
     }
 
-    for (const sig of this.rules.fleet.signals) {
-      if (sig.metric !== metric) continue
+    for (const sig of slot.signals) {
       if (sig.whenMetric !== undefined && !((m.cond[sig.whenMetric] ?? Infinity) < (sig.whenBelow ?? Infinity))) continue
       m.signals[sig.id] = recordSignal(m.signals[sig.id], value)
     }
 
-    for (const f of out) {
+    for (let i = outStart; i < out.length; i++) {
+      const f = out[i]
       if (f.state !== 'open') continue
       const strong = f.kind !== 'anomaly' || (f.evidence.score as number) >= STRONG_ANOMALY
       const s = this.changes.recordFinding(f, strong)
       if (s !== undefined) f.suspectedChange = s
     }
-    return out
   }
 
   /**
@@ -289,6 +352,7 @@ export class DetectionEngine {
     this.series = new Map()
     this.machines = new Map()
     this.byMachine = new Map()
+    this.layouts = new Map()
     for (const [id, m] of s.perMachine ?? []) this.importMachine(id, m)
     this.importGlobal(s.global)
   }
@@ -314,6 +378,7 @@ export class DetectionEngine {
     const s = state as { v?: number, info?: MachineInfo, series?: Array<[string, ExportedSeries]> } | null
     if (s === null || typeof s !== 'object' || s.v !== STATE_VERSION) return
     const copy = structuredClone(s)
+    this.layouts.delete(machineId)
     for (const name of this.byMachine.get(machineId) ?? []) this.series.delete(machineId + '\u0000' + name)
     const names: string[] = []
     for (const [name, v] of copy.series ?? []) {
@@ -358,6 +423,15 @@ export class DetectionEngine {
     if (m === undefined) { m = { group: '', cohort: '', signals: {}, cond: {} }; this.machines.set(id, m) }
     return m
   }
+}
+
+function sameLabels (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true
+  let na = 0
+  let nb = 0
+  if (a !== undefined) for (const k in a) { na++; if (b === undefined || b[k] !== a[k]) return false }
+  if (b !== undefined) for (const _ in b) nb++
+  return na === nb
 }
 
 /** Severity order, for callers that keep the worst. */
