@@ -12,7 +12,7 @@ import type { DestinationStream, LoggerOptions } from 'pino'
 import { MAX_STREAM_FRAME_BYTES } from '../protocol/index.js'
 import { loadCollectorConfig, type CollectorConfig } from './config.js'
 import { openDb } from './store/sqlite/db.js'
-import { Registry } from './store/sqlite/registry.js'
+import { LATEST_CHECKPOINT_MS, Registry } from './store/sqlite/registry.js'
 import { createMetricStore } from './store/create.js'
 import { CollectorEvents } from './events.js'
 import { IngestService } from './ingest/ingest.js'
@@ -148,6 +148,12 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   }
   const pruneTimer = setInterval(() => { void prune() }, 3_600_000)
   pruneTimer.unref()
+  // Latest values are checkpointed at most every LATEST_CHECKPOINT_MS per machine while
+  // it reports; this writes those of machines that went quiet since, and all on close.
+  const latestTimer = setInterval(() => {
+    try { registry.flushLatest(LATEST_CHECKPOINT_MS, now()) } catch (err) { app.log.warn({ err }, 'latest values not checkpointed') }
+  }, LATEST_CHECKPOINT_MS / 2)
+  latestTimer.unref()
 
   app.addHook('preClose', async () => {
     vigie.streams.closeAll(1001, 'collector stopping')
@@ -155,6 +161,8 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   })
   app.addHook('onClose', async () => {
     clearInterval(pruneTimer)
+    clearInterval(latestTimer)
+    try { registry.flushLatest(0, now()) } catch (err) { app.log.warn({ err }, 'latest values not checkpointed') }
     await metrics.close()
     db.close()
   })

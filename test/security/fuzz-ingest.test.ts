@@ -94,7 +94,9 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
   t.ok(machines.length >= 1)
   for (const m of machines) {
     t.ok(hostCheck.Check(JSON.parse(m.host_json)), `${m.id}: stored host facts are valid`)
-    t.ok(latestCheck.Check(JSON.parse(m.latest_json)), `${m.id}: stored latest values are valid`)
+    const checkpoint = db.prepare('SELECT latest_json FROM machine_latest WHERE machine_id = ?').pluck().get(m.id) as string
+    t.ok(latestCheck.Check(JSON.parse(checkpoint)), `${m.id}: checkpointed latest values are valid`)
+    t.ok(latestCheck.Check(h.app.vigie.registry.getMachine(m.id)!.latest), `${m.id}: latest values served are valid`)
     t.ok(unavailableCheck.Check(JSON.parse(m.unavailable_json)), `${m.id}: stored unavailable list is valid`)
   }
   // Metric labels become series identity: only pattern keys with string values may be stored.

@@ -101,8 +101,8 @@ t.test('damaged stream frames are acknowledged or refused with a close code, nev
   t.ok((outcomes.get('message:ack') ?? 0) > 0, 'valid frames were acknowledged')
   const hostOk = Compile(HostFacts)
   const latestOk = Compile(Type.Array(MetricValue))
-  for (const m of h.app.vigie.db.prepare('SELECT id, host_json, latest_json FROM machines').all() as Array<{ id: string, host_json: string, latest_json: string }>) {
-    t.ok(hostOk.Check(JSON.parse(m.host_json)) && latestOk.Check(JSON.parse(m.latest_json)), `${m.id}: stored state re-validates`)
+  for (const m of h.app.vigie.db.prepare('SELECT m.id, m.host_json, l.latest_json FROM machines m JOIN machine_latest l ON l.machine_id = m.id').all() as Array<{ id: string, host_json: string, latest_json: string }>) {
+    t.ok(hostOk.Check(JSON.parse(m.host_json)) && latestOk.Check(JSON.parse(m.latest_json)) && latestOk.Check(h.app.vigie.registry.getMachine(m.id)!.latest), `${m.id}: stored state re-validates`)
   }
   t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0, 'nothing stored under another agent')
   const samples = (h.app.vigie.db.prepare('SELECT data FROM frames').pluck().all() as Buffer[]).flatMap(decodeFrame)

@@ -95,6 +95,13 @@ const MIGRATIONS: string[] = [
     to_version TEXT
   );
   CREATE INDEX inventory_changes_machine ON inventory_changes(machine_id, at_ms);
+  `,
+  // The latest values (~50 metrics, a few KB) lived in the machines row, rewritten
+  // with every report. They move to their own table, checkpointed (registry.ts).
+  `
+  CREATE TABLE machine_latest (machine_id TEXT PRIMARY KEY, latest_ms INTEGER NOT NULL, latest_json TEXT NOT NULL);
+  INSERT INTO machine_latest (machine_id, latest_ms, latest_json) SELECT id, last_sampled_ms, latest_json FROM machines;
+  UPDATE machines SET latest_json = '[]';
   `
 ]
 

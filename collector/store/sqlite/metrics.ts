@@ -18,7 +18,7 @@ import { migrate } from './db.js'
 import type {
   MetricStore, MetricStoreStatus, SamplePoint, SeriesInfo, SeriesQuery, SeriesResult
 } from '../metric-store.js'
-import type { Unit } from '../../../protocol/index.js'
+import type { MetricValue, Unit } from '../../../protocol/index.js'
 import type { Statement } from 'better-sqlite3'
 import { ROLLUP_MS, finish, mergeRollup, migrateRollup, pruneRollups, rollupPartials, type Partial } from './rollup.js'
 
@@ -242,6 +242,22 @@ export class SqliteMetricStore implements MetricStore {
     }
     ms.byKey.set(key, id)
     return id
+  }
+
+  latestAt (machineId: string, atMs: number): MetricValue[] | undefined {
+    const data = this.#getFrame.get(machineId, Math.round(atMs))?.data
+    if (data === undefined) return undefined
+    const rows = this.#db.prepare('SELECT id, name, labels_json, unit FROM series WHERE machine_id = ?').all(machineId) as SeriesRow[]
+    const byId = new Map(rows.map(r => [r.id, r]))
+    const out: MetricValue[] = []
+    for (const { id, value } of decodeFrame(data)) {
+      const s = byId.get(id)
+      if (s === undefined) continue
+      out.push(s.labels_json === '{}'
+        ? { name: s.name, unit: s.unit as Unit, value }
+        : { name: s.name, unit: s.unit as Unit, value, labels: JSON.parse(s.labels_json) as Record<string, string> })
+    }
+    return out
   }
 
   async query (q: SeriesQuery): Promise<SeriesResult[]> {

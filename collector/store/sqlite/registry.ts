@@ -52,10 +52,27 @@ export const CLOCK_SKEW_TOLERANCE_MS = 120_000
 interface RawMachine {
   id: string, hostname: string, host_json: string, first_seen_ms: number, last_seen_ms: number,
   last_sampled_ms: number, last_seq: number, latest_json: string, unavailable_json: string,
-  clock_skew_ms: number, dropped_reports: number, inventory_hash: string | null
+  clock_skew_ms: number, dropped_reports: number, inventory_hash: string | null,
+  /** sample time of the checkpointed latest values (machine_latest), -1 if none */
+  latest_ms: number
 }
 
-function toMachine (r: RawMachine): MachineRow {
+/** Every column of a machine with its checkpointed latest values. */
+const MACHINE_SELECT = `SELECT m.id, m.hostname, m.host_json, m.first_seen_ms, m.last_seen_ms, m.last_sampled_ms, m.last_seq,
+  m.unavailable_json, m.clock_skew_ms, m.dropped_reports, m.inventory_hash,
+  COALESCE(l.latest_json, m.latest_json) AS latest_json, COALESCE(l.latest_ms, -1) AS latest_ms
+  FROM machines m LEFT JOIN machine_latest l ON l.machine_id = m.id`
+
+/**
+ * The latest values are checkpointed at most this often per machine (and for every
+ * machine on close): rewriting a few KB per report was a third of the store's ingest
+ * time. After a crash, the embedded store rebuilds them from the newest frame; with
+ * InfluxDB they are at most this old until the machine's next report.
+ */
+export const LATEST_CHECKPOINT_MS = 60_000
+
+function toMachine (r: RawMachine, rebuild?: (id: string, atMs: number) => MetricValue[] | undefined): MachineRow {
+  const latest = r.latest_ms < r.last_sampled_ms ? rebuild?.(r.id, r.last_sampled_ms) : undefined
   return {
     id: r.id,
     hostname: r.hostname,
@@ -64,7 +81,7 @@ function toMachine (r: RawMachine): MachineRow {
     lastSeenMs: r.last_seen_ms,
     lastSampledMs: r.last_sampled_ms,
     lastSeq: r.last_seq,
-    latest: JSON.parse(r.latest_json) as MetricValue[],
+    latest: latest ?? JSON.parse(r.latest_json) as MetricValue[],
     unavailable: JSON.parse(r.unavailable_json) as Unavailable[],
     clockSkewMs: r.clock_skew_ms,
     droppedReports: r.dropped_reports,
@@ -80,6 +97,10 @@ export class Registry {
   readonly #getMachine: Statement<[string], RawMachine>
   readonly #upsertMachine: Statement
   readonly #touchMachine: Statement
+  readonly #upsertLatest: Statement<[string, number, string], unknown>
+  /** when each machine's latest values were last checkpointed (wall clock), and machines with newer ones */
+  readonly #latestSavedAt = new Map<string, number>()
+  readonly #latestDirty = new Set<string>()
   readonly #machineListeners: Array<(m: MachineRow) => void> = []
   /**
    * Active agents by token hash, and active agent ids: every agent request and
@@ -96,13 +117,15 @@ export class Registry {
     this.#metrics = metrics
     this.#insertReport = db.prepare('INSERT OR IGNORE INTO reports (agent_id, seq, sampled_ms, received_ms) VALUES (?, ?, ?, ?)')
     this.#agentPruned = db.prepare('SELECT pruned_seq FROM agents WHERE id = ?')
-    this.#getMachine = db.prepare('SELECT * FROM machines WHERE id = ?')
+    this.#getMachine = db.prepare(`${MACHINE_SELECT} WHERE m.id = ?`)
+    this.#upsertLatest = db.prepare(`INSERT INTO machine_latest (machine_id, latest_ms, latest_json) VALUES (?, ?, ?)
+      ON CONFLICT(machine_id) DO UPDATE SET latest_ms = excluded.latest_ms, latest_json = excluded.latest_json`)
     this.#upsertMachine = db.prepare(`
       INSERT INTO machines (id, hostname, host_json, first_seen_ms, last_seen_ms, last_sampled_ms, last_seq, latest_json, unavailable_json, clock_skew_ms, dropped_reports, inventory_hash)
-      VALUES (@id, @hostname, @host_json, @now, @now, @sampled, @seq, @latest_json, @unavailable_json, @skew, @dropped, @inv)
+      VALUES (@id, @hostname, @host_json, @now, @now, @sampled, @seq, '[]', @unavailable_json, @skew, @dropped, @inv)
       ON CONFLICT(id) DO UPDATE SET
         hostname = excluded.hostname, host_json = excluded.host_json, last_seen_ms = excluded.last_seen_ms,
-        last_sampled_ms = excluded.last_sampled_ms, last_seq = excluded.last_seq, latest_json = excluded.latest_json,
+        last_sampled_ms = excluded.last_sampled_ms, last_seq = excluded.last_seq,
         unavailable_json = excluded.unavailable_json, clock_skew_ms = excluded.clock_skew_ms,
         dropped_reports = excluded.dropped_reports, inventory_hash = COALESCE(excluded.inventory_hash, machines.inventory_hash)`)
     this.#touchMachine = db.prepare('UPDATE machines SET last_seen_ms = ?, clock_skew_ms = ? WHERE id = ?')
@@ -313,12 +336,19 @@ export class Registry {
             now: receivedMs,
             sampled: atMs,
             seq: report.seq,
-            latest_json: JSON.stringify(machine.latest),
             unavailable_json: JSON.stringify(machine.unavailable),
             skew: Math.round(skew),
             dropped: machine.droppedReports,
             inv: report.inventory?.hash ?? null
           })
+          const saved = this.#latestSavedAt.get(agentId)
+          if (saved === undefined || receivedMs - saved >= LATEST_CHECKPOINT_MS) {
+            this.#upsertLatest.run(agentId, atMs, JSON.stringify(machine.latest))
+            this.#latestSavedAt.set(agentId, receivedMs)
+            this.#latestDirty.delete(agentId)
+          } else {
+            this.#latestDirty.add(agentId)
+          }
         } else if (machine !== undefined) {
           this.#touchMachine.run(receivedMs, Math.round(skew), agentId)
           machine.lastSeenMs = receivedMs
@@ -342,12 +372,33 @@ export class Registry {
     return result
   }
 
+  /**
+   * Checkpoints the latest values of machines that changed since their last
+   * checkpoint at least `minAgeMs` ago (0: all of them, on close).
+   */
+  flushLatest (minAgeMs = 0, nowMs = Date.now()): number {
+    const due: MachineRow[] = []
+    for (const id of this.#latestDirty) {
+      if (nowMs - (this.#latestSavedAt.get(id) ?? 0) < minAgeMs) continue
+      const m = this.#machineCache.get(id)
+      if (m !== undefined) due.push(m)
+    }
+    if (due.length === 0) return 0
+    this.#db.transaction(() => {
+      for (const m of due) this.#upsertLatest.run(m.id, m.lastSampledMs, JSON.stringify(m.latest))
+    })()
+    for (const m of due) { this.#latestDirty.delete(m.id); this.#latestSavedAt.set(m.id, nowMs) }
+    return due.length
+  }
+
+  #rebuild = (id: string, atMs: number): MetricValue[] | undefined => this.#metrics.latestAt?.(id, atMs)
+
   #cachedMachine (id: string): MachineRow | undefined {
     let m = this.#machineCache.get(id)
     if (m === undefined) {
       const r = this.#getMachine.get(id)
       if (r === undefined) return undefined
-      m = toMachine(r)
+      m = toMachine(r, this.#rebuild)
       this.#machineCache.set(id, m)
     }
     // A copy: ingest replaces it, and callers may hold the previous one.
@@ -408,12 +459,14 @@ export class Registry {
   /* ---- machines ---- */
 
   listMachines (): MachineRow[] {
-    return (this.#db.prepare('SELECT * FROM machines ORDER BY hostname, id').all() as RawMachine[]).map(toMachine)
+    return (this.#db.prepare(`${MACHINE_SELECT} ORDER BY m.hostname, m.id`).all() as RawMachine[]).map(r => toMachine(r, this.#rebuild))
   }
 
   getMachine (id: string): MachineRow | undefined {
+    const cached = this.#machineCache.get(id)
+    if (cached !== undefined) return { ...cached }
     const r = this.#getMachine.get(id)
-    return r === undefined ? undefined : toMachine(r)
+    return r === undefined ? undefined : toMachine(r, this.#rebuild)
   }
 
   countStoredReports (agentId: string): number {

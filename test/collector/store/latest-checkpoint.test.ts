@@ -1,0 +1,66 @@
+/**
+ * A machine's latest values are checkpointed at most every LATEST_CHECKPOINT_MS
+ * while it reports (rewriting them with every report was a third of the store's
+ * ingest time). What a technician must never notice: after a crash or a restart
+ * the fleet list shows the values of the machine's last stored report.
+ */
+import t from 'tap'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { openDb } from '../../../collector/store/sqlite/db.js'
+import { SqliteMetricStore } from '../../../collector/store/sqlite/metrics.js'
+import { LATEST_CHECKPOINT_MS, Registry } from '../../../collector/store/sqlite/registry.js'
+import { makeReport } from '../../helpers/reports.js'
+
+const T0 = Date.UTC(2026, 10, 28, 9, 0, 0)
+
+function open (file: string): { registry: Registry, close: () => void, db: ReturnType<typeof openDb> } {
+  const db = openDb(file)
+  const registry = new Registry(db, new SqliteMetricStore(db))
+  return { registry, db, close: () => { db.close() } }
+}
+
+const metricsWith = (load: number) => [
+  { name: 'cpu.load_pct', unit: 'percent' as const, value: load },
+  { name: 'fs.used_pct', unit: 'percent' as const, value: 40 + load / 10, labels: { mount: '/' } }
+]
+
+t.test('after a crash between checkpoints the latest values are those of the last stored report', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-latest-'))
+  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const file = path.join(dir, 'vigie.db')
+  const a = open(file)
+  const { agentId } = a.registry.enrollAgent({ hostname: 'pc-1' }, T0)
+  a.registry.ingest(agentId, [makeReport(agentId, 1, { atMs: T0, metrics: metricsWith(10) })], T0)
+  const checkpointed = () => JSON.parse(a.db.prepare('SELECT latest_json FROM machine_latest WHERE machine_id = ?').pluck().get(agentId) as string) as Array<{ value: number }>
+  t.equal(checkpointed()[0].value, 10, 'the first report is checkpointed at once')
+  a.registry.ingest(agentId, [makeReport(agentId, 2, { atMs: T0 + 10_000, metrics: metricsWith(77) })], T0 + 10_000)
+  t.equal(checkpointed()[0].value, 10, 'a report within the checkpoint interval is not rewritten')
+  t.equal(a.registry.getMachine(agentId)!.latest[0].value, 77, 'while running, the newest values are served')
+  a.close() // no flush: the process died
+
+  const b = open(file)
+  t.teardown(b.close)
+  const m = b.registry.getMachine(agentId)!
+  t.same(m.latest, metricsWith(77), 'rebuilt from the stored frame after the crash, names, labels and units included')
+  t.equal(m.lastSeq, 2)
+  t.same(b.registry.listMachines().find(x => x.id === agentId)!.latest, metricsWith(77), 'the fleet list (loaded at start) agrees')
+})
+
+t.test('a checkpoint is written again once the interval has passed, and for quiet machines by flushLatest', async t => {
+  const a = open(':memory:')
+  t.teardown(a.close)
+  const { agentId } = a.registry.enrollAgent({ hostname: 'pc-2' }, T0)
+  const read = () => JSON.parse(a.db.prepare('SELECT latest_json FROM machine_latest WHERE machine_id = ?').pluck().get(agentId) as string) as Array<{ value: number }>
+  a.registry.ingest(agentId, [makeReport(agentId, 1, { atMs: T0, metrics: metricsWith(1) })], T0)
+  a.registry.ingest(agentId, [makeReport(agentId, 2, { atMs: T0 + 1000, metrics: metricsWith(2) })], T0 + 1000)
+  t.equal(read()[0].value, 1)
+  a.registry.ingest(agentId, [makeReport(agentId, 3, { atMs: T0 + LATEST_CHECKPOINT_MS, metrics: metricsWith(3) })], T0 + LATEST_CHECKPOINT_MS)
+  t.equal(read()[0].value, 3, 'written when the previous checkpoint is old enough')
+  a.registry.ingest(agentId, [makeReport(agentId, 4, { atMs: T0 + LATEST_CHECKPOINT_MS + 1000, metrics: metricsWith(4) })], T0 + LATEST_CHECKPOINT_MS + 1000)
+  t.equal(a.registry.flushLatest(LATEST_CHECKPOINT_MS, T0 + LATEST_CHECKPOINT_MS + 2000), 0, 'not yet due')
+  t.equal(a.registry.flushLatest(LATEST_CHECKPOINT_MS, T0 + 2 * LATEST_CHECKPOINT_MS + 1000), 1, 'the quiet machine is written')
+  t.equal(read()[0].value, 4)
+  t.equal(a.registry.flushLatest(0, T0 + 3 * LATEST_CHECKPOINT_MS), 0, 'nothing left to write')
+})
