@@ -39,6 +39,8 @@ export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }):
 
   // Every stored report becomes a summary event for all, and a full event for watchers.
   vigie.events.on('reports', (batch) => {
+    // No dashboard connected: nothing to build (the summary costs an incident query).
+    if (vigie.live.size === 0) return
     const summary = summaryOf(vigie, batch.machineId)
     if (summary === undefined) return
     vigie.live.publish({ type: 'machine', machine: summary })

@@ -76,6 +76,8 @@ export interface MetricStore {
   append (points: readonly SamplePoint[]): void
   /** The values of one report (one machine, one instant): the ingest path. Same rule as `append`. */
   appendReport (machineId: string, atMs: number, metrics: readonly MetricValue[]): void
+  /** After a rolled-back ingest: forget what is cached about these machines (e.g. series ids created in it). */
+  discardCache? (machineIds: readonly string[]): void
   /** The values stored for one machine at one instant, in report order, if the store can read them back synchronously (SQLite). */
   latestAt? (machineId: string, atMs: number): MetricValue[] | undefined
   query (q: SeriesQuery): Promise<SeriesResult[]>

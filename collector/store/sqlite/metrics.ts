@@ -244,6 +244,10 @@ export class SqliteMetricStore implements MetricStore {
     return id
   }
 
+  discardCache (machineIds: readonly string[]): void {
+    for (const id of machineIds) { this.#machines.delete(id); this.#limited.delete(id) }
+  }
+
   latestAt (machineId: string, atMs: number): MetricValue[] | undefined {
     const data = this.#getFrame.get(machineId, Math.round(atMs))?.data
     if (data === undefined) return undefined
