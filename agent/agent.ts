@@ -7,10 +7,10 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Logger } from 'pino'
 import type { HostFacts, Inventory, MetricValue, Report, Unavailable } from '../protocol/index.js'
-import { LIMITS, PROTOCOL_VERSION } from '../protocol/index.js'
+import { LIMITS, PROTOCOL_VERSION } from './wire.js'
 import type { AgentConfig } from './config.js'
+import type { AgentLogger } from './log.js'
 import { readState, writeState, type AgentState } from './state.js'
 import { Spool } from './spool.js'
 import { SendError, Transport } from './transport.js'
@@ -35,7 +35,7 @@ export interface AgentHandle {
 }
 
 export interface AgentDeps {
-  log: Logger
+  log: AgentLogger
   probes?: Probe[]
   /** where default probes read from (tests) */
   probeEnv?: ProbeEnv

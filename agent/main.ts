@@ -9,10 +9,10 @@
 import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
-import pino from 'pino'
 import { createAgent } from './agent.js'
 import { AgentConfigError, loadAgentConfig, type AgentConfig } from './config.js'
 import { formatDoctor, runDoctor } from './doctor.js'
+import { createLogger } from './log.js'
 import { apply, installPlan, uninstallPlan } from './install/installer.js'
 import { layoutFor, type TargetOs } from './install/layout.js'
 import { formatStatus } from './status.js'
@@ -140,13 +140,8 @@ export async function main (argv = process.argv.slice(2), out: (s: string) => vo
 
   const config = configFrom(flags)
   const sea = await selfBinary()
-  const log = pino({
-    level: config.logLevel,
-    name: 'vigie-agent',
-    redact: { paths: ['agentToken', 'enrollToken', 'token', '*.token'], censor: '[redacted]' },
-    // pino-pretty runs in a worker that loads a module by name: not possible inside the single-file build.
-    ...(process.stdout.isTTY && sea === undefined ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {})
-  })
+  // JSON lines (pino's format) for the service's journal; short readable lines on a terminal.
+  const log = createLogger({ level: config.logLevel, name: 'vigie-agent', pretty: process.stdout.isTTY && sea === undefined })
   const agent = createAgent(config, { log })
   await new Promise<void>((resolve, reject) => {
     const stop = (signal: string): void => {

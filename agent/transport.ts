@@ -8,7 +8,7 @@ import https from 'node:https'
 import fs from 'node:fs'
 import WebSocket from 'ws'
 import type { AgentRotateResponse, BatchAck, EnrollRequest, EnrollResponse, Report } from '../protocol/index.js'
-import { TOKEN_ROTATE_HEADER } from '../protocol/index.js'
+import { TOKEN_ROTATE_HEADER } from './wire.js'
 
 /** Why a send failed, and what the caller should do about it. */
 export class SendError extends Error {

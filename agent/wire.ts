@@ -1,0 +1,13 @@
+/**
+ * The protocol values the agent needs at run time. protocol/index.ts builds
+ * every TypeBox schema as it loads (~190 kB of library and several MB of
+ * heap the agent never uses: the collector validates, the agent does not),
+ * so the agent imports only types from it, and these values.
+ * test/agent/wire.test.ts checks they equal the protocol's.
+ */
+export const PROTOCOL_VERSION = 1
+export const LIMITS = {
+  maxMetricsPerReport: 2000,
+  maxUnavailablePerReport: 200
+} as const
+export const TOKEN_ROTATE_HEADER = 'vigie-token-rotate'
