@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { build } from 'esbuild'
+import { bundleAgent } from './bundle.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const OUT_DIR = path.join(ROOT, 'dist', 'agent-sea')
@@ -30,24 +30,7 @@ export async function buildSea (opts: { out?: string, log?: (s: string) => void 
   const log = opts.log ?? ((s: string) => { process.stderr.write(s + '\n') })
   fs.mkdirSync(OUT_DIR, { recursive: true })
   const bundle = path.join(OUT_DIR, 'vigie-agent.cjs')
-  await build({
-    entryPoints: [path.join(ROOT, 'agent', 'build', 'sea-entry.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: false,
-    sourcemap: false,
-    legalComments: 'none',
-    // node-cron's ESM build reads import.meta.url, which CommonJS does not have.
-    banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-    // ws tries optional native speed-ups (bufferutil, utf-8-validate) unless told not to; a SEA
-    // cannot load them and warns on each attempt, so turn the attempts off at build time.
-    define: { 'import.meta.url': '__import_meta_url', 'process.env.WS_NO_BUFFER_UTIL': '"1"', 'process.env.WS_NO_UTF_8_VALIDATE': '"1"' },
-    external: ['bufferutil', 'utf-8-validate'],
-    logLevel: 'warning'
-  })
+  await bundleAgent(bundle)
   log(`bundled ${path.relative(ROOT, bundle)} (${fs.statSync(bundle).size} bytes)`)
   const config = path.join(ROOT, 'agent', 'build', 'sea-config.json')
   execFileSync(process.execPath, ['--experimental-sea-config', config], { cwd: path.dirname(config), stdio: ['ignore', 'ignore', 'inherit'] })
