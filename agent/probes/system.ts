@@ -4,7 +4,7 @@
  * /run/systemd/users or utmp; elsewhere systeminformation.
  */
 import os from 'node:os'
-import fs from 'node:fs/promises'
+import fs from 'node:fs'
 import path from 'node:path'
 import { si } from './si.js'
 import type { HostFacts, MetricValue, Unavailable } from '../../protocol/index.js'
@@ -40,8 +40,8 @@ export async function readLinuxUsers (root: string): Promise<string[] | undefine
   const dir = 'run/systemd/users'
   try {
     // /run/systemd/system exists only while systemd is PID 1 (sd_booted); otherwise the users folder is stale.
-    await fs.access(path.join(root, 'run/systemd/system'))
-    await fs.access(path.join(root, dir))
+    fs.accessSync(path.join(root, 'run/systemd/system'))
+    fs.accessSync(path.join(root, dir))
     const active: string[] = []
     const other: string[] = []
     for (const uid of await listDir(root, dir)) {
@@ -54,7 +54,7 @@ export async function readLinuxUsers (root: string): Promise<string[] | undefine
     return [...active, ...other]
   } catch { /* no logind */ }
   for (const f of ['run/utmp', 'var/run/utmp']) {
-    try { return parseUtmp(await fs.readFile(path.join(root, f))) } catch { /* next */ }
+    try { return parseUtmp(fs.readFileSync(path.join(root, f))) } catch { /* next */ }
   }
   return undefined
 }
