@@ -12,6 +12,7 @@ import type { DestinationStream, LoggerOptions } from 'pino'
 import { MAX_STREAM_FRAME_BYTES } from '../protocol/index.js'
 import { loadCollectorConfig, type CollectorConfig } from './config.js'
 import { openDb } from './store/sqlite/db.js'
+import { startCheckpointer } from './store/sqlite/checkpointer.js'
 import { LATEST_CHECKPOINT_MS, Registry } from './store/sqlite/registry.js'
 import { createMetricStore } from './store/create.js'
 import { CollectorEvents } from './events.js'
@@ -77,7 +78,9 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     keepAliveTimeout: config.keepAliveTimeoutMs
   }) as unknown as FastifyInstance
 
-  const db = openDb(path.join(config.dataDir, 'vigie.db'))
+  const dbFile = path.join(config.dataDir, 'vigie.db')
+  const db = openDb(dbFile)
+  const checkpointer = startCheckpointer(db, dbFile, { onWarn: (message) => { app.log.warn(message) } })
   const metrics = createMetricStore(config, db, app.log)
   const registry = new Registry(db, metrics)
   const events = new CollectorEvents()
@@ -164,6 +167,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     clearInterval(latestTimer)
     try { registry.flushLatest(0, now()) } catch (err) { app.log.warn({ err }, 'latest values not checkpointed') }
     await metrics.close()
+    await checkpointer.stop()
     db.close()
   })
   return app

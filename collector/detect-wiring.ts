@@ -9,13 +9,17 @@
  * anomaly log (API and live socket), still count for change correlation, and open
  * incidents only when the rules raise their severity.
  *
+ * The engine runs in a worker thread (detect/remote.ts): the request path only
+ * hands it each report's values, and findings come back a moment later.
+ *
  * The engine's state is saved per machine, a slice at a time, so a fleet of
  * 10,000 machines never serialises all its baselines in one go; each machine is
  * saved at most every `detectSaveSec`, all of them on close, and restored at start.
  */
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { DetectionEngine, type Finding } from './detect/engine.js'
+import type { Finding } from './detect/engine.js'
+import { DetectionClient } from './detect/remote.js'
 import type { AcceptedReports } from './events.js'
 import { migrate } from './store/sqlite/db.js'
 import { requireRole } from './http/auth.js'
@@ -45,31 +49,37 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   const { db, config } = vigie
   migrate(db, { name: 'detect_state', sql: MIGRATIONS })
 
-  const engine = new DetectionEngine({ now: vigie.now, maxSeriesPerMachine: config.maxSeriesPerMachine })
-  let restored = 0
-  for (const row of db.prepare('SELECT machine_id, state_json FROM detect_machine').iterate() as IterableIterator<{ machine_id: string, state_json: string }>) {
-    try {
-      engine.importMachine(row.machine_id, JSON.parse(row.state_json))
-      restored++
-    } catch (err) {
-      app.log.warn({ err, machineId: row.machine_id }, 'detection state of a machine unreadable; it learns again')
+  let route: (findings: Finding[]) => void = () => {}
+  const engine: DetectionClient = new DetectionClient({
+    maxSeriesPerMachine: config.maxSeriesPerMachine,
+    onFindings: (findings) => { route(findings) },
+    onWarn: (message, machineId) => { app.log.warn({ machineId }, message) },
+    onSkipped: (n) => { vigie.counters.inc('detection_skipped', n) },
+    onRestart: () => {
+      app.log.error('detection worker stopped; restarted from the last saved state')
+      restore()
     }
+  })
+  /** Sends the saved state to the engine; returns how many machines had some. */
+  const restore = (): number => {
+    const rows = db.prepare('SELECT machine_id, state_json FROM detect_machine').all() as Array<{ machine_id: string, state_json: string }>
+    const global = db.prepare('SELECT state_json FROM detect_global WHERE id = 1').pluck().get() as string | undefined
+    engine.importState(rows.map(r => [r.machine_id, r.state_json]), global, vigie.now())
+    return rows.length
   }
-  const global = db.prepare('SELECT state_json FROM detect_global WHERE id = 1').pluck().get() as string | undefined
-  if (global !== undefined) {
-    try { engine.importGlobal(JSON.parse(global)) } catch (err) { app.log.warn({ err }, 'fleet detection state unreadable') }
-  }
-  if (restored > 0) app.log.info({ machines: restored, series: engine.seriesCount }, 'detection state restored')
+  const restored = restore()
+  if (restored > 0) app.log.info({ machines: restored }, 'detection state restored')
   vigie.detection = engine
+  incidents.waitAlsoFor(() => engine.idle())
 
   vigie.status.setProvider({
     worstSeverity: (machineId) => incidents.worstSeverity(machineId),
     worstAll: () => incidents.worstAll(),
-    silenceExpected: (machineId, nowMs) => engine.silenceExpected(machineId, nowMs)
+    silenceExpected: (machineId) => engine.silenceExpected(machineId)
   })
 
   const insertAnomaly = db.prepare('INSERT INTO anomaly_log (machine_id, at_ms, series, state, title, evidence_json) VALUES (?, ?, ?, ?, ?, ?)')
-  const route = (findings: Finding[]): void => {
+  route = (findings: Finding[]): void => {
     const forIncidents: Finding[] = []
     for (const f of findings) {
       if (f.kind === 'anomaly' && f.severity === 'info') {
@@ -98,54 +108,37 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   const save = async (minAgeMs: number): Promise<void> => {
     const now = vigie.now()
     const due = [...dirty].filter(id => now - (lastSaved.get(id) ?? 0) >= minAgeMs)
-    for (let i = 0; i < due.length; i += SAVE_SLICE) {
+    for (let i = 0; i < due.length || (i === 0 && globalDirty); i += SAVE_SLICE) {
       const slice = due.slice(i, i + SAVE_SLICE)
+      const withGlobal = globalDirty && i + SAVE_SLICE >= due.length
+      // Serialised in the engine's thread; only the writes happen here.
+      const state = await engine.exportMachines(slice, withGlobal)
       try {
         db.transaction(() => {
-          for (const id of slice) upsertMachine.run(id, now, JSON.stringify(engine.exportMachine(id)))
+          for (const [id, json] of state.machines) upsertMachine.run(id, now, json)
+          if (state.global !== undefined) upsertGlobal.run(now, state.global)
         })()
         for (const id of slice) { dirty.delete(id); lastSaved.set(id, now) }
+        if (state.global !== undefined) globalDirty = false
       } catch (err) {
         app.log.warn({ err }, 'detection state not saved')
         return
       }
       if (minAgeMs > 0) await new Promise(resolve => setImmediate(resolve))
     }
-    if (globalDirty) {
-      try {
-        upsertGlobal.run(now, JSON.stringify(engine.exportGlobal()))
-        globalDirty = false
-      } catch (err) {
-        app.log.warn({ err }, 'fleet detection state not saved')
-      }
-    }
   }
 
   const onReports = (batch: AcceptedReports): void => {
-    const findings: Finding[] = []
-    for (const { report, atMs } of batch.accepted) {
-      try {
-        // the registry corrected the sample time for clock skew; detect on the corrected time
-        const r = Date.parse(report.sampledAt) === atMs ? report : { ...report, sampledAt: new Date(atMs).toISOString() }
-        for (const f of engine.observeReport(batch.machineId, r, batch.receivedMs, report.host.group)) findings.push(f)
-      } catch (err) {
-        app.log.warn({ err, machineId: batch.machineId, seq: report.seq }, 'detection failed on a report')
-      }
-    }
+    // The registry already corrected each sample time for clock skew (atMs): the engine uses it.
+    engine.observe(batch.machineId, batch.receivedMs, batch.accepted)
     dirty.add(batch.machineId)
     if (batch.inventoryChanges.length > 0) globalDirty = true
-    if (findings.length > 0) route(findings)
   }
   vigie.events.on('reports', onReports)
 
   const tick = setInterval(() => {
-    try {
-      const findings = engine.tick(vigie.now())
-      globalDirty = true
-      if (findings.length > 0) route(findings)
-    } catch (err) {
-      app.log.warn({ err }, 'detection tick failed')
-    }
+    engine.tick(vigie.now())
+    globalDirty = true
   }, config.detectTickMs)
   tick.unref()
   // Check often, save each machine at most every detectSaveSec: the work is spread out.
@@ -177,8 +170,10 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
     vigie.events.off('reports', onReports)
     clearInterval(tick)
     clearInterval(saver)
+    await engine.idle()
     await incidents.idle()
     await saving
     await save(0)
+    await engine.close()
   })
 }

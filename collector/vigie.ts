@@ -13,7 +13,7 @@ import type { FleetIndex } from './api/fleet-index.js'
 import type { IncidentService } from './incidents/service.js'
 import type { KnowledgeBase } from './kb/knowledge-base.js'
 import type { WebhookNotifier } from './notify/webhooks.js'
-import type { DetectionEngine } from './detect/engine.js'
+import type { DetectionClient } from './detect/remote.js'
 
 export interface Vigie {
   config: CollectorConfig
@@ -36,5 +36,5 @@ export interface Vigie {
   /** set by the trust plugin: whether this agent should exchange its token now */
   tokenRotationDue?: (agentId: string) => boolean
   /** set by detect-wiring */
-  detection?: DetectionEngine
+  detection?: DetectionClient
 }

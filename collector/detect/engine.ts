@@ -193,7 +193,6 @@ export class DetectionEngine {
     if (!Number.isFinite(value)) return
     const st = slot.st!
     const series = slot.series
-    const metric = slot.metric
     const outStart = out.length
     let labels: Record<string, string> | undefined
 

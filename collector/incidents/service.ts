@@ -88,6 +88,7 @@ export class IncidentService {
   readonly #groupOf: (id: string) => string | undefined
   readonly #log: NonNullable<IncidentServiceOptions['log']>
   #chain: Promise<void> = Promise.resolve()
+  readonly #upstream: Array<() => Promise<void>> = []
 
   constructor (opts: IncidentServiceOptions) {
     this.store = new IncidentStore(opts.db)
@@ -125,7 +126,14 @@ export class IncidentService {
   }
 
   /** Resolves when every submitted finding has been applied. */
-  idle (): Promise<void> { return this.#chain }
+  /** Resolves when findings submitted so far are applied, after what `waitAlsoFor` registered (the detection engine). */
+  async idle (): Promise<void> {
+    for (const upstream of this.#upstream) await upstream()
+    await this.#chain
+  }
+
+  /** Work that may still submit findings: `idle()` waits for it first. */
+  waitAlsoFor (upstream: () => Promise<void>): void { this.#upstream.push(upstream) }
 
   #needsEvidence (f: Finding): boolean {
     return f.state === 'open' && f.series !== undefined && this.#metrics !== undefined && this.store.active(f.machineId, f.key) === undefined

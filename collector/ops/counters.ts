@@ -7,7 +7,8 @@ export const COUNTER_HELP = {
   store_errors: 'ingest transactions the store refused',
   stream_frames_rejected: 'WebSocket frames refused (garbage, invalid, too large)',
   enrollments: 'agents enrolled',
-  auth_failures: 'requests refused for a missing, unknown or revoked token'
+  auth_failures: 'requests refused for a missing, unknown or revoked token',
+  detection_skipped: 'stored reports that skipped detection because it was too far behind (stored all the same)'
 } as const
 
 export type CounterName = keyof typeof COUNTER_HELP

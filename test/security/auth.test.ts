@@ -396,6 +396,6 @@ t.test('an agent inventing new series cannot grow the store or the detector with
   }
   const n = (h.app.vigie.db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ?').get(a.agentId) as { n: number }).n
   t.equal(n, 50, 'the store keeps at most 50 series for the machine')
-  t.ok((h.app.vigie.detection?.exportMachine(a.agentId) as { series: unknown[] }).series.length <= 50, 'the detector keeps state for at most 50 series')
+  t.ok((await h.app.vigie.detection!.exportMachine(a.agentId) as { series: unknown[] }).series.length <= 50, 'the detector keeps state for at most 50 series')
   t.equal(h.app.vigie.registry.countStoredReports(a.agentId), 10, 'every report is still stored')
 })

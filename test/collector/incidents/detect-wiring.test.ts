@@ -32,7 +32,7 @@ t.test('reports breaching a rule open one incident through the engine; the engin
   t.equal(m.worst.incidentId, inc.id)
 
   await h.restart()
-  t.ok(h.app.vigie.detection!.seriesCount > 0, 'engine state restored')
+  t.ok(await h.app.vigie.detection!.seriesCount() > 0, 'engine state restored')
   for (let i = 7; i <= 12; i++) {
     h.clock.set(T0 + i * MIN)
     await send(h, agent, seq++, T0 + i * MIN, 98)
@@ -81,7 +81,7 @@ t.test('a learned anomaly is a hint on the machine, not an incident; a restart k
   const missing = await h.app.inject({ url: '/api/v1/machines/m_nope/anomalies', headers: auth(h.viewer) })
   t.equal(missing.statusCode, 404)
 
-  const before = JSON.stringify(h.app.vigie.detection!.exportMachine(agent.agentId))
+  const before = JSON.stringify(await h.app.vigie.detection!.exportMachine(agent.agentId))
   await h.restart()
-  t.equal(JSON.stringify(h.app.vigie.detection!.exportMachine(agent.agentId)), before, "the machine's learned state is restored as it was saved on close")
+  t.equal(JSON.stringify(await h.app.vigie.detection!.exportMachine(agent.agentId)), before, "the machine's learned state is restored as it was saved on close")
 })

@@ -1,0 +1,237 @@
+/**
+ * The detection engine, run in a worker thread, as the collector sees it.
+ *
+ * Why a thread: detection is pure CPU work on every point of every report (~25 µs
+ * per report), as much as storing it. In the collector's thread it capped ingest;
+ * in its own thread it uses the second core and the request path only packs each
+ * report's values into a Float64Array (its metric names, labels and units — the
+ * "layout" — are sent again only when they change, which is rare: agents send the
+ * same metrics in the same order).
+ *
+ * Findings come back as messages, a moment after the report was acknowledged;
+ * `idle()` resolves once everything sent so far has been observed and its
+ * findings delivered. If detection falls more than `maxBacklog` reports behind,
+ * further reports skip detection (counted) rather than queueing without bound:
+ * storing them is never affected. A worker that dies is restarted from the last
+ * saved state (`onRestart`).
+ */
+import { Worker } from 'node:worker_threads'
+import type { HostFacts, InstalledApp, MetricValue, Report, Unit } from '../../protocol/index.js'
+import type { Finding } from './engine.js'
+
+/** Per metric: name, unit, labels (undefined when none). */
+export type Layout = Array<[string, Unit, Record<string, string> | undefined]>
+
+export interface ReportInput {
+  machineId: string
+  receivedMs: number
+  atMs: number
+  host: { group?: string, model?: string, osVersion?: string, memTotalBytes?: number }
+  layout?: Layout
+  values: Float64Array
+  apps?: InstalledApp[]
+}
+
+export type WorkerIn =
+  | { type: 'reports', items: ReportInput[] }
+  | { type: 'tick', nowMs: number }
+  | { type: 'import', machines: Array<[string, string]>, global?: string, nowMs: number }
+  | { type: 'export', id: number, machines: string[], global: boolean }
+  | { type: 'sync', id: number }
+
+export type WorkerOut =
+  | { type: 'ready' }
+  | { type: 'findings', findings: Finding[] }
+  | { type: 'done', reports: number }
+  | { type: 'silence', entries: Array<[string, boolean]> }
+  | { type: 'reply', id: number, value: unknown }
+  | { type: 'warn', message: string, machineId?: string }
+
+export interface DetectionClientOptions {
+  maxSeriesPerMachine: number
+  /** reports sent but not yet observed beyond which detection is skipped (default 200,000) */
+  maxBacklog?: number
+  onFindings: (findings: Finding[]) => void
+  onWarn: (message: string, machineId?: string) => void
+  /** reports that skipped detection because it was too far behind */
+  onSkipped?: (n: number) => void
+  /** the worker died and was started again: send it the saved state */
+  onRestart?: () => void
+}
+
+interface LastLayout { names: string[], units: Unit[], labels: Array<Record<string, string> | undefined> }
+
+const BOOT = new URL('./worker-boot.mjs', import.meta.url)
+const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
+
+function sameLabels (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true
+  let na = 0
+  let nb = 0
+  if (a !== undefined) for (const k in a) { na++; if (b === undefined || b[k] !== a[k]) return false }
+  if (b !== undefined) for (const _ in b) nb++
+  return na === nb
+}
+
+export class DetectionClient {
+  readonly #opts: DetectionClientOptions
+  readonly #maxBacklog: number
+  #worker!: Worker
+  #pending: ReportInput[] = []
+  #transfer: ArrayBuffer[] = []
+  #scheduled: NodeJS.Immediate | undefined
+  #backlog = 0
+  #nextId = 1
+  readonly #waiting = new Map<number, (v: unknown) => void>()
+  /** what each machine's worker-side layout is, so it is sent only when it changes */
+  #layouts = new Map<string, LastLayout>()
+  #silence = new Map<string, boolean>()
+  #closed = false
+
+  constructor (opts: DetectionClientOptions) {
+    this.#opts = opts
+    this.#maxBacklog = opts.maxBacklog ?? 200_000
+    this.#start()
+  }
+
+  #start (): void {
+    this.#worker = new Worker(BOOT, { workerData: { entry: ENTRY.href, maxSeriesPerMachine: this.#opts.maxSeriesPerMachine } })
+    this.#worker.unref()
+    this.#worker.on('message', (msg: WorkerOut) => { this.#onMessage(msg) })
+    this.#worker.on('error', (err) => { this.#opts.onWarn(`detection worker failed: ${err.message}`) })
+    this.#worker.on('exit', () => {
+      if (this.#closed) return
+      // Whatever was in flight is lost to detection (not to storage): start again from the saved state.
+      this.#backlog = 0
+      this.#layouts = new Map()
+      for (const resolve of this.#waiting.values()) resolve(undefined)
+      this.#waiting.clear()
+      this.#start()
+      this.#opts.onRestart?.()
+    })
+  }
+
+  #onMessage (msg: WorkerOut): void {
+    switch (msg.type) {
+      case 'findings': this.#opts.onFindings(msg.findings); return
+      case 'done': this.#backlog -= msg.reports; return
+      case 'silence': this.#silence = new Map(msg.entries); return
+      case 'warn': this.#opts.onWarn(msg.message, msg.machineId); return
+      case 'reply': {
+        const resolve = this.#waiting.get(msg.id)
+        this.#waiting.delete(msg.id)
+        resolve?.(msg.value)
+      }
+    }
+  }
+
+  /** Queues the stored reports of one machine for detection (sent once per event-loop turn). */
+  observe (machineId: string, receivedMs: number, accepted: ReadonlyArray<{ report: Report, atMs: number }>): void {
+    if (this.#closed) return
+    if (this.#backlog >= this.#maxBacklog) {
+      this.#opts.onSkipped?.(accepted.length)
+      return
+    }
+    for (const { report, atMs } of accepted) {
+      const metrics = report.metrics
+      const values = new Float64Array(metrics.length)
+      for (let i = 0; i < metrics.length; i++) values[i] = metrics[i].value
+      const h: HostFacts = report.host
+      this.#pending.push({
+        machineId,
+        receivedMs,
+        atMs,
+        host: { group: h.group, model: h.model, osVersion: h.osVersion, memTotalBytes: h.memTotalBytes },
+        layout: this.#layoutChange(machineId, metrics),
+        values,
+        apps: report.inventory?.apps
+      })
+      this.#transfer.push(values.buffer as ArrayBuffer)
+    }
+    this.#backlog += accepted.length
+    if (this.#scheduled === undefined) this.#scheduled = setImmediate(() => { this.#flush() })
+  }
+
+  /** The metrics' layout if it differs from the one the worker has for this machine. */
+  #layoutChange (machineId: string, metrics: readonly MetricValue[]): Layout | undefined {
+    const last = this.#layouts.get(machineId)
+    if (last !== undefined && last.names.length === metrics.length) {
+      let same = true
+      for (let i = 0; i < metrics.length && same; i++) {
+        const m = metrics[i]
+        same = last.names[i] === m.name && last.units[i] === m.unit && sameLabels(last.labels[i], m.labels)
+      }
+      if (same) return undefined
+    }
+    this.#layouts.set(machineId, { names: metrics.map(m => m.name), units: metrics.map(m => m.unit), labels: metrics.map(m => m.labels) })
+    return metrics.map(m => [m.name, m.unit, m.labels])
+  }
+
+  #flush (): void {
+    this.#scheduled = undefined
+    if (this.#pending.length === 0) return
+    const items = this.#pending
+    const transfer = this.#transfer
+    this.#pending = []
+    this.#transfer = []
+    this.#post({ type: 'reports', items }, transfer)
+  }
+
+  #post (msg: WorkerIn, transfer: ArrayBuffer[] = []): void {
+    this.#worker.postMessage(msg, transfer)
+  }
+
+  #ask<T> (make: (id: number) => WorkerIn): Promise<T> {
+    this.#flush()
+    const id = this.#nextId++
+    return new Promise<T>((resolve) => {
+      this.#waiting.set(id, resolve as (v: unknown) => void)
+      this.#post(make(id))
+    })
+  }
+
+  tick (nowMs: number): void {
+    this.#flush()
+    this.#post({ type: 'tick', nowMs })
+  }
+
+  /** Restores saved state (JSON text per machine, as written by `exportMachines`). */
+  importState (machines: Array<[string, string]>, global: string | undefined, nowMs: number): void {
+    for (const id of machines.map(m => m[0])) this.#layouts.delete(id)
+    this.#post({ type: 'import', machines, global, nowMs })
+  }
+
+  /** Each machine's state as JSON text, and the fleet-wide state if asked. */
+  async exportMachines (ids: string[], global = false): Promise<{ machines: Array<[string, string]>, global?: string }> {
+    const r = await this.#ask<{ machines: Array<[string, string]>, global?: string } | undefined>((id) => ({ type: 'export', id, machines: ids, global }))
+    return r ?? { machines: [] }
+  }
+
+  /** One machine's state, parsed (for tests and diagnostics). */
+  async exportMachine (machineId: string): Promise<unknown> {
+    const r = await this.exportMachines([machineId])
+    return r.machines[0] === undefined ? undefined : JSON.parse(r.machines[0][1])
+  }
+
+  /** Number of series with state. */
+  async seriesCount (): Promise<number> {
+    return Number(await this.#ask<number | undefined>((id) => ({ type: 'sync', id })) ?? 0)
+  }
+
+  /** Resolves once every report sent so far has been observed and its findings handed over. */
+  async idle (): Promise<void> {
+    await this.#ask((id) => ({ type: 'sync', id }))
+  }
+
+  /** From the last tick: whether this machine being silent now is its habit (see DetectionEngine.silenceExpected). */
+  silenceExpected (machineId: string): boolean | undefined {
+    return this.#silence.get(machineId)
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    await this.idle()
+    this.#closed = true
+    await this.#worker.terminate()
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Background WAL checkpoints: the collector's own connection never checkpoints
+ * (no copy and fsync stalls in the event loop), yet committed pages reach the
+ * database file and the write-ahead log is reused instead of growing.
+ */
+import t from 'tap'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { openDb } from '../../../collector/store/sqlite/db.js'
+import { startCheckpointer } from '../../../collector/store/sqlite/checkpointer.js'
+
+async function until (what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+t.test('committed pages reach the database file from the background thread; the WAL is reused, not grown', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
+  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const file = path.join(dir, 'vigie.db')
+  const db = openDb(file)
+  const before = db.pragma('wal_autocheckpoint', { simple: true })
+  const warnings: string[] = []
+  const cp = startCheckpointer(db, file, { everyMs: 50, onWarn: (m) => { warnings.push(m) } })
+  t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0, "the collector's connection no longer checkpoints")
+  db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB NOT NULL)')
+  const ins = db.prepare('INSERT INTO filler (data) VALUES (?)')
+  const blob = Buffer.alloc(1000, 7)
+  const mainSize = () => fs.statSync(file).size
+  const walSize = () => fs.statSync(file + '-wal').size
+  const start = mainSize()
+  for (let round = 0; round < 5; round++) {
+    db.transaction(() => { for (let i = 0; i < 2000; i++) ins.run(blob) })()
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  await until('the database file to hold the rows', () => mainSize() > start + 8_000_000)
+  // 10 MB were committed in five rounds with checkpoints between: the log was reused.
+  t.ok(walSize() < 8_000_000, `the WAL stayed below the data written (${walSize()} bytes)`)
+  await cp.stop()
+  t.equal(db.pragma('wal_autocheckpoint', { simple: true }), before, 'stopping hands checkpoints back to the connection')
+  t.equal((db.prepare('SELECT COUNT(*) AS n FROM filler').get() as { n: number }).n, 10_000, 'every committed row is there')
+  t.same(warnings, [], 'no warning')
+  db.close()
+})
+
+t.test('an in-memory database needs no checkpoints', async t => {
+  const db = openDb(':memory:')
+  const cp = startCheckpointer(db, ':memory:')
+  await cp.stop()
+  t.equal((db.prepare('SELECT 1 AS one').get() as { one: number }).one, 1)
+  db.close()
+})
