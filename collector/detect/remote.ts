@@ -22,18 +22,27 @@ import type { Finding } from './engine.js'
 /** Per metric: name, unit, labels (undefined when none). */
 export type Layout = Array<[string, Unit, Record<string, string> | undefined]>
 
-export interface ReportInput {
-  machineId: string
-  receivedMs: number
-  atMs: number
-  host: { group?: string, model?: string, osVersion?: string, memTotalBytes?: number }
-  layout?: Layout
+export interface HostInput { group?: string, model?: string, osVersion?: string, memTotalBytes?: number }
+
+/**
+ * The reports of one event-loop turn, packed so the copy to the worker is a few
+ * typed arrays: report i is `machines[i]`, sampled at `atMs[i]`, with values
+ * `values[offsets[i] .. offsets[i + 1])`. Layouts, host facts and inventories
+ * only appear for the reports whose machine changed them.
+ */
+export interface ReportBatchInput {
+  machines: string[]
+  receivedMs: Float64Array
+  atMs: Float64Array
+  offsets: Uint32Array
   values: Float64Array
-  apps?: InstalledApp[]
+  layouts: Array<[number, Layout]>
+  hosts: Array<[number, HostInput]>
+  apps: Array<[number, InstalledApp[]]>
 }
 
 export type WorkerIn =
-  | { type: 'reports', items: ReportInput[] }
+  | { type: 'reports', batch: ReportBatchInput }
   | { type: 'tick', nowMs: number }
   | { type: 'import', machines: Array<[string, string]>, global?: string, nowMs: number }
   | { type: 'export', id: number, machines: string[], global: boolean }
@@ -77,8 +86,16 @@ export class DetectionClient {
   readonly #opts: DetectionClientOptions
   readonly #maxBacklog: number
   #worker!: Worker
-  #pending: ReportInput[] = []
-  #transfer: ArrayBuffer[] = []
+  // The turn's reports, packed at flush (see ReportBatchInput).
+  #machines: string[] = []
+  #received: number[] = []
+  #at: number[] = []
+  #offsets: number[] = [0]
+  #values: number[] = []
+  #changedLayouts: Array<[number, Layout]> = []
+  #changedHosts: Array<[number, HostInput]> = []
+  #apps: Array<[number, InstalledApp[]]> = []
+  #hosts = new Map<string, HostInput>()
   #scheduled: NodeJS.Immediate | undefined
   #backlog = 0
   #nextId = 1
@@ -104,6 +121,7 @@ export class DetectionClient {
       // Whatever was in flight is lost to detection (not to storage): start again from the saved state.
       this.#backlog = 0
       this.#layouts = new Map()
+      this.#hosts = new Map()
       for (const resolve of this.#waiting.values()) resolve(undefined)
       this.#waiting.clear()
       this.#start()
@@ -133,20 +151,23 @@ export class DetectionClient {
       return
     }
     for (const { report, atMs } of accepted) {
+      const i = this.#machines.length
+      this.#machines.push(machineId)
+      this.#received.push(receivedMs)
+      this.#at.push(atMs)
       const metrics = report.metrics
-      const values = new Float64Array(metrics.length)
-      for (let i = 0; i < metrics.length; i++) values[i] = metrics[i].value
+      for (let k = 0; k < metrics.length; k++) this.#values.push(metrics[k].value)
+      this.#offsets.push(this.#values.length)
+      const layout = this.#layoutChange(machineId, metrics)
+      if (layout !== undefined) this.#changedLayouts.push([i, layout])
       const h: HostFacts = report.host
-      this.#pending.push({
-        machineId,
-        receivedMs,
-        atMs,
-        host: { group: h.group, model: h.model, osVersion: h.osVersion, memTotalBytes: h.memTotalBytes },
-        layout: this.#layoutChange(machineId, metrics),
-        values,
-        apps: report.inventory?.apps
-      })
-      this.#transfer.push(values.buffer as ArrayBuffer)
+      const last = this.#hosts.get(machineId)
+      if (last === undefined || last.group !== h.group || last.model !== h.model || last.osVersion !== h.osVersion || last.memTotalBytes !== h.memTotalBytes) {
+        const host = { group: h.group, model: h.model, osVersion: h.osVersion, memTotalBytes: h.memTotalBytes }
+        this.#hosts.set(machineId, host)
+        this.#changedHosts.push([i, host])
+      }
+      if (report.inventory?.apps !== undefined) this.#apps.push([i, report.inventory.apps])
     }
     this.#backlog += accepted.length
     if (this.#scheduled === undefined) this.#scheduled = setImmediate(() => { this.#flush() })
@@ -169,12 +190,26 @@ export class DetectionClient {
 
   #flush (): void {
     this.#scheduled = undefined
-    if (this.#pending.length === 0) return
-    const items = this.#pending
-    const transfer = this.#transfer
-    this.#pending = []
-    this.#transfer = []
-    this.#post({ type: 'reports', items }, transfer)
+    if (this.#machines.length === 0) return
+    const batch: ReportBatchInput = {
+      machines: this.#machines,
+      receivedMs: Float64Array.from(this.#received),
+      atMs: Float64Array.from(this.#at),
+      offsets: Uint32Array.from(this.#offsets),
+      values: Float64Array.from(this.#values),
+      layouts: this.#changedLayouts,
+      hosts: this.#changedHosts,
+      apps: this.#apps
+    }
+    this.#machines = []
+    this.#received = []
+    this.#at = []
+    this.#offsets = [0]
+    this.#values = []
+    this.#changedLayouts = []
+    this.#changedHosts = []
+    this.#apps = []
+    this.#post({ type: 'reports', batch }, [batch.receivedMs.buffer, batch.atMs.buffer, batch.offsets.buffer, batch.values.buffer] as ArrayBuffer[])
   }
 
   #post (msg: WorkerIn, transfer: ArrayBuffer[] = []): void {
@@ -197,7 +232,7 @@ export class DetectionClient {
 
   /** Restores saved state (JSON text per machine, as written by `exportMachines`). */
   importState (machines: Array<[string, string]>, global: string | undefined, nowMs: number): void {
-    for (const id of machines.map(m => m[0])) this.#layouts.delete(id)
+    for (const [id] of machines) { this.#layouts.delete(id); this.#hosts.delete(id) }
     this.#post({ type: 'import', machines, global, nowMs })
   }
 

@@ -7,11 +7,12 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { MetricValue, Report } from '../../protocol/index.js'
 import { DetectionEngine } from './engine.js'
-import type { Layout, WorkerIn, WorkerOut } from './remote.js'
+import type { HostInput, Layout, WorkerIn, WorkerOut } from './remote.js'
 
 const port = parentPort!
 const engine = new DetectionEngine({ maxSeriesPerMachine: (workerData as { maxSeriesPerMachine: number }).maxSeriesPerMachine })
 const layouts = new Map<string, Layout>()
+const hosts = new Map<string, HostInput>()
 
 function send (msg: WorkerOut): void { port.postMessage(msg) }
 
@@ -27,33 +28,44 @@ function silenceSnapshot (nowMs: number): Array<[string, boolean]> {
 function onMessage (msg: WorkerIn): void {
   switch (msg.type) {
     case 'reports': {
+      const b = msg.batch
       const findings = []
-      for (const it of msg.items) {
-        if (it.layout !== undefined) layouts.set(it.machineId, it.layout)
-        const layout = layouts.get(it.machineId)
-        if (layout === undefined || layout.length !== it.values.length) {
-          send({ type: 'warn', message: 'detection input without its layout', machineId: it.machineId })
+      let l = 0
+      let h = 0
+      let a = 0
+      for (let i = 0; i < b.machines.length; i++) {
+        const machineId = b.machines[i]
+        if (l < b.layouts.length && b.layouts[l][0] === i) layouts.set(machineId, b.layouts[l++][1])
+        if (h < b.hosts.length && b.hosts[h][0] === i) hosts.set(machineId, b.hosts[h++][1])
+        const apps = a < b.apps.length && b.apps[a][0] === i ? b.apps[a++][1] : undefined
+        const layout = layouts.get(machineId)
+        const from = b.offsets[i]
+        const n = b.offsets[i + 1] - from
+        if (layout === undefined || layout.length !== n) {
+          send({ type: 'warn', message: 'detection input without its layout', machineId })
           continue
         }
-        const metrics: MetricValue[] = new Array(layout.length)
-        for (let i = 0; i < layout.length; i++) {
-          const [name, unit, labels] = layout[i]
-          metrics[i] = labels === undefined ? { name, unit, value: it.values[i] } : { name, unit, value: it.values[i], labels }
+        const metrics: MetricValue[] = new Array(n)
+        for (let k = 0; k < n; k++) {
+          const [name, unit, labels] = layout[k]
+          const value = b.values[from + k]
+          metrics[k] = labels === undefined ? { name, unit, value } : { name, unit, value, labels }
         }
+        const host = hosts.get(machineId) ?? {}
         const report = {
-          sampledAt: new Date(it.atMs).toISOString(),
-          host: it.host,
+          sampledAt: new Date(b.atMs[i]).toISOString(),
+          host,
           metrics,
-          inventory: it.apps === undefined ? undefined : { apps: it.apps }
+          inventory: apps === undefined ? undefined : { apps }
         } as unknown as Report
         try {
-          for (const f of engine.observeReport(it.machineId, report, it.receivedMs, it.host.group)) findings.push(f)
+          for (const f of engine.observeReport(machineId, report, b.receivedMs[i], host.group)) findings.push(f)
         } catch (err) {
-          send({ type: 'warn', message: `detection failed on a report: ${(err as Error).message}`, machineId: it.machineId })
+          send({ type: 'warn', message: `detection failed on a report: ${(err as Error).message}`, machineId })
         }
       }
       if (findings.length > 0) send({ type: 'findings', findings })
-      send({ type: 'done', reports: msg.items.length })
+      send({ type: 'done', reports: b.machines.length })
       return
     }
     case 'tick': {
@@ -73,6 +85,7 @@ function onMessage (msg: WorkerIn): void {
         try {
           engine.importMachine(id, JSON.parse(json))
           layouts.delete(id)
+          hosts.delete(id)
         } catch (err) {
           send({ type: 'warn', message: `detection state of a machine unreadable; it learns again: ${(err as Error).message}`, machineId: id })
         }
