@@ -70,6 +70,10 @@ export interface DetectionClientOptions {
 
 interface LastLayout { names: string[], units: Unit[], labels: Array<Record<string, string> | undefined> }
 
+/** Reports are handed to the engine every this many ms, or as soon as this many are waiting. */
+const SEND_EVERY_MS = 10
+const SEND_MAX_REPORTS = 2000
+
 const BOOT = new URL('./worker-boot.mjs', import.meta.url)
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
 
@@ -96,7 +100,7 @@ export class DetectionClient {
   #changedHosts: Array<[number, HostInput]> = []
   #apps: Array<[number, InstalledApp[]]> = []
   #hosts = new Map<string, HostInput>()
-  #scheduled: NodeJS.Immediate | undefined
+  #scheduled: NodeJS.Timeout | undefined
   #backlog = 0
   #nextId = 1
   readonly #waiting = new Map<number, (v: unknown) => void>()
@@ -170,7 +174,10 @@ export class DetectionClient {
       if (report.inventory?.apps !== undefined) this.#apps.push([i, report.inventory.apps])
     }
     this.#backlog += accepted.length
-    if (this.#scheduled === undefined) this.#scheduled = setImmediate(() => { this.#flush() })
+    // One message every few milliseconds: each postMessage costs tens of microseconds
+    // whatever its size, so reports are handed over in batches (detection can wait).
+    if (this.#machines.length >= SEND_MAX_REPORTS) this.#flush()
+    else if (this.#scheduled === undefined) this.#scheduled = setTimeout(() => { this.#flush() }, SEND_EVERY_MS)
   }
 
   /** The metrics' layout if it differs from the one the worker has for this machine. */
@@ -189,7 +196,7 @@ export class DetectionClient {
   }
 
   #flush (): void {
-    this.#scheduled = undefined
+    if (this.#scheduled !== undefined) { clearTimeout(this.#scheduled); this.#scheduled = undefined }
     if (this.#machines.length === 0) return
     const batch: ReportBatchInput = {
       machines: this.#machines,
@@ -209,11 +216,11 @@ export class DetectionClient {
     this.#changedLayouts = []
     this.#changedHosts = []
     this.#apps = []
-    this.#post({ type: 'reports', batch }, [batch.receivedMs.buffer, batch.atMs.buffer, batch.offsets.buffer, batch.values.buffer] as ArrayBuffer[])
+    this.#post({ type: 'reports', batch })
   }
 
-  #post (msg: WorkerIn, transfer: ArrayBuffer[] = []): void {
-    this.#worker.postMessage(msg, transfer)
+  #post (msg: WorkerIn): void {
+    this.#worker.postMessage(msg)
   }
 
   #ask<T> (make: (id: number) => WorkerIn): Promise<T> {
