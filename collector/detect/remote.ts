@@ -265,6 +265,9 @@ export class DetectionClient {
     await this.#ask((id) => ({ type: 'sync', id }))
   }
 
+  /** Reports handed over (or waiting to be) and not yet observed by the engine. */
+  get backlog (): number { return this.#backlog }
+
   /** From the last tick: whether this machine being silent now is its habit (see DetectionEngine.silenceExpected). */
   silenceExpected (machineId: string): boolean | undefined {
     return this.#silence.get(machineId)

@@ -37,6 +37,7 @@ export async function opsRoutes (app: FastifyInstance, opts: { vigie: Vigie, rou
     gauge('live_clients', 'dashboard WebSockets open', vigie.live.size)
     gauge('metric_store_backlog', 'points accepted but not yet in the metric store', st.backlog)
     gauge('metric_store_ready', '1 when the metric store takes writes', st.ready ? 1 : 0)
+    gauge('detection_backlog_reports', 'stored reports handed to the detection engine and not yet observed', vigie.detection?.backlog ?? 0)
     gauge('process_resident_memory_bytes', 'resident set size', mem.rss)
     gauge('process_heap_used_bytes', 'V8 heap used', mem.heapUsed)
     return reply.type('text/plain; version=0.0.4').send(out)

@@ -27,6 +27,21 @@ async function listIncidents (url: string, token: string, state?: string): Promi
   }
 }
 
+async function gauge (url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)
+  if (m === null) throw new Error(`${name} not in /metrics`)
+  return Number(m[1])
+}
+
+async function until (what: string, ms: number, ok: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
 /** When the finding was raised on the simulated clock (incidents open in real time; detectedAt is the sample time). */
 function detectedMs (i: IncidentItem): number {
   return Date.parse(i.evidence?.detectedAt ?? i.openedAt)
@@ -46,7 +61,9 @@ t.test('injected faults open incidents before impact, healthy machines open none
   })
   t.teardown(sim.stop)
   await sim.caughtUp(240_000)
-  // Let the incidents layer take the last findings and a detection tick run.
+  // Detection runs in its own thread, behind ingest: wait until it has observed every
+  // stored report, then for a detection tick (1 s here) and the incidents layer.
+  await until('detection to catch up', 120_000, async () => await gauge(c.ready.url, 'vigie_detection_backlog_reports') === 0)
   await new Promise(resolve => setTimeout(resolve, 2500))
 
   // Every incident the run opened, including those that cleared again since (a hot CPU cools at night).
