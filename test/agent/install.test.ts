@@ -36,7 +36,7 @@ t.test('installs a Linux service into a temp root: config 0600, unprivileged har
   const unit = fs.readFileSync(path.join(root, 'etc/systemd/system/vigie-agent.service'), 'utf8')
   for (const line of ['ExecStart=/usr/local/bin/vigie-agent run --config /etc/vigie-agent/config.json', 'User=vigie-agent', 'StateDirectory=vigie-agent',
     'StateDirectoryMode=0700', 'Restart=always', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'WantedBy=multi-user.target', 'After=network-online.target',
-    'Environment="NODE_OPTIONS=--max-old-space-size=32 --max-semi-space-size=1"']) {
+    'Environment="NODE_OPTIONS=--max-old-space-size=32 --max-semi-space-size=1 --jitless"']) {
     t.ok(unit.split('\n').includes(line), line)
   }
   const asRoot = tmp(t)

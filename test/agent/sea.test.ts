@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { buildSea } from '../../agent/build/build-sea.js'
+import { NODE_FLAGS } from '../../agent/install/service-files.js'
 import { api, ENROLL_TOKEN, inProcessCollector, waitFor } from './helpers/collector.js'
 
 t.test('the single executable runs with no node_modules and reports to a collector', async t => {
@@ -20,6 +21,13 @@ t.test('the single executable runs with no node_modules and reports to a collect
   t.equal(help.status, 0, help.stderr)
   t.match(help.stdout, /^usage: vigie-agent \[run\|install\|uninstall\|status\|doctor\|version\]/)
   t.equal(help.stderr, '', 'no warnings')
+  // The service passes its Node flags in NODE_OPTIONS: the single file must take them without
+  // complaint (a code cache built under other flags was rejected, with a warning, at every start).
+  const flagged = spawnSync(path.join(dir, 'vigie-agent'), ['version'], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', NODE_OPTIONS: NODE_FLAGS } })
+  t.equal(flagged.status, 0, 'runs with the service flags')
+  t.match(flagged.stdout, /^vigie-agent \d/)
+  const unexpected = flagged.stderr.split('\n').filter(l => l !== '' && l !== 'Warning: disabling flag --expose_wasm due to conflicting flags')
+  t.same(unexpected, [], `the service's flags (${NODE_FLAGS}) raise no warning but V8's note that --jitless turns WebAssembly off`)
   const plan = spawnSync(path.join(dir, 'vigie-agent'), ['install', '--collector', 'http://c:8480', '--enroll-token', 'fleet-enroll-token-abcdef', '--dry-run', '--os', 'linux'], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } })
   t.equal(plan.status, 0, plan.stderr)
   t.match(plan.stdout, `copy ${path.join(dir, 'vigie-agent')} -> /usr/local/bin/vigie-agent`, 'install copies the running single file into place')
