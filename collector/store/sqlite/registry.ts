@@ -96,7 +96,10 @@ export class Registry {
   readonly #agentPruned: Statement<[string], { pruned_seq: number }>
   readonly #getMachine: Statement<[string], RawMachine>
   readonly #upsertMachine: Statement
-  readonly #touchMachine: Statement
+  /** per agent, the highest seq the ledger forgot (changes only in pruneLedger) */
+  readonly #prunedSeq = new Map<string, number>()
+  /** host facts, unavailable list, dropped count and inventory hash as last written per machine */
+  readonly #factsSaved = new Map<string, string>()
   readonly #upsertLatest: Statement<[string, number, string], unknown>
   /** when each machine's latest values were last checkpointed (wall clock), and machines with newer ones */
   readonly #latestSavedAt = new Map<string, number>()
@@ -122,13 +125,13 @@ export class Registry {
       ON CONFLICT(machine_id) DO UPDATE SET latest_ms = excluded.latest_ms, latest_json = excluded.latest_json`)
     this.#upsertMachine = db.prepare(`
       INSERT INTO machines (id, hostname, host_json, first_seen_ms, last_seen_ms, last_sampled_ms, last_seq, latest_json, unavailable_json, clock_skew_ms, dropped_reports, inventory_hash)
-      VALUES (@id, @hostname, @host_json, @now, @now, @sampled, @seq, '[]', @unavailable_json, @skew, @dropped, @inv)
+      VALUES (?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?)
       ON CONFLICT(id) DO UPDATE SET
         hostname = excluded.hostname, host_json = excluded.host_json, last_seen_ms = excluded.last_seen_ms,
         last_sampled_ms = excluded.last_sampled_ms, last_seq = excluded.last_seq,
         unavailable_json = excluded.unavailable_json, clock_skew_ms = excluded.clock_skew_ms,
         dropped_reports = excluded.dropped_reports, inventory_hash = COALESCE(excluded.inventory_hash, machines.inventory_hash)`)
-    this.#touchMachine = db.prepare('UPDATE machines SET last_seen_ms = ?, clock_skew_ms = ? WHERE id = ?')
+    this.#recover()
   }
 
   /** Called after each committed ingest that changed a machine (the in-memory fleet list listens). */
@@ -312,7 +315,11 @@ export class Registry {
   /** The body of one agent's batch, inside the caller's transaction. Keeps the machine cache current as it goes. */
   #ingestBody (agentId: string, reports: readonly Report[], receivedMs: number): IngestResult {
     const result: IngestResult = { stored: [], duplicates: [], accepted: [], inventoryChanges: [] }
-    const prunedSeq = this.#agentPruned.get(agentId)?.pruned_seq ?? 0
+    let prunedSeq = this.#prunedSeq.get(agentId)
+    if (prunedSeq === undefined) {
+      prunedSeq = this.#agentPruned.get(agentId)?.pruned_seq ?? 0
+      this.#prunedSeq.set(agentId, prunedSeq)
+    }
     let machine = this.#cachedMachine(agentId)
     for (const report of reports) {
       const sampledMs = Date.parse(report.sampledAt)
@@ -344,30 +351,30 @@ export class Registry {
           droppedReports: report.droppedReports ?? machine?.droppedReports ?? 0,
           inventoryHash: report.inventory?.hash ?? machine?.inventoryHash ?? null
         }
-        this.#upsertMachine.run({
-          id: agentId,
-          hostname: machine.hostname,
-          host_json: JSON.stringify(machine.host),
-          now: receivedMs,
-          sampled: atMs,
-          seq: report.seq,
-          unavailable_json: JSON.stringify(machine.unavailable),
-          skew: Math.round(skew),
-          dropped: machine.droppedReports,
-          inv: report.inventory?.hash ?? null
-        })
+        // The row is rewritten when what it says changed (host facts, probes unavailable,
+        // dropped count, inventory) and otherwise at most every LATEST_CHECKPOINT_MS:
+        // times and seq are recovered from the ledger after a crash (#recover).
+        const hostJson = JSON.stringify(machine.host)
+        const unavailableJson = JSON.stringify(machine.unavailable)
+        const facts = hostJson + '\0' + unavailableJson + '\0' + String(machine.droppedReports) + '\0' + (machine.inventoryHash ?? '')
         const saved = this.#latestSavedAt.get(agentId)
-        if (saved === undefined || receivedMs - saved >= LATEST_CHECKPOINT_MS) {
-          this.#upsertLatest.run(agentId, atMs, JSON.stringify(machine.latest))
-          this.#latestSavedAt.set(agentId, receivedMs)
-          this.#latestDirty.delete(agentId)
+        if (saved === undefined || receivedMs - saved >= LATEST_CHECKPOINT_MS || this.#factsSaved.get(agentId) !== facts) {
+          this.#upsertMachine.run(agentId, machine.hostname, hostJson, machine.firstSeenMs, receivedMs, atMs, report.seq, unavailableJson, Math.round(skew), machine.droppedReports, report.inventory?.hash ?? null)
+          this.#factsSaved.set(agentId, facts)
+          if (saved === undefined || receivedMs - saved >= LATEST_CHECKPOINT_MS) {
+            this.#upsertLatest.run(agentId, atMs, JSON.stringify(machine.latest))
+            this.#latestSavedAt.set(agentId, receivedMs)
+            this.#latestDirty.delete(agentId)
+          } else {
+            this.#latestDirty.add(agentId)
+          }
         } else {
           this.#latestDirty.add(agentId)
         }
       } else if (machine !== undefined) {
-        this.#touchMachine.run(receivedMs, Math.round(skew), agentId)
         machine.lastSeenMs = receivedMs
         machine.clockSkewMs = Math.round(skew)
+        this.#latestDirty.add(agentId)
       }
     }
     if (machine !== undefined && result.stored.length > 0) {
@@ -377,9 +384,28 @@ export class Registry {
     return result
   }
 
+  /**
+   * After a crash, machine rows can lag the ledger by up to a checkpoint interval
+   * (plus the timer's period): bring their last-seen time, last sample and seq up
+   * to date from the reports received since. An index range scan of the last few
+   * minutes, nothing when the previous stop was clean.
+   */
+  #recover (): void {
+    const newest = this.#db.prepare('SELECT MAX(received_ms) FROM reports').pluck().get() as number | null
+    if (newest === null) return
+    const rows = this.#db.prepare('SELECT agent_id, seq, sampled_ms, received_ms FROM reports WHERE received_ms >= ? ORDER BY received_ms')
+      .all(newest - 3 * LATEST_CHECKPOINT_MS) as Array<{ agent_id: string, seq: number, sampled_ms: number, received_ms: number }>
+    const update = this.#db.prepare(`UPDATE machines SET last_seen_ms = MAX(last_seen_ms, @received),
+      last_seq = CASE WHEN @sampled >= last_sampled_ms THEN @seq ELSE last_seq END,
+      last_sampled_ms = MAX(last_sampled_ms, @sampled) WHERE id = @id`)
+    this.#db.transaction(() => {
+      for (const r of rows) update.run({ id: r.agent_id, received: r.received_ms, sampled: r.sampled_ms, seq: r.seq })
+    })()
+  }
+
   /** After a rollback: cached state of these agents may be ahead of the database. */
   #forget (agentIds: readonly string[]): void {
-    for (const id of agentIds) { this.#machineCache.delete(id); this.#latestSavedAt.delete(id) }
+    for (const id of agentIds) { this.#machineCache.delete(id); this.#latestSavedAt.delete(id); this.#factsSaved.delete(id) }
     this.#metrics.discardCache?.(agentIds)
   }
 
@@ -396,7 +422,10 @@ export class Registry {
     }
     if (due.length === 0) return 0
     this.#db.transaction(() => {
-      for (const m of due) this.#upsertLatest.run(m.id, m.lastSampledMs, JSON.stringify(m.latest))
+      for (const m of due) {
+        this.#upsertMachine.run(m.id, m.hostname, JSON.stringify(m.host), m.firstSeenMs, m.lastSeenMs, m.lastSampledMs, m.lastSeq, JSON.stringify(m.unavailable), Math.round(m.clockSkewMs), m.droppedReports, m.inventoryHash)
+        this.#upsertLatest.run(m.id, m.lastSampledMs, JSON.stringify(m.latest))
+      }
     })()
     for (const m of due) { this.#latestDirty.delete(m.id); this.#latestSavedAt.set(m.id, nowMs) }
     return due.length
@@ -521,6 +550,7 @@ export class Registry {
    * seq forgotten, so an ancient resend is still recognised as a duplicate.
    */
   pruneLedger (beforeMs: number): number {
+    this.#prunedSeq.clear()
     const tx = this.#db.transaction(() => {
       this.#db.prepare(`UPDATE agents SET pruned_seq = MAX(pruned_seq, COALESCE((SELECT MAX(seq) FROM reports WHERE reports.agent_id = agents.id AND received_ms < ?), 0))`).run(beforeMs)
       return this.#db.prepare('DELETE FROM reports WHERE received_ms < ?').run(beforeMs).changes

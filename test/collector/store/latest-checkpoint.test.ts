@@ -33,10 +33,12 @@ t.test('after a crash between checkpoints the latest values are those of the las
   const a = open(file)
   const { agentId } = a.registry.enrollAgent({ hostname: 'pc-1' }, T0)
   a.registry.ingest(agentId, [makeReport(agentId, 1, { atMs: T0, metrics: metricsWith(10) })], T0)
+  const row = () => a.db.prepare('SELECT last_seq FROM machines WHERE id = ?').pluck().get(agentId) as number
   const checkpointed = () => JSON.parse(a.db.prepare('SELECT latest_json FROM machine_latest WHERE machine_id = ?').pluck().get(agentId) as string) as Array<{ value: number }>
   t.equal(checkpointed()[0].value, 10, 'the first report is checkpointed at once')
   a.registry.ingest(agentId, [makeReport(agentId, 2, { atMs: T0 + 10_000, metrics: metricsWith(77) })], T0 + 10_000)
   t.equal(checkpointed()[0].value, 10, 'a report within the checkpoint interval is not rewritten')
+  t.equal(row(), 1, 'nor is the machine row, when only times and seq changed')
   t.equal(a.registry.getMachine(agentId)!.latest[0].value, 77, 'while running, the newest values are served')
   a.close() // no flush: the process died
 
@@ -44,7 +46,8 @@ t.test('after a crash between checkpoints the latest values are those of the las
   t.teardown(b.close)
   const m = b.registry.getMachine(agentId)!
   t.same(m.latest, metricsWith(77), 'rebuilt from the stored frame after the crash, names, labels and units included')
-  t.equal(m.lastSeq, 2)
+  t.equal(m.lastSeq, 2, 'the last seq is recovered from the ledger (the row was not rewritten for report 2)')
+  t.equal(m.lastSeenMs, T0 + 10_000, 'so is the time it was last seen')
   t.same(b.registry.listMachines().find(x => x.id === agentId)!.latest, metricsWith(77), 'the fleet list (loaded at start) agrees')
 })
 
