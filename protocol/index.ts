@@ -4,4 +4,4 @@ export {
   StreamReports, StreamAck, StreamError, MAX_STREAM_FRAME_BYTES, MAX_BODY_BYTES, STREAM_CLOSE,
   AgentRotateResponse, TOKEN_ROTATE_HEADER
 } from './v1.js'
-export { seriesKey, parseSeriesKey } from './series.js'
+export { seriesKey, parseSeriesKey, sameLabels } from './series.js'

@@ -17,6 +17,16 @@ export function seriesKey (name: string, labels?: Record<string, string>): strin
   return out + '}'
 }
 
+/** Whether two label sets are equal (absent and `{}` are the same set). */
+export function sameLabels (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true
+  let na = 0
+  let nb = 0
+  if (a !== undefined) for (const k in a) { na++; if (b === undefined || b[k] !== a[k]) return false }
+  if (b !== undefined) for (const _ in b) nb++
+  return na === nb
+}
+
 /** Inverse of {@link seriesKey}; returns undefined for a malformed key. */
 export function parseSeriesKey (key: string): { name: string, labels: Record<string, string> } | undefined {
   const brace = key.indexOf('{')

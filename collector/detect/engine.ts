@@ -8,7 +8,7 @@
  * change correlation. Pure logic: no I/O, no timers; the caller owns the clock.
  */
 import type { Report } from '../../protocol/v1.js'
-import { parseSeriesKey, seriesKey } from '../../protocol/series.js'
+import { parseSeriesKey, sameLabels, seriesKey } from '../../protocol/series.js'
 import { Baseline, featureName, type BaselineParams, type BaselineState } from './baseline.js'
 import { ChangeTracker } from './change-correlation.js'
 import { judgeSilence, newOnlineState, recordReport, usualOnline, type OnlineState } from './expected-online.js'
@@ -422,15 +422,6 @@ export class DetectionEngine {
     if (m === undefined) { m = { group: '', cohort: '', signals: {}, cond: {} }; this.machines.set(id, m) }
     return m
   }
-}
-
-function sameLabels (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  if (a === b) return true
-  let na = 0
-  let nb = 0
-  if (a !== undefined) for (const k in a) { na++; if (b === undefined || b[k] !== a[k]) return false }
-  if (b !== undefined) for (const _ in b) nb++
-  return na === nb
 }
 
 /** Severity order, for callers that keep the worst. */

@@ -18,6 +18,7 @@
 import { Worker } from 'node:worker_threads'
 import type { HostFacts, InstalledApp, MetricValue, Report, Unit } from '../../protocol/index.js'
 import type { Finding } from './engine.js'
+import { sameLabels } from '../../protocol/series.js'
 
 /** Per metric: name, unit, labels (undefined when none). */
 export type Layout = Array<[string, Unit, Record<string, string> | undefined]>
@@ -76,15 +77,6 @@ const SEND_MAX_REPORTS = 2000
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url)
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
-
-function sameLabels (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  if (a === b) return true
-  let na = 0
-  let nb = 0
-  if (a !== undefined) for (const k in a) { na++; if (b === undefined || b[k] !== a[k]) return false }
-  if (b !== undefined) for (const _ in b) nb++
-  return na === nb
-}
 
 export class DetectionClient {
   readonly #opts: DetectionClientOptions

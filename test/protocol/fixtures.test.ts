@@ -5,7 +5,7 @@ import { Compile } from 'typebox/compile'
 import type { TSchema } from 'typebox'
 import {
   BatchAck, EnrollRequest, EnrollResponse, ErrorBody, Report, ReportBatch, StreamAck, StreamReports,
-  seriesKey, parseSeriesKey
+  seriesKey, parseSeriesKey, sameLabels
 } from '../../protocol/index.js'
 import { loadFixture } from '../helpers/reports.js'
 
@@ -68,4 +68,14 @@ t.test('a metric label outside the key pattern is refused (labels are series ide
   t.notOk(c.Check(r))
   r.metrics = [{ name: 'fs.used_pct', unit: 'percent', value: 1, labels: { mount: '/' } }]
   t.ok(c.Check(r))
+})
+
+t.test('label sets compare by content; absent labels and {} are the same set', async t => {
+  t.ok(sameLabels(undefined, undefined))
+  t.ok(sameLabels(undefined, {}))
+  t.ok(sameLabels({ mount: '/', dev: 'sda' }, { dev: 'sda', mount: '/' }), 'key order does not matter')
+  t.notOk(sameLabels({ mount: '/' }, { mount: '/home' }))
+  t.notOk(sameLabels({ mount: '/' }, { mount: '/', dev: 'sda' }), 'an extra label is another set')
+  t.notOk(sameLabels({ mount: '/', dev: 'sda' }, { mount: '/' }))
+  t.notOk(sameLabels(undefined, { mount: '/' }))
 })

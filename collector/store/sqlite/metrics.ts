@@ -19,6 +19,7 @@ import type {
   MetricStore, MetricStoreStatus, SamplePoint, SeriesInfo, SeriesQuery, SeriesResult
 } from '../metric-store.js'
 import type { MetricValue, Unit } from '../../../protocol/index.js'
+import { sameLabels } from '../../../protocol/series.js'
 import type { Statement } from 'better-sqlite3'
 import { ROLLUP_MS, finish, mergeRollup, migrateRollup, pruneRollups, rollupPartials, type Partial } from './rollup.js'
 
@@ -71,13 +72,14 @@ export function labelsJson (labels: Record<string, string> | undefined): string 
   return JSON.stringify(sorted)
 }
 
-function sameLabels (a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  if (a === b) return true
-  let na = 0
-  let nb = 0
-  if (a !== undefined) for (const k in a) { na++; if (b === undefined || b[k] !== a[k]) return false }
-  if (b !== undefined) for (const _ in b) nb++
-  return na === nb
+/** Adds a sample (in time order) to a bucket's partial aggregate. */
+function addSample (p: Partial, ts: number, v: number): void {
+  p.n++
+  p.sum += v
+  if (v < p.min) p.min = v
+  if (v > p.max) p.max = v
+  p.lastTs = ts
+  p.last = v
 }
 
 /** Every (series id, value) of a frame record, in stored order. */
@@ -318,16 +320,8 @@ export class SqliteMetricStore implements MetricStore {
         const v = data.readDoubleLE(8 * pos)
         const list = parts[j]
         const p = list.length > 0 ? list[list.length - 1] : undefined
-        if (p !== undefined && p.b === b) {
-          p.n++
-          p.sum += v
-          if (v < p.min) p.min = v
-          if (v > p.max) p.max = v
-          p.lastTs = ts
-          p.last = v
-        } else {
-          list.push({ b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
-        }
+        if (p !== undefined && p.b === b) addSample(p, ts, v)
+        else list.push({ b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
       }
     }
     return parts
@@ -379,16 +373,8 @@ export class SqliteMetricStore implements MetricStore {
         const v = data.readDoubleLE(8 * i)
         const key = id + ':' + b
         const p = buckets.get(key)
-        if (p === undefined) {
-          buckets.set(key, { id, b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
-        } else {
-          p.n++
-          p.sum += v
-          if (v < p.min) p.min = v
-          if (v > p.max) p.max = v
-          p.lastTs = ts
-          p.last = v
-        }
+        if (p === undefined) buckets.set(key, { id, b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
+        else addSample(p, ts, v)
       }
     }
     for (const p of buckets.values()) mergeRollup(this.#db, p.id, p)
