@@ -15,7 +15,8 @@ export interface Proc {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
 }
 
-function start (script: string, args: string[], env: NodeJS.ProcessEnv): Proc {
+/** Starts `script` from source with tsx, its output captured. */
+export function startProcess (script: string, args: string[], env: NodeJS.ProcessEnv): Proc {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env, FORCE_COLOR: '0' },
@@ -46,7 +47,7 @@ export interface CollectorProc extends Proc {
 
 /** Starts `collector/main.ts` and waits until it listens; `port: 0` picks a free port. */
 export async function spawnCollector (opts: { dataDir: string, port?: number, env?: NodeJS.ProcessEnv }): Promise<CollectorProc> {
-  const p = start('collector/main.ts', [], {
+  const p = startProcess('collector/main.ts', [], {
     VIGIE_DATA_DIR: opts.dataDir,
     VIGIE_PORT: String(opts.port ?? 0),
     VIGIE_LOG_LEVEL: 'info',
@@ -64,7 +65,7 @@ export async function spawnCollector (opts: { dataDir: string, port?: number, en
 /** Starts `agent/main.ts run` against a collector. */
 export function spawnAgent (opts: { url: string, stateDir: string, enrollToken?: string, intervalSec?: number, env?: NodeJS.ProcessEnv }): Proc {
   const args = ['run', '--collector', opts.url, '--state-dir', opts.stateDir, '--interval', String(opts.intervalSec ?? 1)]
-  return start('agent/main.ts', args, {
+  return startProcess('agent/main.ts', args, {
     VIGIE_ENROLL_TOKEN: opts.enrollToken ?? '',
     VIGIE_AGENT_LOG_LEVEL: 'info',
     ...opts.env

@@ -4,11 +4,11 @@
  * process speaking HTTPS. A missing openssl fails the test with a clear message
  * (.ci/run installs it on CI).
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import https from 'node:https'
 import path from 'node:path'
-import { ROOT, type Proc } from './processes.js'
+import { startProcess, type Proc } from './processes.js'
 import { waitFor } from './wait.js'
 
 export interface TestCa {
@@ -43,32 +43,12 @@ export interface TlsCollector extends Proc { url: string }
 
 /** Starts collector/main.ts with TLS on a free port; resolves once it listens (https URL). */
 export async function spawnTlsCollector (opts: { dataDir: string, ca: TestCa, env?: NodeJS.ProcessEnv }): Promise<TlsCollector> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'collector', 'main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, VIGIE_DATA_DIR: opts.dataDir, VIGIE_PORT: '0', VIGIE_LOG_LEVEL: 'info', VIGIE_TLS_CERT: opts.ca.certFile, VIGIE_TLS_KEY: opts.ca.keyFile, FORCE_COLOR: '0', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let out = ''
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  proc.stderr.on('data', (d: Buffer) => { out += d.toString() })
-  const exited = new Promise<number | null>(resolve => { proc.once('exit', (code) => { resolve(code) }) })
+  const p = startProcess('collector/main.ts', [], { VIGIE_DATA_DIR: opts.dataDir, VIGIE_PORT: '0', VIGIE_LOG_LEVEL: 'info', VIGIE_TLS_CERT: opts.ca.certFile, VIGIE_TLS_KEY: opts.ca.keyFile, ...opts.env })
   const url = await waitFor(() => {
-    if (proc.exitCode !== null) throw new Error(`collector exited ${proc.exitCode}: ${out}`)
-    return /"url":"(https:\/\/[^"]+)"/.exec(out)?.[1]
+    if (p.proc.exitCode !== null) throw new Error(`collector exited ${p.proc.exitCode}: ${p.output()}`)
+    return /"url":"(https:\/\/[^"]+)"/.exec(p.output())?.[1]
   }, { timeoutMs: 30_000, what: 'the TLS collector to listen' })
-  return {
-    proc,
-    url,
-    output: () => out,
-    async stop (signal: NodeJS.Signals = 'SIGTERM') {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode
-      proc.kill(signal)
-      const timer = setTimeout(() => { proc.kill('SIGKILL') }, 10_000)
-      const code = await exited
-      clearTimeout(timer)
-      return code
-    }
-  }
+  return { ...p, url }
 }
 
 /** A JSON request over https trusting only the given CA. */
