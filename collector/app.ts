@@ -151,8 +151,8 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   }
   const pruneTimer = setInterval(() => { void prune() }, 3_600_000)
   pruneTimer.unref()
-  // Latest values are checkpointed at most every LATEST_CHECKPOINT_MS per machine while
-  // it reports; this writes those of machines that went quiet since, and all on close.
+  // Machine rows and latest values are checkpointed at most every LATEST_CHECKPOINT_MS
+  // while a machine reports; this writes those of machines gone quiet since, and all on close.
   const latestTimer = setInterval(() => {
     try { registry.flushLatest(LATEST_CHECKPOINT_MS, now()) } catch (err) { app.log.warn({ err }, 'latest values not checkpointed') }
   }, LATEST_CHECKPOINT_MS / 2)

@@ -49,10 +49,28 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   const { db, config } = vigie
   migrate(db, { name: 'detect_state', sql: MIGRATIONS })
 
-  let route: (findings: Finding[]) => void = () => {}
+  const insertAnomaly = db.prepare('INSERT INTO anomaly_log (machine_id, at_ms, series, state, title, evidence_json) VALUES (?, ?, ?, ?, ?, ?)')
+  /** Learned anomalies at info go to the machine's hint log and the live socket; everything else to incidents. */
+  const route = (findings: Finding[]): void => {
+    const forIncidents: Finding[] = []
+    for (const f of findings) {
+      if (f.kind === 'anomaly' && f.severity === 'info') {
+        try {
+          insertAnomaly.run(f.machineId, f.atMs, f.series ?? '', f.state, f.title, JSON.stringify(f.evidence))
+        } catch (err) {
+          app.log.warn({ err }, 'anomaly hint not recorded')
+        }
+        vigie.events.emit('live', { type: 'anomaly', machineId: f.machineId, atMs: f.atMs, series: f.series, state: f.state, title: f.title })
+      } else {
+        forIncidents.push(f)
+      }
+    }
+    if (forIncidents.length > 0) void incidents.submit(forIncidents)
+  }
+
   const engine: DetectionClient = new DetectionClient({
     maxSeriesPerMachine: config.maxSeriesPerMachine,
-    onFindings: (findings) => { route(findings) },
+    onFindings: route,
     onWarn: (message, machineId) => { app.log.warn({ machineId }, message) },
     onSkipped: (n) => { vigie.counters.inc('detection_skipped', n) },
     onRestart: () => {
@@ -77,24 +95,6 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
     worstAll: () => incidents.worstAll(),
     silenceExpected: (machineId) => engine.silenceExpected(machineId)
   })
-
-  const insertAnomaly = db.prepare('INSERT INTO anomaly_log (machine_id, at_ms, series, state, title, evidence_json) VALUES (?, ?, ?, ?, ?, ?)')
-  route = (findings: Finding[]): void => {
-    const forIncidents: Finding[] = []
-    for (const f of findings) {
-      if (f.kind === 'anomaly' && f.severity === 'info') {
-        try {
-          insertAnomaly.run(f.machineId, f.atMs, f.series ?? '', f.state, f.title, JSON.stringify(f.evidence))
-        } catch (err) {
-          app.log.warn({ err }, 'anomaly hint not recorded')
-        }
-        vigie.events.emit('live', { type: 'anomaly', machineId: f.machineId, atMs: f.atMs, series: f.series, state: f.state, title: f.title })
-      } else {
-        forIncidents.push(f)
-      }
-    }
-    if (forIncidents.length > 0) void incidents.submit(forIncidents)
-  }
 
   // Dirty machines wait here until their next save slot.
   const dirty = new Set<string>()

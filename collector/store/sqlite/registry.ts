@@ -64,10 +64,12 @@ const MACHINE_SELECT = `SELECT m.id, m.hostname, m.host_json, m.first_seen_ms, m
   FROM machines m LEFT JOIN machine_latest l ON l.machine_id = m.id`
 
 /**
- * The latest values are checkpointed at most this often per machine (and for every
- * machine on close): rewriting a few KB per report was a third of the store's ingest
- * time. After a crash, the embedded store rebuilds them from the newest frame; with
- * InfluxDB they are at most this old until the machine's next report.
+ * A machine's row and latest values are checkpointed at most this often while it
+ * reports (and for every machine on close); the row also whenever its facts change.
+ * Rewriting a few KB per report was a third of the store's ingest time. After a
+ * crash, times and seq come back from the ledger (#recover) and the embedded store
+ * rebuilds the latest values from the newest frame; with InfluxDB they are at most
+ * this old until the machine's next report.
  */
 export const LATEST_CHECKPOINT_MS = 60_000
 
@@ -101,7 +103,7 @@ export class Registry {
   /** host facts, unavailable list, dropped count and inventory hash as last written per machine */
   readonly #factsSaved = new Map<string, string>()
   readonly #upsertLatest: Statement<[string, number, string], unknown>
-  /** when each machine's latest values were last checkpointed (wall clock), and machines with newer ones */
+  /** when each machine's row and latest values were last checkpointed, and machines with newer state than that */
   readonly #latestSavedAt = new Map<string, number>()
   readonly #latestDirty = new Set<string>()
   readonly #machineListeners: Array<(m: MachineRow) => void> = []
@@ -410,7 +412,7 @@ export class Registry {
   }
 
   /**
-   * Checkpoints the latest values of machines that changed since their last
+   * Checkpoints the row and latest values of machines that changed since their last
    * checkpoint at least `minAgeMs` ago (0: all of them, on close).
    */
   flushLatest (minAgeMs = 0, nowMs = Date.now()): number {

@@ -1,0 +1,55 @@
+/**
+ * The detection engine in its worker thread, as the collector drives it: findings
+ * come back for stored reports, and when detection is too far behind, reports skip
+ * it (counted) instead of queueing without bound.
+ */
+import t from 'tap'
+import { DetectionClient } from '../../collector/detect/remote.js'
+import type { Finding } from '../../collector/detect/engine.js'
+import { makeReport } from '../helpers/reports.js'
+
+const MIN = 60_000
+const T0 = Date.UTC(2026, 10, 28, 8, 0, 0)
+const disk = (value: number) => [{ name: 'fs.used_pct', unit: 'percent' as const, value, labels: { mount: '/' } }]
+
+t.test('a disk held past its rule opens one finding, after the worker observed the reports', async t => {
+  const findings: Finding[] = []
+  const warnings: string[] = []
+  const engine = new DetectionClient({ maxSeriesPerMachine: 100, onFindings: (f) => { findings.push(...f) }, onWarn: (m) => { warnings.push(m) } })
+  t.teardown(() => engine.close())
+  for (let i = 0; i <= 6; i++) {
+    const atMs = T0 + i * MIN
+    engine.observe('m1', atMs, [{ report: makeReport('m1', i + 1, { atMs, metrics: disk(98) }), atMs }])
+  }
+  t.ok(engine.backlog > 0, 'the reports wait for the worker')
+  await engine.idle()
+  t.equal(engine.backlog, 0, 'all observed')
+  const opened = findings.filter(f => f.state === 'open' && f.key === 'rule:disk_full:fs.used_pct{mount="/"}')
+  t.equal(opened.length, 1, 'one disk_full finding')
+  t.equal(opened[0].machineId, 'm1')
+  t.ok(await engine.seriesCount() >= 1, 'the engine holds state for the series')
+  const state = await engine.exportMachine('m1') as { series: Array<[string, unknown]> }
+  t.same(state.series.map(s => s[0]), ['fs.used_pct{mount="/"}'], 'its state can be exported for saving')
+  t.same(warnings, [])
+})
+
+t.test('beyond the backlog bound, reports skip detection and are counted; detection resumes once caught up', async t => {
+  let skipped = 0
+  const engine = new DetectionClient({ maxSeriesPerMachine: 100, maxBacklog: 2, onFindings: () => {}, onWarn: () => {}, onSkipped: (n) => { skipped += n } })
+  t.teardown(() => engine.close())
+  const send = (seq: number): void => {
+    const atMs = T0 + seq * MIN
+    engine.observe('m2', atMs, [{ report: makeReport('m2', seq, { atMs, metrics: disk(50) }), atMs }])
+  }
+  send(1)
+  send(2)
+  send(3)
+  send(4)
+  t.equal(skipped, 2, 'the third and fourth report skipped detection')
+  t.equal(engine.backlog, 2, 'the queue stayed at its bound')
+  await engine.idle()
+  t.equal(engine.backlog, 0)
+  send(5)
+  t.equal(skipped, 2, 'accepted again once the worker caught up')
+  await engine.idle()
+})
