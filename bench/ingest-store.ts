@@ -16,6 +16,7 @@ import http from 'node:http'
 import { parseArgs } from 'node:util'
 import { spawnCollector, spawnReady } from './lib/child.js'
 import { ProcSampler } from './lib/proc-stats.js'
+import { LeanConnection } from './lib/lean-http.js'
 import { fillTemplate, reportTemplates } from './lib/report-source.js'
 import { enrollAgent, type Credentials } from './sim/link.js'
 import { fixed, printBlock, sleep } from './lib/stats.js'
@@ -43,8 +44,8 @@ const templates = reportTemplates(11, AGENTS)
 const seqs = new Map<string, number>()
 
 async function load (target: Target, seconds: number): Promise<Result> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY })
   const url = new URL('/api/v1/reports', target.url)
+  const conns = await Promise.all(Array.from({ length: CONCURRENCY }, () => LeanConnection.open(url)))
   let reports = 0
   let errors = 0
   const status: Record<number, number> = {}
@@ -53,7 +54,7 @@ async function load (target: Target, seconds: number): Promise<Result> {
   const from = sampler.mark()
   const started = performance.now()
   const until = started + seconds * 1000
-  async function worker (): Promise<void> {
+  async function worker (conn: LeanConnection): Promise<void> {
     while (performance.now() < until) {
       const i = next++ % AGENTS
       const c = target.creds[i]
@@ -65,24 +66,18 @@ async function load (target: Target, seconds: number): Promise<Result> {
         body += (k > 0 ? ',' : '') + fillTemplate(templates[i], c.agentId, seq, now, now)
       }
       body += ']}'
-      const code = await new Promise<number>((resolve) => {
-        const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${c.agentToken}` } }, (res) => {
-          res.resume()
-          res.on('end', () => { resolve(res.statusCode ?? 0) })
-        })
-        req.on('error', () => { resolve(0) })
-        req.end(body)
-      })
+      const code = await conn.post(url.pathname, url.host, `authorization: Bearer ${c.agentToken}\r\n`, body).catch(() => 0)
       status[code] = (status[code] ?? 0) + 1
       if (code === 200) reports += BATCH
       else errors++
+      if (code === 0) return
     }
   }
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => { await worker() }))
+  await Promise.all(conns.map(worker))
   const elapsed = (performance.now() - started) / 1000
   const cpu = sampler.summary(from)
   sampler.stop()
-  agent.destroy()
+  for (const c of conns) c.close()
   return { reportsPerSec: reports / elapsed, cpuPct: cpu.cpuPct, errors, status }
 }
 

@@ -4,8 +4,9 @@
  * fleet overview filters, sorts and pages over it without touching the database,
  * which keeps `GET /api/v1/machines` fast at 10,000 machines.
  */
-import type { HostFacts, MetricValue } from '../../protocol/index.js'
-import type { MachineRow } from '../store/sqlite/registry.js'
+import type { HostFacts } from '../../protocol/index.js'
+import { latestValuesOf, type MachineRow } from '../store/sqlite/registry.js'
+import type { LatestValues } from '../store/latest-values.js'
 
 export interface FleetEntry {
   id: string
@@ -22,25 +23,23 @@ export interface FleetEntry {
   search: string
 }
 
-function gauge (metrics: readonly MetricValue[], name: string, pick: 'first' | 'max' = 'first'): number | undefined {
-  let out: number | undefined
-  for (const v of metrics) {
-    if (v.name !== name) continue
-    if (pick === 'first') return Math.round(v.value * 10) / 10
-    out = out === undefined ? v.value : Math.max(out, v.value)
-  }
-  return out === undefined ? undefined : Math.round(out * 10) / 10
+function gauge (latest: LatestValues, name: string, pick: 'first' | 'max' = 'first'): number | undefined {
+  const v = latest.pick(name, pick)
+  return v === undefined ? undefined : Math.round(v * 10) / 10
 }
 
-export function fleetEntry (id: string, host: HostFacts, metrics: readonly MetricValue[], lastSeenMs: number, lastSampledMs: number): FleetEntry {
+/** `prev`: the machine's previous entry, whose search string is kept when the host facts are the same object. */
+export function fleetEntry (id: string, host: HostFacts, metrics: LatestValues, lastSeenMs: number, lastSampledMs: number, prev?: FleetEntry): FleetEntry {
   const e: FleetEntry = {
     id,
     hostname: host.hostname,
     host,
     lastSeenMs,
     lastSampledMs,
-    search: [host.hostname, host.user, host.model, host.manufacturer, host.os, host.osVersion, host.serial, host.group, id]
-      .filter((v): v is string => typeof v === 'string').join('\n').toLowerCase()
+    search: prev !== undefined && prev.host === host
+      ? prev.search
+      : [host.hostname, host.user, host.model, host.manufacturer, host.os, host.osVersion, host.serial, host.group, id]
+          .filter((v): v is string => typeof v === 'string').join('\n').toLowerCase()
   }
   const g: Array<[keyof FleetEntry, number | undefined]> = [
     ['cpuPct', gauge(metrics, 'cpu.load_pct')],
@@ -59,12 +58,12 @@ export class FleetIndex {
   get size (): number { return this.#entries.size }
 
   load (rows: readonly MachineRow[]): void {
-    for (const m of rows) this.#entries.set(m.id, fleetEntry(m.id, m.host, m.latest, m.lastSeenMs, m.lastSampledMs))
+    for (const m of rows) this.#entries.set(m.id, fleetEntry(m.id, m.host, latestValuesOf(m), m.lastSeenMs, m.lastSampledMs))
   }
 
   /** Takes a machine's state after a committed ingest. */
   upsert (m: MachineRow): void {
-    this.#entries.set(m.id, fleetEntry(m.id, m.host, m.latest, m.lastSeenMs, m.lastSampledMs))
+    this.#entries.set(m.id, fleetEntry(m.id, m.host, latestValuesOf(m), m.lastSeenMs, m.lastSampledMs, this.#entries.get(m.id)))
   }
 
   get (id: string): FleetEntry | undefined { return this.#entries.get(id) }

@@ -9,6 +9,7 @@ import type { Statement } from 'better-sqlite3'
 import type { MetricStore } from '../metric-store.js'
 import type { HostFacts, InstalledApp, MetricValue, Report, Unavailable } from '../../../protocol/index.js'
 import { hashToken, newId, newToken } from '../../tokens.js'
+import { LatestValues } from '../latest-values.js'
 
 export type Role = 'viewer' | 'technician' | 'admin'
 
@@ -75,7 +76,7 @@ export const LATEST_CHECKPOINT_MS = 60_000
 
 function toMachine (r: RawMachine, rebuild?: (id: string, atMs: number) => MetricValue[] | undefined): MachineRow {
   const latest = r.latest_ms < r.last_sampled_ms ? rebuild?.(r.id, r.last_sampled_ms) : undefined
-  return {
+  return machineRow({
     id: r.id,
     hostname: r.hostname,
     host: JSON.parse(r.host_json) as HostFacts,
@@ -83,13 +84,84 @@ function toMachine (r: RawMachine, rebuild?: (id: string, atMs: number) => Metri
     lastSeenMs: r.last_seen_ms,
     lastSampledMs: r.last_sampled_ms,
     lastSeq: r.last_seq,
-    latest: latest ?? JSON.parse(r.latest_json) as MetricValue[],
     unavailable: JSON.parse(r.unavailable_json) as Unavailable[],
     clockSkewMs: r.clock_skew_ms,
     droppedReports: r.dropped_reports,
     inventoryHash: r.inventory_hash
-  }
+  }, LatestValues.of(latest ?? JSON.parse(r.latest_json) as MetricValue[]))
 }
+
+type MachineFields = Omit<MachineRow, 'latest'>
+
+const compactLatest = new WeakMap<MachineRow, LatestValues>()
+
+/**
+ * A machine row whose `latest` is built from compact values when read (see
+ * latest-values.ts: the cache must not keep each report's metric objects alive).
+ */
+function machineRow (f: MachineFields, latest: LatestValues): MachineRow {
+  const m: MachineRow = {
+    id: f.id,
+    hostname: f.hostname,
+    host: f.host,
+    firstSeenMs: f.firstSeenMs,
+    lastSeenMs: f.lastSeenMs,
+    lastSampledMs: f.lastSampledMs,
+    lastSeq: f.lastSeq,
+    get latest () { return latest.toArray() },
+    unavailable: f.unavailable,
+    clockSkewMs: f.clockSkewMs,
+    droppedReports: f.droppedReports,
+    inventoryHash: f.inventoryHash
+  }
+  compactLatest.set(m, latest)
+  return m
+}
+
+/** A row's latest values in their compact form, for readers that need a few of them per report (the fleet list). */
+export function latestValuesOf (m: MachineRow): LatestValues {
+  return compactLatest.get(m) ?? LatestValues.of(m.latest)
+}
+
+/** A copy of a machine row (its compact latest values shared), with some fields changed. */
+function withFields (m: MachineRow, patch: Partial<MachineFields>): MachineRow {
+  return machineRow({
+    id: m.id,
+    hostname: m.hostname,
+    host: m.host,
+    firstSeenMs: m.firstSeenMs,
+    lastSeenMs: m.lastSeenMs,
+    lastSampledMs: m.lastSampledMs,
+    lastSeq: m.lastSeq,
+    unavailable: m.unavailable,
+    clockSkewMs: m.clockSkewMs,
+    droppedReports: m.droppedReports,
+    inventoryHash: m.inventoryHash,
+    ...patch
+  }, latestValuesOf(m))
+}
+
+/** Host facts are flat (strings and numbers): equal when every field is. */
+function sameHost (a: HostFacts, b: HostFacts): boolean {
+  if (a === b) return true
+  let n = 0
+  for (const k in a) {
+    if (a[k as keyof HostFacts] !== b[k as keyof HostFacts]) return false
+    n++
+  }
+  for (const _ in b) n--
+  return n === 0
+}
+
+function sameUnavailable (a: readonly Unavailable[], b: readonly Unavailable[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i].probe !== b[i].probe || a[i].reason !== b[i].reason) return false
+  return true
+}
+
+/** What a machine row says besides times and values, as last written. */
+interface SavedFacts { host: HostFacts, unavailable: Unavailable[], dropped: number, inventoryHash: string | null }
 
 export class Registry {
   readonly #db: Db
@@ -101,7 +173,7 @@ export class Registry {
   /** per agent, the highest seq the ledger forgot (changes only in pruneLedger) */
   readonly #prunedSeq = new Map<string, number>()
   /** host facts, unavailable list, dropped count and inventory hash as last written per machine */
-  readonly #factsSaved = new Map<string, string>()
+  readonly #factsSaved = new Map<string, SavedFacts>()
   readonly #upsertLatest: Statement<[string, number, string], unknown>
   /** when each machine's row and latest values were last checkpointed, and machines with newer state than that */
   readonly #latestSavedAt = new Map<string, number>()
@@ -339,43 +411,45 @@ export class Registry {
       }
       const newer = machine === undefined || atMs >= machine.lastSampledMs
       if (newer) {
-        machine = {
+        // The row is rewritten when what it says changed (host facts, probes unavailable,
+        // dropped count, inventory) and otherwise at most every LATEST_CHECKPOINT_MS:
+        // times and seq are recovered from the ledger after a crash (#recover). Facts
+        // that did not change keep the objects already held, so the report's die young.
+        const dropped = report.droppedReports ?? machine?.droppedReports ?? 0
+        const inventoryHash = report.inventory?.hash ?? machine?.inventoryHash ?? null
+        const saved = this.#factsSaved.get(agentId)
+        const sameFacts = saved !== undefined && saved.dropped === dropped && saved.inventoryHash === inventoryHash &&
+          sameHost(saved.host, report.host) && sameUnavailable(saved.unavailable, report.unavailable)
+        const host = sameFacts ? saved.host : report.host
+        const unavailable = sameFacts ? saved.unavailable : report.unavailable
+        machine = machineRow({
           id: agentId,
-          hostname: report.host.hostname,
-          host: report.host,
+          hostname: host.hostname,
+          host,
           firstSeenMs: machine?.firstSeenMs ?? receivedMs,
           lastSeenMs: receivedMs,
           lastSampledMs: atMs,
           lastSeq: report.seq,
-          latest: report.metrics,
-          unavailable: report.unavailable,
+          unavailable,
           clockSkewMs: skew,
-          droppedReports: report.droppedReports ?? machine?.droppedReports ?? 0,
-          inventoryHash: report.inventory?.hash ?? machine?.inventoryHash ?? null
+          droppedReports: dropped,
+          inventoryHash
+        }, LatestValues.of(report.metrics, machine === undefined ? undefined : latestValuesOf(machine)))
+        const savedAt = this.#latestSavedAt.get(agentId)
+        const due = savedAt === undefined || receivedMs - savedAt >= LATEST_CHECKPOINT_MS
+        if (due || !sameFacts) {
+          this.#upsertMachine.run(agentId, host.hostname, JSON.stringify(host), machine.firstSeenMs, receivedMs, atMs, report.seq, JSON.stringify(unavailable), Math.round(skew), dropped, report.inventory?.hash ?? null)
+          if (!sameFacts) this.#factsSaved.set(agentId, { host, unavailable, dropped, inventoryHash })
         }
-        // The row is rewritten when what it says changed (host facts, probes unavailable,
-        // dropped count, inventory) and otherwise at most every LATEST_CHECKPOINT_MS:
-        // times and seq are recovered from the ledger after a crash (#recover).
-        const hostJson = JSON.stringify(machine.host)
-        const unavailableJson = JSON.stringify(machine.unavailable)
-        const facts = hostJson + '\0' + unavailableJson + '\0' + String(machine.droppedReports) + '\0' + (machine.inventoryHash ?? '')
-        const saved = this.#latestSavedAt.get(agentId)
-        if (saved === undefined || receivedMs - saved >= LATEST_CHECKPOINT_MS || this.#factsSaved.get(agentId) !== facts) {
-          this.#upsertMachine.run(agentId, machine.hostname, hostJson, machine.firstSeenMs, receivedMs, atMs, report.seq, unavailableJson, Math.round(skew), machine.droppedReports, report.inventory?.hash ?? null)
-          this.#factsSaved.set(agentId, facts)
-          if (saved === undefined || receivedMs - saved >= LATEST_CHECKPOINT_MS) {
-            this.#upsertLatest.run(agentId, atMs, JSON.stringify(machine.latest))
-            this.#latestSavedAt.set(agentId, receivedMs)
-            this.#latestDirty.delete(agentId)
-          } else {
-            this.#latestDirty.add(agentId)
-          }
+        if (due) {
+          this.#upsertLatest.run(agentId, atMs, JSON.stringify(machine.latest))
+          this.#latestSavedAt.set(agentId, receivedMs)
+          this.#latestDirty.delete(agentId)
         } else {
           this.#latestDirty.add(agentId)
         }
       } else if (machine !== undefined) {
-        machine.lastSeenMs = receivedMs
-        machine.clockSkewMs = Math.round(skew)
+        machine = withFields(machine, { lastSeenMs: receivedMs, clockSkewMs: Math.round(skew) })
         this.#latestDirty.add(agentId)
       }
     }
@@ -443,8 +517,8 @@ export class Registry {
       m = toMachine(r, this.#rebuild)
       this.#machineCache.set(id, m)
     }
-    // A copy: ingest replaces it, and callers may hold the previous one.
-    return { ...m }
+    // Never changed in place: ingest replaces it with a new row.
+    return m
   }
 
   /**
@@ -520,7 +594,7 @@ export class Registry {
 
   getMachine (id: string): MachineRow | undefined {
     const cached = this.#machineCache.get(id)
-    if (cached !== undefined) return { ...cached }
+    if (cached !== undefined) return withFields(cached, {})
     const r = this.#getMachine.get(id)
     return r === undefined ? undefined : toMachine(r, this.#rebuild)
   }

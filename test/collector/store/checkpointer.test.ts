@@ -47,6 +47,37 @@ t.test('committed pages reach the database file from the background thread; the 
   db.close()
 })
 
+t.test('under sustained writes, with never a pause between commits, the WAL still starts again instead of growing', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
+  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const file = path.join(dir, 'vigie.db')
+  const db = openDb(file)
+  const warnings: string[] = []
+  const cp = startCheckpointer(db, file, { everyMs: 20, restartFrames: 500, onWarn: (m) => { warnings.push(m) } })
+  db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB NOT NULL)')
+  const ins = db.prepare('INSERT INTO filler (data) VALUES (?)')
+  const blob = Buffer.alloc(300, 7)
+  // A small commit every 0.1 ms for 1.5 s, as under a steady stream of ingest:
+  // every commit rewrites the table's last page, so the ~15,000 commits append
+  // ~60 MB to the WAL unless it is started again.
+  let maxWal = 0
+  let commits = 0
+  const end = performance.now() + 1500
+  let next = performance.now()
+  while (next < end) {
+    while (performance.now() < next) { /* pace the commits */ }
+    ins.run(blob)
+    commits++
+    next += 0.1
+    if (commits % 1000 === 0) maxWal = Math.max(maxWal, fs.statSync(file + '-wal').size)
+  }
+  t.ok(maxWal < 16_000_000, `the WAL stayed bounded: largest seen ${maxWal} bytes after ${commits} commits (~${Math.round(commits * 4096 / 1e6)} MB if never started again)`)
+  await cp.stop()
+  t.equal((db.prepare('SELECT COUNT(*) AS n FROM filler').get() as { n: number }).n, commits, 'every committed row is there')
+  t.same(warnings, [], 'no warning')
+  db.close()
+})
+
 t.test('an in-memory database needs no checkpoints', async t => {
   const db = openDb(':memory:')
   const cp = startCheckpointer(db, ':memory:')

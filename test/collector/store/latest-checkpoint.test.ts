@@ -67,3 +67,34 @@ t.test('a checkpoint is written again once the interval has passed, and for quie
   t.equal(read()[0].value, 4)
   t.equal(a.registry.flushLatest(0, T0 + 3 * LATEST_CHECKPOINT_MS), 0, 'nothing left to write')
 })
+
+t.test('changed host facts are written at once, also when they change back; a new metric layout is served with its own names and labels', async t => {
+  const a = open(':memory:')
+  t.teardown(a.close)
+  const { agentId } = a.registry.enrollAgent({ hostname: 'pc-3' }, T0)
+  const hostname = () => a.db.prepare('SELECT hostname FROM machines WHERE id = ?').pluck().get(agentId) as string
+  const report = (seq: number, host: string, metrics: ReturnType<typeof metricsWith>) => {
+    const r = makeReport(agentId, seq, { atMs: T0 + seq * 1000, metrics })
+    r.host = { ...r.host, hostname: host }
+    return r
+  }
+  a.registry.ingest(agentId, [report(1, 'pc-3', metricsWith(1))], T0 + 1000)
+  a.registry.ingest(agentId, [report(2, 'pc-3-renamed', metricsWith(2))], T0 + 2000)
+  t.equal(hostname(), 'pc-3-renamed', 'a rename within the checkpoint interval is in the row at once')
+  a.registry.ingest(agentId, [report(3, 'pc-3', metricsWith(3))], T0 + 3000)
+  t.equal(hostname(), 'pc-3', 'and so is the rename back')
+  t.equal(a.registry.getMachine(agentId)!.hostname, 'pc-3')
+
+  const moved = [
+    { name: 'cpu.load_pct', unit: 'percent' as const, value: 5 },
+    { name: 'fs.used_pct', unit: 'percent' as const, value: 91, labels: { mount: '/data' } }
+  ]
+  a.registry.ingest(agentId, [report(4, 'pc-3', moved)], T0 + 4000)
+  t.same(a.registry.getMachine(agentId)!.latest, moved, 'the new labels, not the previous layout')
+  moved[1].labels!.mount = '/changed-after-ingest'
+  moved[1].value = 0
+  t.same(a.registry.getMachine(agentId)!.latest[1], { name: 'fs.used_pct', unit: 'percent', value: 91, labels: { mount: '/data' } }, 'what was stored does not follow later changes to the report objects')
+  const served = a.registry.getMachine(agentId)!.latest
+  served[0].value = -1
+  t.equal(a.registry.getMachine(agentId)!.latest[0].value, 5, 'nor changes a reader makes to what it was served')
+})
