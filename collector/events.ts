@@ -5,11 +5,12 @@
 import { EventEmitter } from 'node:events'
 import type { Report } from '../protocol/index.js'
 import type { InventoryChange } from './store/sqlite/registry.js'
+import type { LatestValues } from './store/latest-values.js'
 
 export interface AcceptedReports {
   machineId: string
   receivedMs: number
-  accepted: Array<{ report: Report, atMs: number }>
+  accepted: Array<{ report: Report, atMs: number, latest?: LatestValues }>
   inventoryChanges: InventoryChange[]
 }
 

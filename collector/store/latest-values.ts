@@ -50,6 +50,13 @@ export class LatestValues {
 
   get length (): number { return this.#values.length }
 
+  /**
+   * Identifies the layout (names, units, labels): the same object for consecutive
+   * reports of a machine whose metrics have the same layout, so a reader can tell
+   * "same layout as before" without comparing the metrics.
+   */
+  get layoutKey (): object { return this.#layout }
+
   /** The values as protocol metrics (new objects each call). */
   toArray (): MetricValue[] {
     const { names, units, labels } = this.#layout

@@ -7,6 +7,7 @@ import t from 'tap'
 import { DetectionClient } from '../../collector/detect/remote.js'
 import type { Finding } from '../../collector/detect/engine.js'
 import { makeReport } from '../helpers/reports.js'
+import { LatestValues } from '../../collector/store/latest-values.js'
 
 const MIN = 60_000
 const T0 = Date.UTC(2026, 10, 28, 8, 0, 0)
@@ -52,4 +53,29 @@ t.test('beyond the backlog bound, reports skip detection and are counted; detect
   send(5)
   t.equal(skipped, 2, 'accepted again once the worker caught up')
   await engine.idle()
+})
+
+t.test("with the registry's layout key, a machine's new layout still reaches the worker: findings name the new series", async t => {
+  const findings: Finding[] = []
+  const warnings: string[] = []
+  const engine = new DetectionClient({ maxSeriesPerMachine: 100, onFindings: (f) => { findings.push(...f) }, onWarn: (m) => { warnings.push(m) } })
+  t.teardown(() => engine.close())
+  // Two layouts of the same size: the mount label differs, so only a layout sent
+  // again lets the worker name the series right.
+  const mount = (m: string, value: number) => [{ name: 'fs.used_pct', unit: 'percent' as const, value, labels: { mount: m } }]
+  let prev: LatestValues | undefined
+  const send = (seq: number, metrics: ReturnType<typeof mount>): void => {
+    const atMs = T0 + seq * MIN
+    const latest = LatestValues.of(metrics, prev)
+    prev = latest
+    engine.observe('m3', atMs, [{ report: makeReport('m3', seq, { atMs, metrics }), atMs, latest }])
+  }
+  for (let i = 1; i <= 3; i++) send(i, mount('/', 50))
+  for (let i = 4; i <= 11; i++) send(i, mount('/data', 98))
+  await engine.idle()
+  const keys = findings.filter(f => f.state === 'open' && f.kind === 'threshold').map(f => f.key)
+  t.same(keys, ['rule:disk_full:fs.used_pct{mount="/data"}'], 'the full disk is /data, not /')
+  const state = await engine.exportMachine('m3') as { series: Array<[string, unknown]> }
+  t.same(state.series.map(s => s[0]).sort(), ['fs.used_pct{mount="/"}', 'fs.used_pct{mount="/data"}'], 'both series observed under their own names')
+  t.same(warnings, [])
 })

@@ -39,8 +39,11 @@ export interface InventoryChange { atMs: number, name: string, source: string, f
 export interface IngestResult {
   stored: number[]
   duplicates: number[]
-  /** the reports newly stored, with their corrected sample time, for detection and live */
-  accepted: Array<{ report: Report, atMs: number }>
+  /**
+   * The reports newly stored, with their corrected sample time, for detection and
+   * live; `latest` when the report became its machine's latest values.
+   */
+  accepted: Array<{ report: Report, atMs: number, latest: LatestValues | undefined }>
   /** inventory changes recorded by this batch */
   inventoryChanges: InventoryChange[]
   /** the machine's state after the batch, when the batch changed it */
@@ -404,7 +407,8 @@ export class Registry {
         continue
       }
       result.stored.push(report.seq)
-      result.accepted.push({ report, atMs })
+      const accepted = { report, atMs, latest: undefined as LatestValues | undefined }
+      result.accepted.push(accepted)
       if (report.metrics.length > 0) this.#metrics.appendReport(agentId, atMs, report.metrics)
       if (report.inventory?.apps !== undefined) {
         result.inventoryChanges.push(...this.#applyInventory(agentId, report.inventory.apps, atMs))
@@ -417,6 +421,8 @@ export class Registry {
         // that did not change keep the objects already held, so the report's die young.
         const dropped = report.droppedReports ?? machine?.droppedReports ?? 0
         const inventoryHash = report.inventory?.hash ?? machine?.inventoryHash ?? null
+        const latest = LatestValues.of(report.metrics, machine === undefined ? undefined : latestValuesOf(machine))
+        accepted.latest = latest
         const saved = this.#factsSaved.get(agentId)
         const sameFacts = saved !== undefined && saved.dropped === dropped && saved.inventoryHash === inventoryHash &&
           sameHost(saved.host, report.host) && sameUnavailable(saved.unavailable, report.unavailable)
@@ -434,7 +440,7 @@ export class Registry {
           clockSkewMs: skew,
           droppedReports: dropped,
           inventoryHash
-        }, LatestValues.of(report.metrics, machine === undefined ? undefined : latestValuesOf(machine)))
+        }, latest)
         const savedAt = this.#latestSavedAt.get(agentId)
         const due = savedAt === undefined || receivedMs - savedAt >= LATEST_CHECKPOINT_MS
         if (due || !sameFacts) {
