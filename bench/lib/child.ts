@@ -30,14 +30,27 @@ export async function spawnReady<T> (entry: string, env: NodeJS.ProcessEnv, opts
   const exited = new Promise<void>(resolve => { proc.once('exit', () => { resolve() }) })
   const ready = await new Promise<T>((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${entry} not ready after ${opts.timeoutMs ?? 60_000} ms: ${err}`)) }, opts.timeoutMs ?? 60_000)
-    proc.stdout!.on('data', (c: Buffer) => {
+    let seen = ''
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${entry} not ready after ${opts.timeoutMs ?? 60_000} ms: ${err}${seen}`)) }, opts.timeoutMs ?? 60_000)
+    // The ready line is the first JSON object that is not a log line (pino's have a
+    // level); anything else before it (a warning logged at start, V8 tracing) is skipped.
+    const onData = (c: Buffer): void => {
       out += c.toString()
-      const nl = out.indexOf('\n')
-      if (nl === -1) return
-      clearTimeout(timer)
-      try { resolve(JSON.parse(out.slice(0, nl)) as T) } catch { reject(new Error(`${entry} printed ${out.slice(0, 200)}`)) }
-    })
+      for (let nl = out.indexOf('\n'); nl !== -1; nl = out.indexOf('\n')) {
+        const line = out.slice(0, nl)
+        out = out.slice(nl + 1)
+        let v: unknown
+        try { v = JSON.parse(line) } catch { v = undefined }
+        if (v !== null && typeof v === 'object' && !('level' in v)) {
+          clearTimeout(timer)
+          proc.stdout!.off('data', onData)
+          resolve(v as T)
+          return
+        }
+        seen = (seen + line + '\n').slice(-2000)
+      }
+    }
+    proc.stdout!.on('data', onData)
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${entry} exited ${code}: ${err}`)) })
   })
   proc.stdout!.resume()

@@ -1,20 +1,23 @@
 /**
  * The detection engine in its own thread (see remote.ts for why and for the
- * messages). Everything here is the engine's own work: rebuilding each report's
- * metrics from the layout and values the collector sent, observing them, the
+ * messages). Everything here is the engine's own work: observing each report's
+ * values with the layout the collector sent for its machine, the
  * periodic tick, and serialising state for the collector to save.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import type { MetricValue, Report } from '../../protocol/index.js'
-import { DetectionEngine } from './engine.js'
+import { DetectionEngine, type PackedLayout } from './engine.js'
 import type { HostInput, Layout, WorkerIn, WorkerOut } from './remote.js'
 
 const port = parentPort!
 const engine = new DetectionEngine({ maxSeriesPerMachine: (workerData as { maxSeriesPerMachine: number }).maxSeriesPerMachine })
-const layouts = new Map<string, Layout>()
+const layouts = new Map<string, PackedLayout>()
 const hosts = new Map<string, HostInput>()
 
 function send (msg: WorkerOut): void { port.postMessage(msg) }
+
+function packLayout (layout: Layout): PackedLayout {
+  return { names: layout.map(x => x[0]), units: layout.map(x => x[1]), labels: layout.map(x => x[2]) }
+}
 
 function silenceSnapshot (nowMs: number): Array<[string, boolean]> {
   const out: Array<[string, boolean]> = []
@@ -35,31 +38,22 @@ function onMessage (msg: WorkerIn): void {
       let a = 0
       for (let i = 0; i < b.machines.length; i++) {
         const machineId = b.machines[i]
-        if (l < b.layouts.length && b.layouts[l][0] === i) layouts.set(machineId, b.layouts[l++][1])
+        if (l < b.layouts.length && b.layouts[l][0] === i) layouts.set(machineId, packLayout(b.layouts[l++][1]))
         if (h < b.hosts.length && b.hosts[h][0] === i) hosts.set(machineId, b.hosts[h++][1])
         const apps = a < b.apps.length && b.apps[a][0] === i ? b.apps[a++][1] : undefined
         const layout = layouts.get(machineId)
         const from = b.offsets[i]
         const n = b.offsets[i + 1] - from
-        if (layout === undefined || layout.length !== n) {
+        if (layout === undefined || layout.names.length !== n) {
           send({ type: 'warn', message: 'detection input without its layout', machineId })
           continue
         }
-        const metrics: MetricValue[] = new Array(n)
-        for (let k = 0; k < n; k++) {
-          const [name, unit, labels] = layout[k]
-          const value = b.values[from + k]
-          metrics[k] = labels === undefined ? { name, unit, value } : { name, unit, value, labels }
-        }
-        const host = hosts.get(machineId) ?? {}
-        const report = {
-          sampledAt: new Date(b.atMs[i]).toISOString(),
-          host,
-          metrics,
-          inventory: apps === undefined ? undefined : { apps }
-        } as unknown as Report
+        // The layout and host objects stay the same until the collector sends new
+        // ones, which is what lets the engine skip its per-metric lookups.
+        let host = hosts.get(machineId)
+        if (host === undefined) { host = {}; hosts.set(machineId, host) }
         try {
-          for (const f of engine.observeReport(machineId, report, b.receivedMs[i], host.group)) findings.push(f)
+          for (const f of engine.observePacked(machineId, layout, b.values, from, b.atMs[i], b.receivedMs[i], host, apps)) findings.push(f)
         } catch (err) {
           send({ type: 'warn', message: `detection failed on a report: ${(err as Error).message}`, machineId })
         }
