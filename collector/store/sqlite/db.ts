@@ -123,8 +123,23 @@ export function openDb (file: string): Db {
   db.pragma('wal_autocheckpoint = 16384') // pages: 64 MiB of WAL
   db.pragma('temp_store = MEMORY')
   cacheStatements(db)
+  immediateTransactions(db)
   migrate(db)
   return db
+}
+
+/**
+ * Makes `db.transaction(fn)` begin IMMEDIATE (take the write lock at BEGIN) instead
+ * of DEFERRED. A deferred transaction that reads before it writes must upgrade its
+ * read lock, and SQLite answers an upgrade that finds the write lock taken with
+ * SQLITE_BUSY at once, without waiting (waiting could deadlock). The background
+ * checkpointer takes that lock for a moment when it restarts the WAL, so under load
+ * enrollments failed with "database is locked". Begun IMMEDIATE, a transaction waits
+ * for the lock like any single statement (busy_timeout). `.deferred` stays available.
+ */
+function immediateTransactions (db: Db): void {
+  const make = db.transaction.bind(db)
+  db.transaction = ((fn: (...args: unknown[]) => unknown) => make(fn).immediate) as Db['transaction']
 }
 
 /**

@@ -78,6 +78,31 @@ t.test('under sustained writes, with never a pause between commits, the WAL stil
   db.close()
 })
 
+t.test('while the WAL is restarted, transactions that read before they write wait for the lock instead of failing', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
+  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const file = path.join(dir, 'vigie.db')
+  const db = openDb(file)
+  const cp = startCheckpointer(db, file, { everyMs: 5, restartFrames: 50 })
+  db.exec('CREATE TABLE kv (k INTEGER PRIMARY KEY, v BLOB NOT NULL)')
+  const read = db.prepare('SELECT COUNT(*) AS n FROM kv')
+  const write = db.prepare('INSERT INTO kv (v) VALUES (?)')
+  const blob = Buffer.alloc(2000, 1)
+  // What enrollment does: look something up, then insert, in one transaction.
+  const enrollLike = db.transaction(() => { read.get(); write.run(blob) })
+  let done = 0
+  const failures: string[] = []
+  const end = performance.now() + 1500
+  while (performance.now() < end) {
+    try { enrollLike(); done++ } catch (err) { failures.push((err as Error).message) }
+    if (done % 200 === 0) await new Promise(resolve => setImmediate(resolve))
+  }
+  await cp.stop()
+  t.same(failures.slice(0, 3), [], `no transaction failed (${failures.length} of ${done + failures.length})`)
+  t.equal((read.get() as { n: number }).n, done, 'every committed row is there')
+  db.close()
+})
+
 t.test('an in-memory database needs no checkpoints', async t => {
   const db = openDb(':memory:')
   const cp = startCheckpointer(db, ':memory:')
