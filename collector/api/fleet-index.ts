@@ -41,14 +41,16 @@ export function fleetEntry (id: string, host: HostFacts, metrics: LatestValues, 
       : [host.hostname, host.user, host.model, host.manufacturer, host.os, host.osVersion, host.serial, host.group, id]
           .filter((v): v is string => typeof v === 'string').join('\n').toLowerCase()
   }
-  const g: Array<[keyof FleetEntry, number | undefined]> = [
-    ['cpuPct', gauge(metrics, 'cpu.load_pct')],
-    ['memPct', gauge(metrics, 'mem.used_pct')],
-    ['diskPct', gauge(metrics, 'fs.used_pct', 'max')],
-    ['tempC', gauge(metrics, 'temp.cpu_c')],
-    ['batteryHealthPct', gauge(metrics, 'battery.health_pct')]
-  ]
-  for (const [k, v] of g) if (v !== undefined) (e as unknown as Record<string, unknown>)[k] = v
+  const cpu = gauge(metrics, 'cpu.load_pct')
+  if (cpu !== undefined) e.cpuPct = cpu
+  const mem = gauge(metrics, 'mem.used_pct')
+  if (mem !== undefined) e.memPct = mem
+  const disk = gauge(metrics, 'fs.used_pct', 'max')
+  if (disk !== undefined) e.diskPct = disk
+  const temp = gauge(metrics, 'temp.cpu_c')
+  if (temp !== undefined) e.tempC = temp
+  const battery = gauge(metrics, 'battery.health_pct')
+  if (battery !== undefined) e.batteryHealthPct = battery
   return e
 }
 

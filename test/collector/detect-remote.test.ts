@@ -79,3 +79,28 @@ t.test("with the registry's layout key, a machine's new layout still reaches the
   t.same(state.series.map(s => s[0]).sort(), ['fs.used_pct{mount="/"}', 'fs.used_pct{mount="/data"}'], 'both series observed under their own names')
   t.same(warnings, [])
 })
+
+t.test('a hand-over larger than the packed buffers (1,750 reports, 71,750 values) keeps every value with its report', async t => {
+  const findings: Finding[] = []
+  const warnings: string[] = []
+  const engine = new DetectionClient({ maxSeriesPerMachine: 100, onFindings: (f) => { findings.push(...f) }, onWarn: (m) => { warnings.push(m) } })
+  t.teardown(() => engine.close())
+  const filler = Array.from({ length: 40 }, (_, k) => ({ name: `app.gauge_${k}`, unit: 'count' as const, value: k }))
+  // All in one event-loop turn, so in one hand-over. Every disk is full but m7's: a
+  // value lost or moved to another report would keep a machine from its finding or
+  // give m7 one.
+  for (let i = 0; i <= 6; i++) {
+    for (let m = 0; m < 250; m++) {
+      const atMs = T0 + i * MIN
+      const metrics = [...filler, ...disk(m === 7 ? 50 : 98)]
+      engine.observe(`m${m}`, atMs, [{ report: makeReport(`m${m}`, i + 1, { atMs, metrics }), atMs }])
+    }
+  }
+  await engine.idle()
+  t.equal(engine.backlog, 0, 'all 1,750 observed')
+  const opened = new Set(findings.filter(f => f.state === 'open' && f.kind === 'threshold').map(f => f.machineId))
+  t.equal(opened.size, 249, 'a disk_full finding for each of the 249 full disks')
+  t.notOk(opened.has('m7'), 'none for m7')
+  t.same(findings.filter(f => f.state === 'clear').map(f => f.machineId), [], 'and no disk seen back to normal: no value was lost')
+  t.same(warnings, [])
+})
