@@ -8,7 +8,7 @@
  * change correlation. Pure logic: no I/O, no timers; the caller owns the clock.
  */
 import type { InstalledApp, Report } from '../../protocol/v1.js'
-import { parseSeriesKey, sameLabels, seriesKey } from '../../protocol/series.js'
+import { parseSeriesKey, sameLabels, seriesKey, type MetricLayout } from '../../protocol/series.js'
 import { Baseline, featureName, type BaselineParams, type BaselineState } from './baseline.js'
 import { ChangeTracker } from './change-correlation.js'
 import { judgeSilence, newOnlineState, recordReport, usualOnline, type OnlineState } from './expected-online.js'
@@ -76,13 +76,6 @@ interface Slot {
   fcStates: Array<ForecastState | undefined> | undefined
 }
 
-/** A report's metric layout without its values (observePacked). */
-export interface PackedLayout {
-  readonly names: readonly string[]
-  readonly units: readonly string[]
-  readonly labels: ReadonlyArray<Record<string, string> | undefined>
-}
-
 /** The host facts detection uses (observePacked). */
 export interface PackedHost { group?: string, model?: string, osVersion?: string, memTotalBytes?: number }
 
@@ -116,7 +109,7 @@ export class DetectionEngine {
   /** series names per machine, so one machine's state can be saved on its own */
   private byMachine = new Map<string, string[]>()
   /** per machine: the previous report's slots, and the group they were resolved for */
-  private layouts = new Map<string, { group: string, slots: Slot[], src: PackedLayout | undefined }>()
+  private layouts = new Map<string, { group: string, slots: Slot[], src: MetricLayout | undefined }>()
   /** per machine: the host facts object observePacked last took the group, cohort and memory from */
   private hostSeen = new Map<string, PackedHost>()
   private readonly changes = new ChangeTracker()
@@ -172,7 +165,7 @@ export class DetectionEngine {
    * machine sends the same `layout` object and the same `host` object, nothing is
    * looked up or compared per metric and no object is built per value.
    */
-  observePacked (machineId: string, layout: PackedLayout, values: Float64Array, from: number, atMs: number, receivedAtMs: number, host: PackedHost, apps?: InstalledApp[]): Finding[] {
+  observePacked (machineId: string, layout: MetricLayout, values: Float64Array, from: number, atMs: number, receivedAtMs: number, host: PackedHost, apps?: InstalledApp[]): Finding[] {
     const m = this.machine(machineId)
     if (this.hostSeen.get(machineId) !== host) {
       if (host.group !== undefined) m.group = host.group

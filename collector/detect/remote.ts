@@ -16,13 +16,10 @@
  * saved state (`onRestart`).
  */
 import { Worker } from 'node:worker_threads'
-import type { HostFacts, InstalledApp, MetricValue, Report, Unit } from '../../protocol/index.js'
+import type { HostFacts, InstalledApp, MetricValue, Report } from '../../protocol/index.js'
 import type { Finding } from './engine.js'
-import { sameLabels } from '../../protocol/series.js'
+import { layoutOf, sameLayout, type MetricLayout } from '../../protocol/series.js'
 import type { LatestValues } from '../store/latest-values.js'
-
-/** Per metric: name, unit, labels (undefined when none). */
-export type Layout = Array<[string, Unit, Record<string, string> | undefined]>
 
 export interface HostInput { group?: string, model?: string, osVersion?: string, memTotalBytes?: number }
 
@@ -38,7 +35,7 @@ export interface ReportBatchInput {
   atMs: Float64Array
   offsets: Uint32Array
   values: Float64Array
-  layouts: Array<[number, Layout]>
+  layouts: Array<[number, MetricLayout]>
   hosts: Array<[number, HostInput]>
   apps: Array<[number, InstalledApp[]]>
 }
@@ -70,8 +67,8 @@ export interface DetectionClientOptions {
   onRestart?: () => void
 }
 
-/** `key`: the registry's layout identity (LatestValues.layoutKey) this layout was last seen with, if any. */
-interface LastLayout { names: string[], units: Unit[], labels: Array<Record<string, string> | undefined>, key?: object }
+/** The layout the worker has for a machine; `key`: the registry's layout identity (LatestValues.layoutKey) it was last seen with, if any. */
+interface LastLayout { layout: MetricLayout, key: object | undefined }
 
 /**
  * Reports are handed to the engine every this many ms, or as soon as this many are
@@ -99,7 +96,7 @@ export class DetectionClient {
   #offsets = new Uint32Array(1025)
   #values = new Float64Array(65_536)
   #nValues = 0
-  #changedLayouts: Array<[number, Layout]> = []
+  #changedLayouts: Array<[number, MetricLayout]> = []
   #changedHosts: Array<[number, HostInput]> = []
   #apps: Array<[number, InstalledApp[]]> = []
   #hosts = new Map<string, HostInput>()
@@ -192,22 +189,16 @@ export class DetectionClient {
    * `key`: the registry's layout identity for these metrics, when it has one; the
    * same key as last time means the same layout, without comparing ~50 metrics.
    */
-  #layoutChange (machineId: string, metrics: readonly MetricValue[], key: object | undefined): Layout | undefined {
+  #layoutChange (machineId: string, metrics: readonly MetricValue[], key: object | undefined): MetricLayout | undefined {
     const last = this.#layouts.get(machineId)
     if (last !== undefined && key !== undefined && last.key === key) return undefined
-    if (last !== undefined && last.names.length === metrics.length) {
-      let same = true
-      for (let i = 0; i < metrics.length && same; i++) {
-        const m = metrics[i]
-        same = last.names[i] === m.name && last.units[i] === m.unit && sameLabels(last.labels[i], m.labels)
-      }
-      if (same) {
-        last.key = key
-        return undefined
-      }
+    if (last !== undefined && sameLayout(last.layout, metrics)) {
+      last.key = key
+      return undefined
     }
-    this.#layouts.set(machineId, { names: metrics.map(m => m.name), units: metrics.map(m => m.unit), labels: metrics.map(m => m.labels), key })
-    return metrics.map(m => [m.name, m.unit, m.labels])
+    const layout = layoutOf(metrics)
+    this.#layouts.set(machineId, { layout, key })
+    return layout
   }
 
   /** Grows the packed arrays to hold `reports` reports and `values` values. */

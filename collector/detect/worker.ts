@@ -5,19 +5,16 @@
  * periodic tick, and serialising state for the collector to save.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { DetectionEngine, type PackedLayout } from './engine.js'
-import type { HostInput, Layout, WorkerIn, WorkerOut } from './remote.js'
+import type { MetricLayout } from '../../protocol/series.js'
+import { DetectionEngine } from './engine.js'
+import type { HostInput, WorkerIn, WorkerOut } from './remote.js'
 
 const port = parentPort!
 const engine = new DetectionEngine({ maxSeriesPerMachine: (workerData as { maxSeriesPerMachine: number }).maxSeriesPerMachine })
-const layouts = new Map<string, PackedLayout>()
+const layouts = new Map<string, MetricLayout>()
 const hosts = new Map<string, HostInput>()
 
 function send (msg: WorkerOut): void { port.postMessage(msg) }
-
-function packLayout (layout: Layout): PackedLayout {
-  return { names: layout.map(x => x[0]), units: layout.map(x => x[1]), labels: layout.map(x => x[2]) }
-}
 
 function silenceSnapshot (nowMs: number): Array<[string, boolean]> {
   const out: Array<[string, boolean]> = []
@@ -38,7 +35,7 @@ function onMessage (msg: WorkerIn): void {
       let a = 0
       for (let i = 0; i < b.machines.length; i++) {
         const machineId = b.machines[i]
-        if (l < b.layouts.length && b.layouts[l][0] === i) layouts.set(machineId, packLayout(b.layouts[l++][1]))
+        if (l < b.layouts.length && b.layouts[l][0] === i) layouts.set(machineId, b.layouts[l++][1])
         if (h < b.hosts.length && b.hosts[h][0] === i) hosts.set(machineId, b.hosts[h++][1])
         const apps = a < b.apps.length && b.apps[a][0] === i ? b.apps[a++][1] : undefined
         const layout = layouts.get(machineId)

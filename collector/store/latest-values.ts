@@ -9,20 +9,14 @@
  * collector's GC time. With this, a report's objects die young and only a few
  * hundred bytes of values outlive it.
  */
-import type { MetricValue, Unit } from '../../protocol/index.js'
-import { sameLabels } from '../../protocol/series.js'
-
-interface Layout {
-  readonly names: readonly string[]
-  readonly units: readonly Unit[]
-  readonly labels: ReadonlyArray<Record<string, string> | undefined>
-}
+import type { MetricValue } from '../../protocol/index.js'
+import { layoutOf, sameLayout, type MetricLayout } from '../../protocol/series.js'
 
 export class LatestValues {
-  readonly #layout: Layout
+  readonly #layout: MetricLayout
   readonly #values: Float64Array
 
-  private constructor (layout: Layout, values: Float64Array) {
+  private constructor (layout: MetricLayout, values: Float64Array) {
     this.#layout = layout
     this.#values = values
   }
@@ -33,19 +27,7 @@ export class LatestValues {
     const values = new Float64Array(n)
     for (let i = 0; i < n; i++) values[i] = metrics[i].value
     const last = prev === undefined ? undefined : prev.#layout
-    if (last !== undefined && last.names.length === n) {
-      let same = true
-      for (let i = 0; i < n && same; i++) {
-        const m = metrics[i]
-        same = last.names[i] === m.name && last.units[i] === m.unit && sameLabels(last.labels[i], m.labels)
-      }
-      if (same) return new LatestValues(last, values)
-    }
-    return new LatestValues({
-      names: metrics.map(m => m.name),
-      units: metrics.map(m => m.unit),
-      labels: metrics.map(m => m.labels === undefined ? undefined : { ...m.labels })
-    }, values)
+    return new LatestValues(last !== undefined && sameLayout(last, metrics) ? last : layoutOf(metrics), values)
   }
 
   get length (): number { return this.#values.length }

@@ -5,7 +5,8 @@
  * layout change and a host change.
  */
 import t from 'tap'
-import { DetectionEngine, type PackedHost, type PackedLayout } from '../../collector/detect/engine.js'
+import { DetectionEngine, type PackedHost } from '../../collector/detect/engine.js'
+import { layoutOf, type MetricLayout } from '../../protocol/series.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { makeReport } from '../helpers/reports.js'
 
@@ -29,7 +30,7 @@ t.test('observePacked and observeReport give the same findings and the same stat
   const byReport = new DetectionEngine({ now: () => T0 })
   const packed = new DetectionEngine({ now: () => T0 })
   const found: { report: unknown[], packed: unknown[] } = { report: [], packed: [] }
-  const layouts = new Map<string, { key: string, layout: PackedLayout }>()
+  const layouts = new Map<string, { key: string, layout: MetricLayout }>()
   const hosts = new Map<string, { key: string, host: PackedHost }>()
   for (let i = 0; i < 900; i++) {
     for (let machine = 0; machine < 3; machine++) {
@@ -45,7 +46,7 @@ t.test('observePacked and observeReport give the same findings and the same stat
       // host object per machine, replaced only when they change
       const key = JSON.stringify(report.metrics.map(m => [m.name, m.unit, m.labels]))
       if (layouts.get(id)?.key !== key) {
-        layouts.set(id, { key, layout: { names: report.metrics.map(m => m.name), units: report.metrics.map(m => m.unit), labels: report.metrics.map(m => m.labels) } })
+        layouts.set(id, { key, layout: layoutOf(report.metrics) })
       }
       const h = report.host
       const hostKey = JSON.stringify([h.group, h.model, h.osVersion, h.memTotalBytes])

@@ -7,7 +7,8 @@
  * collector's event loop regularly stopped for the copy and the fsync of tens of
  * megabytes. Here a second connection, in its own thread, runs a PASSIVE
  * checkpoint every `everyMs` (never waiting for readers or the writer), followed
- * by a brief RESTART when the WAL has grown past `restartFrames` pages (see below),
+ * by a brief RESTART when the WAL has grown past `restartFrames` pages (by default
+ * the connection's own `wal_autocheckpoint`, 64 MiB; see below),
  * and the collector's connection does none itself. Durability is unchanged: commits are
  * in the WAL either way. If the thread fails, the collector's connection goes back
  * to checkpointing itself.
@@ -57,7 +58,7 @@ export function startCheckpointer (db: Db, file: string, opts: { everyMs?: numbe
   const autocheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file, everyMs: opts.everyMs ?? 1000, restartFrames: opts.restartFrames ?? 16_384 }
+    workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file, everyMs: opts.everyMs ?? 1000, restartFrames: opts.restartFrames ?? (autocheckpoint > 0 ? autocheckpoint : 16_384) }
   })
   worker.unref()
   db.pragma('wal_autocheckpoint = 0')

@@ -3,7 +3,7 @@
  * (no copy and fsync stalls in the event loop), yet committed pages reach the
  * database file and the write-ahead log is reused instead of growing.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -18,11 +18,16 @@ async function until (what: string, ok: () => boolean, ms = 10_000): Promise<voi
   }
 }
 
-t.test('committed pages reach the database file from the background thread; the WAL is reused, not grown', async t => {
+/** A database file in a folder removed after the test. */
+function tempDb (t: Test): { file: string, db: ReturnType<typeof openDb> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
   t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
   const file = path.join(dir, 'vigie.db')
-  const db = openDb(file)
+  return { file, db: openDb(file) }
+}
+
+t.test('committed pages reach the database file from the background thread; the WAL is reused, not grown', async t => {
+  const { file, db } = tempDb(t)
   const before = db.pragma('wal_autocheckpoint', { simple: true })
   const warnings: string[] = []
   const cp = startCheckpointer(db, file, { everyMs: 50, onWarn: (m) => { warnings.push(m) } })
@@ -48,10 +53,7 @@ t.test('committed pages reach the database file from the background thread; the 
 })
 
 t.test('under sustained writes, with never a pause between commits, the WAL still starts again instead of growing', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
-  const file = path.join(dir, 'vigie.db')
-  const db = openDb(file)
+  const { file, db } = tempDb(t)
   const warnings: string[] = []
   const cp = startCheckpointer(db, file, { everyMs: 20, restartFrames: 500, onWarn: (m) => { warnings.push(m) } })
   db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB NOT NULL)')
@@ -79,10 +81,7 @@ t.test('under sustained writes, with never a pause between commits, the WAL stil
 })
 
 t.test('while the WAL is restarted, transactions that read before they write wait for the lock instead of failing', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
-  const file = path.join(dir, 'vigie.db')
-  const db = openDb(file)
+  const { file, db } = tempDb(t)
   const cp = startCheckpointer(db, file, { everyMs: 5, restartFrames: 50 })
   db.exec('CREATE TABLE kv (k INTEGER PRIMARY KEY, v BLOB NOT NULL)')
   const read = db.prepare('SELECT COUNT(*) AS n FROM kv')
