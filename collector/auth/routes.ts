@@ -11,7 +11,8 @@ import { VigieError } from '../errors.js'
 import { requireRole } from '../http/auth.js'
 import type { Vigie } from '../vigie.js'
 import { audit } from '../audit/audit.js'
-import { RateLimiter } from '../limits/token-bucket.js'
+import { tooMany } from '../limits/install.js'
+import { SIGN_IN_WINDOW_SEC, SignInThrottle } from '../limits/sign-in.js'
 import { CSRF_COOKIE, SESSION_COOKIE, serializeCookie } from './cookies.js'
 import { dummyHash, verifyPassword, PASSWORD_MAX_LENGTH } from './passwords.js'
 import { sameOrigin, type AuthService } from './service.js'
@@ -35,13 +36,11 @@ const OwnTokenBody = Type.Object({
 }, { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
-const WINDOW_SEC = 15 * 60
-
 export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
   const { vigie, auth } = opts
   const { config, registry } = vigie
-  const perUser = new RateLimiter({ capacity: config.loginAttemptsPer15Min, refillPerSec: config.loginAttemptsPer15Min / WINDOW_SEC, now: vigie.now })
-  const perIp = new RateLimiter({ capacity: config.loginAttemptsPer15Min * 3, refillPerSec: config.loginAttemptsPer15Min * 3 / WINDOW_SEC, now: vigie.now })
+  // Per username: collector/limits/sign-in.ts (taken before the hash, refills, never locks).
+  const perUser = new SignInThrottle({ attemptsPer15Min: config.loginAttemptsPer15Min, now: vigie.now })
   const viewer = requireRole(registry, 'viewer')
   const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody }
@@ -56,25 +55,34 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
   }
 
   app.post('/api/v1/auth/login', {
+    // Per address, strict: 3× the per-username budget per 15 minutes, whatever the
+    // usernames, counted on arrival (before the body is even parsed).
+    config: {
+      rateLimit: {
+        max: config.loginAttemptsPer15Min * 3,
+        timeWindow: SIGN_IN_WINDOW_SEC * 1000,
+        errorResponseBuilder: (_request: FastifyRequest, ctx: { ttl: number }) => tooMany('sign-in attempts from this address', Math.max(1, Math.ceil(ctx.ttl / 1000)))
+      }
+    },
     schema: { summary: 'Sign in with a username and password; sets the session cookie, returns the CSRF token', tags: ['auth'], body: LoginBody, response: { 200: LoginReply, ...errors } }
   }, async (request, reply) => {
     const body = request.body as Static<typeof LoginBody>
     if (!sameOrigin(request)) throw new VigieError('VIGIE_ERR_CSRF', 'sign-in from another site refused')
     const name = body.username.toLowerCase()
-    const ipOk = perIp.take(request.ip)
-    const userOk = perUser.check(name)
-    if (!ipOk.ok || !userOk.ok) {
-      const retry = Math.max(ipOk.ok ? 0 : ipOk.retryAfterSec, userOk.ok ? 0 : userOk.retryAfterSec)
-      throw new VigieError('VIGIE_ERR_RATE_LIMITED', `too many sign-in attempts; retry after ${retry} s`, { headers: { 'retry-after': String(retry) } })
+    // Charged before the hash runs: parallel guesses each take their own token.
+    const ticket = perUser.attempt(name, request.ip)
+    if (!ticket.result.ok) {
+      vigie.counters.inc('sign_in_throttled')
+      throw tooMany(`sign-in attempts for ${name.slice(0, 64)}`, ticket.result.retryAfterSec)
     }
     const found = auth.users.findForLogin(body.username)
     const ok = await verifyPassword(body.password, found?.passwordHash ?? await dummyHash())
     if (found === undefined || !ok || found.user.disabledMs !== null) {
-      perUser.charge(name)
       vigie.counters.inc('auth_failures')
       audit({ ...vigie, log }, { actor: 'anonymous', action: 'auth.login_failed', target: body.username.slice(0, 64), ip: request.ip, detail: { reason: found === undefined ? 'unknown user' : !ok ? 'wrong password' : 'disabled' } })
       throw new VigieError('VIGIE_ERR_LOGIN_FAILED')
     }
+    ticket.succeeded()
     const s = auth.sessions.create(found.user.id, config.sessionTtlSec * 1000, vigie.now())
     setSessionCookies(request, reply, s.id, s.csrfToken, config.sessionTtlSec)
     audit({ ...vigie, log }, { actor: `user:${found.user.username}`, action: 'auth.login', target: found.user.id, ip: request.ip })

@@ -35,7 +35,7 @@ export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: 
   const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
   const rec = { db: vigie.db, now: vigie.now, log }
 
-  installLimits(app, vigie)
+  await installLimits(app, vigie)
   vigie.tokenRotationDue = (agentId) => auth.agentTokens.rotationDue(agentId, vigie.config.agentTokenRotateDays * 86_400_000, vigie.now())
 
   app.addHook('onSend', async (request, reply, payload) => {

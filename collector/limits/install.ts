@@ -1,10 +1,15 @@
 /**
- * Request limits installed on the whole app: per-address and per-agent token
- * buckets (429 + Retry-After), a stricter bucket on failed enrollments, finite
- * numbers only in bodies, WebSocket pings that drop silent peers, and the
- * per-agent frame limit the agent stream consults.
+ * Request limits installed on the whole app: a per-address limit
+ * (@fastify/rate-limit, 429 + Retry-After) that only a verified agent skips,
+ * per-agent token buckets, stricter buckets on refused credentials and failed
+ * enrollments, finite numbers only in bodies, WebSocket pings that drop silent
+ * peers, and the per-agent frame limit the agent stream consults.
+ *
+ * Routes may set their own per-address limit with `config: { rateLimit: { max,
+ * timeWindow } }` (the sign-in route does); the plugin is registered here, once.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
 import type { WebSocket } from 'ws'
 import { VigieError } from '../errors.js'
 import type { Vigie } from '../vigie.js'
@@ -27,26 +32,40 @@ export function agentFrameAllowed (vigie: Vigie, agentId: string): boolean {
   return l === undefined || l.take(agentId).ok
 }
 
-function tooMany (what: string, retryAfterSec: number): VigieError {
+export function tooMany (what: string, retryAfterSec: number): VigieError {
   return new VigieError('VIGIE_ERR_RATE_LIMITED', `too many ${what}; retry after ${retryAfterSec} s`, { headers: { 'retry-after': String(retryAfterSec) } })
 }
 
-export function installLimits (app: FastifyInstance, vigie: Vigie): void {
+/** The per-address window of the general limit, seconds: rateLimitIpPerMin / 6 requests per 10 s. */
+export const IP_WINDOW_SEC = 10
+
+export async function installLimits (app: FastifyInstance, vigie: Vigie): Promise<void> {
   const { config, now } = vigie
 
+  // Per-address limits run in @fastify/rate-limit (fixed windows, bounded LRU of
+  // addresses). Its hook is appended to each route's onRequest hooks, so it runs after
+  // the route's own authentication: `request.agent` is set only for a token the
+  // registry verified. A whole office behind one NAT address is many agents, so
+  // verified agents are limited per agent (below), never per address; any other
+  // request (anonymous, technician, or a bogus `vga_…` bearer) counts for its address.
+  await app.register(rateLimit, {
+    global: config.rateLimitIpPerMin > 0,
+    max: Math.max(10, Math.ceil(config.rateLimitIpPerMin / 6)),
+    timeWindow: IP_WINDOW_SEC * 1000,
+    cache: 100_000,
+    keyGenerator: (request: FastifyRequest) => request.ip,
+    allowList: (request: FastifyRequest) => request.agent !== undefined,
+    errorResponseBuilder: (_request, ctx) => tooMany('requests from this address', Math.max(1, Math.ceil(ctx.ttl / 1000)))
+  })
+
   if (config.rateLimitIpPerMin > 0) {
-    // A whole office behind one NAT address is many agents: requests carrying an agent
-    // token are limited per agent, not per address. Everything else is limited per
-    // address, and every refused credential charges the address, agent-shaped or not.
-    const bucket = { capacity: Math.max(10, Math.ceil(config.rateLimitIpPerMin / 6)), refillPerSec: config.rateLimitIpPerMin / 60, now }
-    const perIp = new RateLimiter(bucket)
-    const authFailures = new RateLimiter(bucket)
+    // Refused credentials charge the address, agent-shaped or not. Our own bucket, not
+    // the library: it is charged after the fact (on the 401/403 answer) and checked
+    // before any work, which a request-counting window cannot express.
+    const authFailures = new RateLimiter({ capacity: Math.max(10, Math.ceil(config.rateLimitIpPerMin / 6)), refillPerSec: config.rateLimitIpPerMin / 60, now })
     app.addHook('onRequest', async (request) => {
       const failed = authFailures.check(request.ip)
       if (!failed.ok) throw tooMany('refused credentials from this address', failed.retryAfterSec)
-      if (/^Bearer\s+vga_/i.test(request.headers.authorization ?? '')) return
-      const r = perIp.take(request.ip)
-      if (!r.ok) { throw tooMany('requests from this address', r.retryAfterSec) }
     })
     app.addHook('onResponse', async (request, reply) => {
       if (reply.statusCode === 401 || reply.statusCode === 403) authFailures.charge(request.ip)
@@ -54,7 +73,8 @@ export function installLimits (app: FastifyInstance, vigie: Vigie): void {
   }
 
   if (config.rateLimitAgentPerMin > 0) {
-    // One bucket per agent for HTTP requests and one for stream frames.
+    // One bucket per agent for HTTP requests and one for stream frames. Our own buckets:
+    // the stream's frames are not HTTP requests, so the library cannot count them.
     const opts = { capacity: Math.max(5, Math.ceil(config.rateLimitAgentPerMin / 4)), refillPerSec: config.rateLimitAgentPerMin / 60, now }
     const perAgent = new RateLimiter(opts)
     frameLimiters.set(vigie, new RateLimiter(opts))

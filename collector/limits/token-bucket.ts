@@ -67,6 +67,12 @@ export class RateLimiter {
     return b.tokens >= cost ? { ok: true } : { ok: false, retryAfterSec: this.#retryAfter(b, cost) }
   }
 
+  /** Gives back `cost` tokens taken before (never above the capacity), e.g. when the attempt succeeded. */
+  refund (key: string, cost = 1): void {
+    const b = this.#bucket(key)
+    b.tokens = Math.min(this.#capacity, b.tokens + cost)
+  }
+
   /** Takes a token even when empty (debt), e.g. to count a failure after the fact. */
   charge (key: string, cost = 1): void {
     const b = this.#bucket(key)

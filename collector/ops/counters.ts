@@ -8,6 +8,7 @@ export const COUNTER_HELP = {
   stream_frames_rejected: 'WebSocket frames refused (garbage, invalid, too large)',
   enrollments: 'agents enrolled',
   auth_failures: 'requests refused for a missing, unknown or revoked token',
+  sign_in_throttled: 'sign-in attempts answered 429 before any password was checked',
   detection_skipped: 'stored reports that skipped detection because it was too far behind (stored all the same)'
 } as const
 
