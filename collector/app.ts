@@ -23,6 +23,7 @@ import { Counters } from './ops/counters.js'
 import { MachineStatusBoard } from './api/machine-status.js'
 import { FleetIndex } from './api/fleet-index.js'
 import { installErrorHandlers } from './http/errors.js'
+import { installSecurityHeaders } from './http/headers.js'
 import { ingestRoutes } from './ingest/routes.js'
 import { machineRoutes } from './api/machines.js'
 import { liveRoutes } from './live/routes.js'
@@ -118,6 +119,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   // query strings and params are converted from text, as they must be.
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   installErrorHandlers(app)
+  installSecurityHeaders(app, { sourceMaps: config.sourceMaps })
   // Every route speaks JSON; anything else is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain')
   await app.register(websocket, { options: { maxPayload: MAX_STREAM_FRAME_BYTES } })

@@ -86,6 +86,13 @@ export interface CollectorConfig {
   keepAliveTimeoutMs: number
   /** WebSocket ping cadence; a peer silent for two pings is dropped, seconds (0 = no pings) */
   wsPingSec: number
+  /* ---- limits (issue 14: headers, tokens, ops) ---- */
+  /** serve the dashboards' .map files (debugging only; build them with `npm run build:dashboards -- --sourcemap`) */
+  sourceMaps: boolean
+  /** lifetime of a new technician API token when its creator gives none, days */
+  apiTokenDays: number
+  /** when set, /metrics and /docs need this token (Authorization: Bearer …) or an admin API token */
+  opsToken?: string
 }
 
 interface Option {
@@ -125,7 +132,7 @@ const url = (raw: string): string => {
 const ROOT = path.resolve(import.meta.dirname, '..')
 
 /** Variables whose value is never echoed in an error. */
-const SECRET_ENV = new Set(['VIGIE_ENROLL_TOKEN'])
+const SECRET_ENV = new Set(['VIGIE_ENROLL_TOKEN', 'VIGIE_OPS_TOKEN'])
 
 /** `http://user:secret@host` → `http://user:***@host`, so a URL with credentials can be shown. */
 export function redactUrlPassword (raw: string): string {
@@ -180,7 +187,11 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'requestTimeoutMs', env: 'VIGIE_REQUEST_TIMEOUT_MS', description: 'time to receive a whole request, ms', parse: int(1000, 3_600_000), default: 30_000 },
   { key: 'connectionTimeoutMs', env: 'VIGIE_CONNECTION_TIMEOUT_MS', description: 'idle HTTP socket timeout, ms (0 = none)', parse: int(0, 3_600_000), default: 120_000 },
   { key: 'keepAliveTimeoutMs', env: 'VIGIE_KEEPALIVE_TIMEOUT_MS', description: 'keep-alive between requests, ms (above the proxy\'s own)', parse: int(1000, 3_600_000), default: 72_000 },
-  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 }
+  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 },
+  // limits: headers, API-token expiry, operator routes (docs/security.md)
+  { key: 'sourceMaps', env: 'VIGIE_SOURCE_MAPS', description: 'serve the dashboards\' .map files (true/false)', parse: bool, default: false },
+  { key: 'apiTokenDays', env: 'VIGIE_API_TOKEN_DAYS', description: 'default lifetime of a new technician API token, days', parse: int(1, 3650), default: 90 },
+  { key: 'opsToken', env: 'VIGIE_OPS_TOKEN', description: 'when set, /metrics and /docs need this bearer token (or an admin token); at least 16 characters', parse: (raw) => { if (raw.length < 16) throw new Error('expected at least 16 characters'); return raw } }
 ]
 
 function trustProxy (raw: string): boolean | number | string {

@@ -18,6 +18,8 @@ export interface BuildDashboardsOptions {
   outDir?: string
   /** minify the bundle (default true) */
   minify?: boolean
+  /** also write app.js.map (default false; the collector serves it only with VIGIE_SOURCE_MAPS=true) */
+  sourcemap?: boolean
 }
 
 /** Bundles dashboards/src into `outDir`; resolves to the output folder. */
@@ -32,7 +34,7 @@ export async function buildDashboards (opts: BuildDashboardsOptions = {}): Promi
     target: ['es2022'],
     platform: 'browser',
     minify: opts.minify ?? true,
-    sourcemap: true,
+    sourcemap: opts.sourcemap ?? false,
     outfile: path.join(outDir, 'app.js'),
     logLevel: 'warning',
     legalComments: 'none'
@@ -54,7 +56,7 @@ export async function ensureDashboardsBuilt (outDir: string = DASHBOARDS_DIST): 
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const started = Date.now()
-  buildDashboards().then((out) => {
+  buildDashboards({ sourcemap: process.argv.includes('--sourcemap') }).then((out) => {
     process.stdout.write(`dashboards built into ${path.relative(process.cwd(), out) || out} in ${Date.now() - started} ms\n`)
   }, (err: unknown) => {
     process.stderr.write(`dashboards build failed: ${(err as Error).message}\n`)

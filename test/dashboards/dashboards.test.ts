@@ -16,6 +16,8 @@ let c: DashboardCollector
 let browser: Browser
 let page: Page
 const pageErrors: string[] = []
+/** Content-Security-Policy violations the page reported (event and console), for the last test. */
+const cspViolations: string[] = []
 
 t.before(async () => {
   c = await startDashboardCollector({ count: 60, history: 60, intervalMs: 60_000, offlineFraction: 0.1 })
@@ -23,6 +25,14 @@ t.before(async () => {
   page = await browser.context.newPage()
   page.setDefaultTimeout(BOUND_MS)
   page.on('pageerror', (e) => { pageErrors.push(e.message) })
+  // The collector sends a strict CSP (no inline script or style): any violation fails the last test.
+  await browser.context.exposeBinding('vigieCspViolation', (_source, text: string) => { cspViolations.push(text) })
+  await browser.context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      void (window as unknown as { vigieCspViolation: (s: string) => Promise<void> }).vigieCspViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`)
+    })
+  })
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()) })
 })
 
 t.teardown(async () => {
@@ -251,4 +261,7 @@ t.test('the light TV mode and no page errors along the way', async (t) => {
   await page.waitForSelector('.tv-list li')
   await screenshot(page, '14-tv')
   t.same(pageErrors, [], 'no uncaught errors in the page')
+  const res = await page.request.get(c.url + '/')
+  t.match(res.headers()['content-security-policy'] ?? '', /script-src 'self'.*frame-ancestors 'none'/, 'the page was served under the strict CSP')
+  t.same(cspViolations, [], 'the UI worked through every view without one CSP violation')
 })
