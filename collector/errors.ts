@@ -30,7 +30,10 @@ export const ERROR_CODES = {
   VIGIE_ERR_FRAME_TOO_LARGE: { statusCode: 413, text: 'WebSocket frame over the size limit' },
   // trust (collector/auth): sign-in and cross-site request protection
   VIGIE_ERR_LOGIN_FAILED: { statusCode: 401, text: 'wrong username or password' },
-  VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' }
+  VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' },
+  // limits (issue 14): password policy, API-token expiry
+  VIGIE_ERR_PASSWORD_POLICY: { statusCode: 400, text: 'the password does not meet the policy (12 to 1024 characters, not only white space)' },
+  VIGIE_ERR_TOKEN_EXPIRED: { statusCode: 401, text: 'the API token has expired; create a new one' }
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

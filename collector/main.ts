@@ -1,7 +1,8 @@
 /**
  * Collector entry point: `tsx collector/main.ts [command]`.
  *   (none)                       start the collector
- *   create-token --role R --name N    print a new technician API token (admin, technician, viewer)
+ *   create-token --role R --name N [--expires-days D]   print a new technician API token (admin,
+ *                                technician, viewer) valid D days (default VIGIE_API_TOKEN_DAYS, 90)
  *   create-enroll-token [--name N] [--expires-hours H] [--max-uses K]   print a new enrollment token
  *   create-user --username U [--role R]   create a technician account; the password is read from
  *                                         stdin (first line) or, when stdin is a terminal or empty,
@@ -33,7 +34,8 @@ export async function startCollector (overrides: Parameters<typeof buildApp>[0] 
   const cfg = app.vigie.config
   let adminToken: string | undefined
   if (app.vigie.registry.countApiTokens() === 0) {
-    adminToken = app.vigie.registry.createApiToken('admin', 'first admin').token
+    const now = app.vigie.now()
+    adminToken = app.vigie.registry.createApiToken('admin', 'first admin', now, now + cfg.apiTokenDays * 86_400_000).token
   }
   await app.listen({ host: cfg.host, port: cfg.port })
   const addr = app.server.address()
@@ -86,6 +88,7 @@ async function main (): Promise<void> {
       role: { type: 'string', default: 'admin' },
       name: { type: 'string' },
       'expires-hours': { type: 'string' },
+      'expires-days': { type: 'string' },
       'max-uses': { type: 'string' },
       username: { type: 'string' }
     }
@@ -94,10 +97,14 @@ async function main (): Promise<void> {
   if (command === 'create-token') {
     const role = values.role as Role
     if (!['admin', 'technician', 'viewer'].includes(role)) throw new ConfigError(`--role ${role}: expected admin, technician or viewer`)
+    const days = values['expires-days'] === undefined ? loadCollectorConfig().apiTokenDays : Number(values['expires-days'])
+    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new ConfigError(`--expires-days ${values['expires-days']}: expected an integer from 1 to 3650`)
     const { registry, close } = registryOnly()
-    const { token } = registry.createApiToken(role, values.name ?? `${role} (cli)`)
+    const now = Date.now()
+    const { token, expiresMs } = registry.createApiToken(role, values.name ?? `${role} (cli)`, now, now + days * 86_400_000)
     close()
     process.stdout.write(token + '\n')
+    process.stderr.write(`expires ${new Date(expiresMs!).toISOString()} (${days} days)\n`)
     return
   }
   if (command === 'create-enroll-token') {

@@ -8,14 +8,15 @@ import type { Vigie } from '../vigie.js'
 import { actorOf, audit } from '../audit/audit.js'
 import type { AuthService } from '../auth/service.js'
 import { ROLE_RANK } from '../auth/users.js'
-import { RoleSchema, TokenCreated } from '../auth/views.js'
+import { ExpiresInDays, RoleSchema, TokenCreated, tokenExpiryView } from '../auth/views.js'
 import type { EnrollTokenInfo } from '../store/sqlite/registry.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const TokenBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   role: RoleSchema,
-  userId: Type.Optional(Type.String({ maxLength: 64, description: "owner: the token stops working when the user is disabled or deleted, and never exceeds the user's role" }))
+  userId: Type.Optional(Type.String({ maxLength: 64, description: "owner: the token stops working when the user is disabled or deleted, and never exceeds the user's role" })),
+  expiresInDays: ExpiresInDays
 }, { additionalProperties: false })
 const EnrollBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -53,10 +54,11 @@ export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: 'Every technician API token (never its value)', tags: ['admin'] }
   }, async () => {
     const users = new Map(auth.users.list().map(u => [u.id, u.username]))
+    const now = vigie.now()
     return {
       items: registry.listApiTokens().map(t => {
         const owner = auth.users.tokenOwner(t.id)
-        return { id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdMs), ...(t.revokedMs !== null ? { revokedAt: iso(t.revokedMs) } : {}), ...(owner !== undefined ? { userId: owner, username: users.get(owner) ?? '(deleted)' } : {}) }
+        return { id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdMs), ...tokenExpiryView(t.expiresMs, now), ...(t.revokedMs !== null ? { revokedAt: iso(t.revokedMs) } : {}), ...(owner !== undefined ? { userId: owner, username: users.get(owner) ?? '(deleted)' } : {}) }
       })
     }
   })
@@ -71,10 +73,12 @@ export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
       if (u === undefined) throw new VigieError('VIGIE_ERR_VALIDATION', `no user ${body.userId}`, { path: '/userId' })
       if (ROLE_RANK[body.role] > ROLE_RANK[u.role]) throw new VigieError('VIGIE_ERR_VALIDATION', `${u.username} is ${u.role}: a token cannot have more rights than its owner`, { path: '/role' })
     }
-    const created = registry.createApiToken(body.role, body.name, vigie.now())
+    const now = vigie.now()
+    const expiresMs = now + (body.expiresInDays ?? vigie.config.apiTokenDays) * 86_400_000
+    const created = registry.createApiToken(body.role, body.name, now, expiresMs)
     if (body.userId !== undefined) auth.users.setTokenOwner(created.id, body.userId)
-    rec(request, 'token.create', created.id, { name: body.name, role: body.role, ...(body.userId !== undefined ? { userId: body.userId } : {}) })
-    return reply.code(201).send({ id: created.id, token: created.token, name: body.name, role: body.role, ...(body.userId !== undefined ? { userId: body.userId } : {}) })
+    rec(request, 'token.create', created.id, { name: body.name, role: body.role, expiresAt: iso(expiresMs), ...(body.userId !== undefined ? { userId: body.userId } : {}) })
+    return reply.code(201).send({ id: created.id, token: created.token, name: body.name, role: body.role, expiresAt: iso(expiresMs), ...(body.userId !== undefined ? { userId: body.userId } : {}) })
   })
 
   app.delete('/api/v1/admin/tokens/:id', {

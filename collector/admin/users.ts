@@ -6,7 +6,7 @@ import { VigieError } from '../errors.js'
 import { requireRole } from '../http/auth.js'
 import type { Vigie } from '../vigie.js'
 import { actorOf, audit } from '../audit/audit.js'
-import { generatePassword, hashPassword, passwordProblem, PASSWORD_MAX_LENGTH } from '../auth/passwords.js'
+import { generatePassword, hashPassword, passwordProblem, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js'
 import type { AuthService } from '../auth/service.js'
 import { USERNAME_PATTERN, type User } from '../auth/users.js'
 import { RoleSchema, UserView, userView } from '../auth/views.js'
@@ -14,11 +14,12 @@ import { RoleSchema, UserView, userView } from '../auth/views.js'
 const CreateBody = Type.Object({
   username: Type.String({ pattern: USERNAME_PATTERN }),
   role: RoleSchema,
-  password: Type.Optional(Type.String({ maxLength: PASSWORD_MAX_LENGTH, description: 'omit to have one generated (returned once)' }))
+  // Length is checked by the password policy (VIGIE_ERR_PASSWORD_POLICY), not the schema; the body limit bounds it first.
+  password: Type.Optional(Type.String({ description: `${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters, not only white space; omit to have one generated (returned once)` }))
 }, { additionalProperties: false })
 const PatchBody = Type.Object({
   role: Type.Optional(RoleSchema),
-  password: Type.Optional(Type.String({ maxLength: PASSWORD_MAX_LENGTH })),
+  password: Type.Optional(Type.String({ description: `${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters, not only white space` })),
   resetPassword: Type.Optional(Type.Boolean({ description: 'generate a new password (returned once)' })),
   disabled: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
@@ -37,7 +38,7 @@ export async function adminUserRoutes (app: FastifyInstance, opts: { vigie: Vigi
   }
   function checkPassword (pw: string, username: string): void {
     const why = passwordProblem(pw, username)
-    if (why !== undefined) throw new VigieError('VIGIE_ERR_VALIDATION', why, { path: '/password' })
+    if (why !== undefined) throw new VigieError('VIGIE_ERR_PASSWORD_POLICY', why, { path: '/password' })
   }
   /** The last enabled admin account cannot be demoted, disabled or deleted (nobody could sign in to fix it). */
   function keepAnAdmin (u: User): void {

@@ -13,8 +13,11 @@ const P = 1
 const KEY_BYTES = 32
 const SALT_BYTES = 16
 
-/** Shortest and longest password accepted, characters. */
-export const PASSWORD_MIN_LENGTH = 10
+/**
+ * Shortest and longest password accepted, characters (UTF-16 code units). The
+ * maximum bounds the cost of one hash; sign-in refuses longer ones unhashed.
+ */
+export const PASSWORD_MIN_LENGTH = 12
 export const PASSWORD_MAX_LENGTH = 1024
 
 function derive (password: string, salt: Buffer, logN: number, r: number, p: number): Promise<Buffer> {
@@ -59,10 +62,14 @@ export function generatePassword (): string {
   return randomBytes(18).toString('base64url')
 }
 
-/** Why a password is refused, or undefined when acceptable. */
+/**
+ * Why a password is refused, or undefined when acceptable: the password policy
+ * applied wherever a password is set (admin API create and change, `create-user`).
+ */
 export function passwordProblem (password: string, username?: string): string | undefined {
-  if (password.length < PASSWORD_MIN_LENGTH) return `a password needs at least ${PASSWORD_MIN_LENGTH} characters`
-  if (password.length > PASSWORD_MAX_LENGTH) return `a password has at most ${PASSWORD_MAX_LENGTH} characters`
+  if (password.length < PASSWORD_MIN_LENGTH) return `a password needs at least ${PASSWORD_MIN_LENGTH} characters (got ${password.length})`
+  if (password.length > PASSWORD_MAX_LENGTH) return `a password has at most ${PASSWORD_MAX_LENGTH} characters (got ${password.length})`
+  if (password.trim() === '') return 'a password cannot be only spaces or other white space'
   if (username !== undefined && password.toLowerCase().includes(username.toLowerCase())) return 'a password must not contain the username'
   return undefined
 }

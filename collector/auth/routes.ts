@@ -17,7 +17,7 @@ import { CSRF_COOKIE, SESSION_COOKIE, serializeCookie } from './cookies.js'
 import { dummyHash, verifyPassword, PASSWORD_MAX_LENGTH } from './passwords.js'
 import { sameOrigin, type AuthService } from './service.js'
 import { ROLE_RANK } from './users.js'
-import { RoleSchema, TokenCreated, UserView, userView } from './views.js'
+import { ExpiresInDays, RoleSchema, TokenCreated, UserView, tokenExpiryView, userView } from './views.js'
 
 const LoginBody = Type.Object({
   username: Type.String({ minLength: 1, maxLength: 64 }),
@@ -32,7 +32,8 @@ const MeReply = Type.Object({
 })
 const OwnTokenBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
-  role: Type.Optional(RoleSchema)
+  role: Type.Optional(RoleSchema),
+  expiresInDays: ExpiresInDays
 }, { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
@@ -128,7 +129,8 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
   }, async (request) => {
     const u = userOf(request)
     const ids = new Set(auth.users.tokensOf(u.id))
-    return { items: registry.listApiTokens().filter(tk => ids.has(tk.id)).map(tk => ({ id: tk.id, name: tk.name, role: tk.role, createdAt: new Date(tk.createdMs).toISOString(), ...(tk.revokedMs !== null ? { revokedAt: new Date(tk.revokedMs).toISOString() } : {}) })) }
+    const now = vigie.now()
+    return { items: registry.listApiTokens().filter(tk => ids.has(tk.id)).map(tk => ({ id: tk.id, name: tk.name, role: tk.role, createdAt: new Date(tk.createdMs).toISOString(), ...tokenExpiryView(tk.expiresMs, now), ...(tk.revokedMs !== null ? { revokedAt: new Date(tk.revokedMs).toISOString() } : {}) })) }
   })
 
   app.post('/api/v1/auth/tokens', {
@@ -139,10 +141,12 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
     const body = request.body as Static<typeof OwnTokenBody>
     const role = body.role ?? u.role
     if (ROLE_RANK[role] > ROLE_RANK[u.role]) throw new VigieError('VIGIE_ERR_FORBIDDEN', `a ${u.role} cannot create a ${role} token`)
-    const created = registry.createApiToken(role, body.name, vigie.now())
+    const now = vigie.now()
+    const expiresAt = new Date(now + (body.expiresInDays ?? config.apiTokenDays) * 86_400_000).toISOString()
+    const created = registry.createApiToken(role, body.name, now, Date.parse(expiresAt))
     auth.users.setTokenOwner(created.id, u.id)
-    audit({ ...vigie, log }, { actor: `user:${u.username}`, action: 'token.create', target: created.id, ip: request.ip, detail: { name: body.name, role, owner: u.username } })
-    return reply.code(201).send({ id: created.id, token: created.token, name: body.name, role, userId: u.id })
+    audit({ ...vigie, log }, { actor: `user:${u.username}`, action: 'token.create', target: created.id, ip: request.ip, detail: { name: body.name, role, owner: u.username, expiresAt } })
+    return reply.code(201).send({ id: created.id, token: created.token, name: body.name, role, userId: u.id, expiresAt })
   })
 
   app.delete('/api/v1/auth/tokens/:id', {

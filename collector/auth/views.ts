@@ -33,5 +33,15 @@ export const TokenCreated = Type.Object({
   token: Type.String({ description: 'secret, shown once' }),
   name: Type.String(),
   role: RoleSchema,
-  userId: Type.Optional(Type.String())
+  userId: Type.Optional(Type.String()),
+  expiresAt: Type.Optional(Type.String({ description: 'the token is refused (401 VIGIE_ERR_TOKEN_EXPIRED) from this time on' }))
 })
+
+/** `expiresInDays` of a token creation request: default VIGIE_API_TOKEN_DAYS. */
+export const ExpiresInDays = Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'lifetime in days (default: the collector\'s VIGIE_API_TOKEN_DAYS, 90)' }))
+
+/** How a token listing shows its expiry: `expiresAt`, or `neverExpires` for tokens made before expiry existed; `expired` once past. */
+export function tokenExpiryView (expiresMs: number | null, nowMs: number): { expiresAt?: string, neverExpires?: true, expired?: true } {
+  if (expiresMs === null) return { neverExpires: true }
+  return { expiresAt: new Date(expiresMs).toISOString(), ...(expiresMs <= nowMs ? { expired: true as const } : {}) }
+}

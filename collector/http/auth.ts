@@ -72,11 +72,15 @@ export function requireRole (registry: Registry, role: Role) {
       request.user = { id: session.userId, username: session.username, role: session.role, via: 'session' }
       return
     }
-    let who = registry.findApiToken(token)
-    if (who === undefined) {
+    const found = registry.findApiToken(token)
+    if (found === undefined) {
       if (registry.findAgent(token) !== undefined) throw new VigieError('VIGIE_ERR_FORBIDDEN', 'agent tokens cannot read technician routes')
       throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked technician token')
     }
+    if (found.expiresMs !== null && found.expiresMs <= (auth?.now() ?? Date.now())) {
+      throw new VigieError('VIGIE_ERR_TOKEN_EXPIRED', `API token ${found.id} expired at ${new Date(found.expiresMs).toISOString()}; create a new one`)
+    }
+    let who: ApiPrincipal | undefined = { id: found.id, role: found.role, name: found.name }
     if (auth !== undefined) {
       who = auth.applyTokenOwner(who)
       if (who === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', "the token's user is disabled or deleted")

@@ -1,9 +1,27 @@
 /**
  * Operator routes: liveness, readiness, Prometheus metrics, and the OpenAPI document.
  */
-import type { FastifyInstance, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Vigie } from '../vigie.js'
+import { bearerToken, requireRole } from '../http/auth.js'
 import { buildOpenApi } from './openapi.js'
+
+/**
+ * /metrics and /docs: open when no ops token is configured (the collector listens on
+ * loopback by default); with VIGIE_OPS_TOKEN set, they need that token as a bearer
+ * (a Prometheus scraper's `authorization` setting) or an admin API token or session.
+ */
+function opsAccess (vigie: Vigie) {
+  const admin = requireRole(vigie.registry, 'admin')
+  const expected = vigie.config.opsToken === undefined ? undefined : createHash('sha256').update(vigie.config.opsToken).digest()
+  return async function (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (expected === undefined) return
+    const sent = bearerToken(request)
+    if (sent !== undefined && timingSafeEqual(createHash('sha256').update(sent).digest(), expected)) return
+    await admin(request, reply)
+  }
+}
 
 export async function opsRoutes (app: FastifyInstance, opts: { vigie: Vigie, routes: RouteOptions[] }): Promise<void> {
   const { vigie } = opts
@@ -26,7 +44,9 @@ export async function opsRoutes (app: FastifyInstance, opts: { vigie: Vigie, rou
     return reply.code(ready ? 200 : 503).send(body)
   })
 
-  app.get('/metrics', { schema: { summary: 'Prometheus text metrics', tags: ['ops'] } }, async (_request, reply) => {
+  const ops = opsAccess(vigie)
+
+  app.get('/metrics', { onRequest: ops, schema: { summary: 'Prometheus text metrics', tags: ['ops'] } }, async (_request, reply) => {
     const mem = process.memoryUsage()
     const st = vigie.metrics.status()
     let out = vigie.counters.render()
@@ -43,5 +63,11 @@ export async function opsRoutes (app: FastifyInstance, opts: { vigie: Vigie, rou
     return reply.type('text/plain; version=0.0.4').send(out)
   })
 
-  app.get('/docs', { schema: { summary: 'OpenAPI 3 document of this API', tags: ['ops'] } }, async () => buildOpenApi(opts.routes))
+  // Built once, on the first request (every route is registered by then), and served
+  // as the same text afterwards: it used to be rebuilt from every route on each request.
+  let docs: string | undefined
+  app.get('/docs', { onRequest: ops, schema: { summary: 'OpenAPI 3 document of this API', tags: ['ops'] } }, async (_request, reply) => {
+    docs ??= JSON.stringify(buildOpenApi(opts.routes))
+    return reply.type('application/json; charset=utf-8').send(docs)
+  })
 }

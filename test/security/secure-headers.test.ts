@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
+import type { InjectOptions } from 'fastify'
 import { testApp, tempDir } from '../helpers/app.js'
 
 const EXPECTED = {
@@ -22,7 +23,7 @@ function fakeDashboards (): string {
   return dir
 }
 
-function checkHeaders (t: Tap.Test, headers: Record<string, unknown>, what: string): void {
+function checkHeaders (t: Test, headers: Record<string, unknown>, what: string): void {
   for (const [k, v] of Object.entries(EXPECTED)) t.equal(headers[k], v, `${what}: ${k}`)
   const csp = String(headers['content-security-policy'] ?? '')
   t.match(csp, /frame-ancestors 'none'/, `${what}: CSP forbids framing`)
@@ -36,7 +37,7 @@ t.test('API, static, error, 404 and 429 responses all carry the security headers
   const h = await testApp({ config: { dashboardsDir, rateLimitIpPerMin: 60 } })
   t.teardown(async () => { await h.close(); fs.rmSync(dashboardsDir, { recursive: true, force: true }) })
   const auth = { authorization: `Bearer ${h.viewerToken}` }
-  const cases: Array<[string, Parameters<typeof h.app.inject>[0], number]> = [
+  const cases: Array<[string, InjectOptions, number]> = [
     ['API', { url: '/api/v1/machines', headers: auth }, 200],
     ['static page', { url: '/' }, 200],
     ['static script', { url: '/app.js' }, 200],

@@ -4,7 +4,7 @@
  * machine's latest state, inventory and the samples (through the metric store)
  * commit together or not at all.
  */
-import type { Db } from './db.js'
+import { migrate, type Db } from './db.js'
 import type { Statement } from 'better-sqlite3'
 import type { MetricStore } from '../metric-store.js'
 import type { HostFacts, InstalledApp, MetricValue, Report, Unavailable } from '../../../protocol/index.js'
@@ -15,7 +15,7 @@ export type Role = 'viewer' | 'technician' | 'admin'
 
 export interface ApiPrincipal { id: string, role: Role, name: string }
 export interface AgentPrincipal { id: string, hostname: string }
-export interface ApiTokenInfo { id: string, role: Role, name: string, createdMs: number, revokedMs: number | null }
+export interface ApiTokenInfo { id: string, role: Role, name: string, createdMs: number, revokedMs: number | null, expiresMs: number | null }
 export interface EnrollTokenInfo { id: string, name: string, createdMs: number, expiresMs: number | null, maxUses: number | null, uses: number, revokedMs: number | null }
 export interface AgentInfo { id: string, hostname: string, createdMs: number, revokedMs: number | null, tokenHash: string }
 
@@ -193,6 +193,9 @@ export class Registry {
   readonly #machineCache = new Map<string, MachineRow>()
 
   constructor (db: Db, metrics: MetricStore) {
+    // API-token expiry, its own chain (append only). Tokens created before it keep
+    // no expiry (expires_ms NULL): docs/security.md, "Bounds and defences: limits".
+    migrate(db, { name: 'api_token_expiry', sql: ['ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER'] })
     this.#db = db
     this.#metrics = metrics
     this.#insertReport = db.prepare('INSERT OR IGNORE INTO reports (agent_id, seq, sampled_ms, received_ms) VALUES (?, ?, ?, ?)')
@@ -228,16 +231,18 @@ export class Registry {
 
   /* ---- technician API tokens ---- */
 
-  createApiToken (role: Role, name: string, nowMs = Date.now()): { id: string, token: string } {
+  /** Creates a technician API token; `expiresMs` null = never expires (the API and CLI always give one). */
+  createApiToken (role: Role, name: string, nowMs = Date.now(), expiresMs: number | null = null): { id: string, token: string, expiresMs: number | null } {
     const id = newId('tok')
     const token = newToken('vgt')
-    this.#db.prepare('INSERT INTO api_tokens (id, token_hash, role, name, created_ms) VALUES (?, ?, ?, ?, ?)').run(id, hashToken(token), role, name, nowMs)
-    return { id, token }
+    this.#db.prepare('INSERT INTO api_tokens (id, token_hash, role, name, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)').run(id, hashToken(token), role, name, nowMs, expiresMs)
+    return { id, token, expiresMs }
   }
 
-  findApiToken (token: string): ApiPrincipal | undefined {
-    const row = this.#db.prepare('SELECT id, role, name FROM api_tokens WHERE token_hash = ? AND revoked_ms IS NULL').get(hashToken(token)) as ApiPrincipal | undefined
-    return row
+  /** The unrevoked token's principal and expiry (the caller refuses it once expired). */
+  findApiToken (token: string): (ApiPrincipal & { expiresMs: number | null }) | undefined {
+    const row = this.#db.prepare('SELECT id, role, name, expires_ms FROM api_tokens WHERE token_hash = ? AND revoked_ms IS NULL').get(hashToken(token)) as { id: string, role: Role, name: string, expires_ms: number | null } | undefined
+    return row === undefined ? undefined : { id: row.id, role: row.role, name: row.name, expiresMs: row.expires_ms }
   }
 
   countApiTokens (): number {
@@ -246,13 +251,13 @@ export class Registry {
 
   /** Every API token (never its hash or value), newest first. */
   listApiTokens (): ApiTokenInfo[] {
-    return (this.#db.prepare('SELECT id, role, name, created_ms, revoked_ms FROM api_tokens ORDER BY created_ms DESC, id').all() as Array<{ id: string, role: Role, name: string, created_ms: number, revoked_ms: number | null }>)
-      .map(r => ({ id: r.id, role: r.role, name: r.name, createdMs: r.created_ms, revokedMs: r.revoked_ms }))
+    return (this.#db.prepare('SELECT id, role, name, created_ms, revoked_ms, expires_ms FROM api_tokens ORDER BY created_ms DESC, id').all() as Array<{ id: string, role: Role, name: string, created_ms: number, revoked_ms: number | null, expires_ms: number | null }>)
+      .map(r => ({ id: r.id, role: r.role, name: r.name, createdMs: r.created_ms, revokedMs: r.revoked_ms, expiresMs: r.expires_ms }))
   }
 
   getApiToken (id: string): ApiTokenInfo | undefined {
-    const r = this.#db.prepare('SELECT id, role, name, created_ms, revoked_ms FROM api_tokens WHERE id = ?').get(id) as { id: string, role: Role, name: string, created_ms: number, revoked_ms: number | null } | undefined
-    return r === undefined ? undefined : { id: r.id, role: r.role, name: r.name, createdMs: r.created_ms, revokedMs: r.revoked_ms }
+    const r = this.#db.prepare('SELECT id, role, name, created_ms, revoked_ms, expires_ms FROM api_tokens WHERE id = ?').get(id) as { id: string, role: Role, name: string, created_ms: number, revoked_ms: number | null, expires_ms: number | null } | undefined
+    return r === undefined ? undefined : { id: r.id, role: r.role, name: r.name, createdMs: r.created_ms, revokedMs: r.revoked_ms, expiresMs: r.expires_ms }
   }
 
   /** Revokes an API token at once; false if unknown or already revoked. */
