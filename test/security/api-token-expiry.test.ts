@@ -13,7 +13,7 @@ import { openDb } from '../../collector/store/sqlite/db.js'
 import { Registry } from '../../collector/store/sqlite/registry.js'
 import { SqliteMetricStore } from '../../collector/store/sqlite/metrics.js'
 import { hashToken } from '../../collector/tokens.js'
-import { addUser, login } from './helpers.js'
+import { addUser, login, closeSettled } from './helpers.js'
 
 const DAY = 86_400_000
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
@@ -21,7 +21,7 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..')
 t.test('a token past its expiry is refused with 401 and a clear message; the listing shows the expiry', async t => {
   let now = Date.UTC(2026, 2, 1, 12)
   const h = await testApp({ now: () => now })
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   const admin = { authorization: `Bearer ${h.adminToken}` }
   const made = await h.app.inject({ method: 'POST', url: '/api/v1/admin/tokens', headers: admin, payload: { name: 'script', role: 'viewer', expiresInDays: 1 } })
   t.equal(made.statusCode, 201)
@@ -59,10 +59,10 @@ t.test('the default lifetime is VIGIE_API_TOKEN_DAYS (90), bounded 1–3650 days
   t.equal(own.json().expiresAt, new Date(now + 7 * DAY).toISOString())
   const mine = (await h.app.inject({ url: '/api/v1/auth/tokens', headers: session })).json().items
   t.match(mine, [{ id: own.json().id, expiresAt: new Date(now + 7 * DAY).toISOString() }], 'the personal listing shows the expiry')
-  await h.close()
+  await closeSettled(h)
 
   const short = await testApp({ now: () => now, config: { apiTokenDays: 7 } })
-  t.teardown(short.close)
+  t.teardown(async () => { await closeSettled(short) })
   const r = await short.app.inject({ method: 'POST', url: '/api/v1/admin/tokens', headers: { authorization: `Bearer ${short.adminToken}` }, payload: { name: 'x', role: 'viewer' } })
   t.equal(r.json().expiresAt, new Date(now + 7 * DAY).toISOString(), 'the configured default applies')
   const { loadCollectorConfig } = await import('../../collector/config.js')

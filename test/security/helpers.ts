@@ -25,3 +25,13 @@ export async function login (app: FastifyInstance, username: string, password: s
   const cookie = setCookie.map(c => c.split(';')[0]).join('; ')
   return { cookie, csrfToken: res.json().csrfToken as string, setCookie }
 }
+
+/**
+ * Closes an in-process app once its detection worker has booted: on a loaded machine
+ * the worker's start can outlast Fastify's 10 s close-hook timeout, which then fails
+ * the close (the wait here is bounded by the test's own timeout instead).
+ */
+export async function closeSettled (h: { app: FastifyInstance, close: () => Promise<void> }): Promise<void> {
+  await h.app.vigie.detection?.idle()
+  await h.close()
+}

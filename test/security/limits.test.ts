@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { testApp } from '../helpers/app.js'
-import { addUser } from './helpers.js'
+import { addUser, closeSettled } from './helpers.js'
 
 const PW = 'correct horse battery'
 
@@ -16,7 +16,7 @@ function loginFrom (app: Awaited<ReturnType<typeof testApp>>['app'], username: s
 t.test('120 parallel wrong guesses: at most the limit are evaluated, the rest get 429 before any hash', async t => {
   let now = Date.UTC(2026, 0, 5, 9)
   const h = await testApp({ now: () => now, config: { loginAttemptsPer15Min: 10 } })
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   await addUser(h.app, 'alice', PW, 'admin')
   const guesses = await Promise.all(Array.from({ length: 120 }, (_, i) =>
     loginFrom(h.app, 'alice', `wrong-guess-number-${i}`, `10.66.${i >> 8}.${i & 255}`)))
@@ -42,7 +42,7 @@ t.test('120 parallel wrong guesses: at most the limit are evaluated, the rest ge
 t.test('a flood from elsewhere does not keep the user out of an address they signed in from', async t => {
   const now = Date.UTC(2026, 0, 5, 9)
   const h = await testApp({ now: () => now, config: { loginAttemptsPer15Min: 10 } })
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   await addUser(h.app, 'bob', PW, 'technician')
   t.equal((await loginFrom(h.app, 'bob', PW, '192.0.2.20')).statusCode, 200, 'bob signs in from his office')
   const flood = await Promise.all(Array.from({ length: 60 }, (_, i) => loginFrom(h.app, 'bob', `guess-${i}-xxxxxx`, `10.77.0.${i}`)))
@@ -54,7 +54,7 @@ t.test('a flood from elsewhere does not keep the user out of an address they sig
 
 t.test('per address, sign-in is strict: 3× the per-username limit, then 429, whatever the usernames', async t => {
   const h = await testApp({ config: { loginAttemptsPer15Min: 4 } })
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   const codes: number[] = []
   for (let i = 0; i < 12; i++) codes.push((await loginFrom(h.app, `user${i}`, 'not-the-password', '10.0.0.9')).statusCode)
   t.same(codes, Array(12).fill(401), 'at the bound (12 = 3 × 4), every attempt is evaluated')
@@ -69,7 +69,7 @@ t.test('per address, sign-in is strict: 3× the per-username limit, then 429, wh
 t.test('a bogus vga_ bearer does not skip the per-address limit; a verified agent token does', async t => {
   // rateLimitIpPerMin 60 → 10 requests per 10 s window per address
   const h = await testApp({ config: { rateLimitIpPerMin: 60, rateLimitAgentPerMin: 0 } })
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   const run = async (ip: string, headers: Record<string, string>, n: number): Promise<number[]> => {
     const out: number[] = []
     for (let i = 0; i < n; i++) out.push((await h.app.inject({ url: '/healthz', remoteAddress: ip, headers })).statusCode)

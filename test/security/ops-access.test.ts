@@ -4,13 +4,14 @@
  */
 import t from 'tap'
 import type { RouteOptions } from 'fastify'
+import { closeSettled } from './helpers.js'
 import { testApp } from '../helpers/app.js'
 
 const OPS = 'ops-token-for-the-scraper-0123456789'
 
 t.test('with VIGIE_OPS_TOKEN, /metrics and /docs need it (or an admin token); health stays open', async t => {
   const h = await testApp({ config: { opsToken: OPS } })
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   for (const url of ['/metrics', '/docs']) {
     const none = await h.app.inject({ url })
     t.equal(none.statusCode, 401, `${url} without a token is refused`)
@@ -27,7 +28,7 @@ t.test('with VIGIE_OPS_TOKEN, /metrics and /docs need it (or an admin token); he
 
 t.test('without VIGIE_OPS_TOKEN, /metrics and /docs stay open as before', async t => {
   const h = await testApp()
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   t.equal((await h.app.inject({ url: '/metrics' })).statusCode, 200)
   t.equal((await h.app.inject({ url: '/docs' })).statusCode, 200)
   const { loadCollectorConfig } = await import('../../collector/config.js')
@@ -36,7 +37,7 @@ t.test('without VIGIE_OPS_TOKEN, /metrics and /docs stay open as before', async 
 
 t.test('/docs is built once, not on every request', async t => {
   const h = await testApp()
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   const first = await h.app.inject({ url: '/docs' })
   t.equal(first.statusCode, 200)
   t.ok(first.json().paths['/api/v1/machines'], 'the document lists the routes')

@@ -8,13 +8,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { testApp, tempDir } from '../helpers/app.js'
-import { login } from './helpers.js'
+import { login, closeSettled } from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 
 t.test('admin API: passwords at the bounds, white space refused with VIGIE_ERR_PASSWORD_POLICY', async t => {
   const h = await testApp()
-  t.teardown(h.close)
+  t.teardown(async () => { await closeSettled(h) })
   const auth = { authorization: `Bearer ${h.adminToken}` }
   let n = 0
   const create = (password: string) => h.app.inject({ method: 'POST', url: '/api/v1/admin/users', headers: auth, payload: { username: `user${n++}`, role: 'admin', password } })

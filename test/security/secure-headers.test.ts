@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import type { InjectOptions } from 'fastify'
+import { closeSettled } from './helpers.js'
 import { testApp, tempDir } from '../helpers/app.js'
 
 const EXPECTED = {
@@ -35,7 +36,7 @@ function checkHeaders (t: Test, headers: Record<string, unknown>, what: string):
 t.test('API, static, error, 404 and 429 responses all carry the security headers', async t => {
   const dashboardsDir = fakeDashboards()
   const h = await testApp({ config: { dashboardsDir, rateLimitIpPerMin: 60 } })
-  t.teardown(async () => { await h.close(); fs.rmSync(dashboardsDir, { recursive: true, force: true }) })
+  t.teardown(async () => { await closeSettled(h); fs.rmSync(dashboardsDir, { recursive: true, force: true }) })
   const auth = { authorization: `Bearer ${h.viewerToken}` }
   const cases: Array<[string, InjectOptions, number]> = [
     ['API', { url: '/api/v1/machines', headers: auth }, 200],
@@ -70,10 +71,10 @@ t.test('a .map URL answers 404 by default; VIGIE_SOURCE_MAPS=true serves it', as
   checkHeaders(t, map.headers, '404 .map')
   t.equal((await h.app.inject({ url: '/app.js.map?x=1' })).statusCode, 404, 'a query string does not get around it')
   t.equal((await h.app.inject({ url: '/APP.JS.MAP' })).statusCode, 404)
-  await h.close()
+  await closeSettled(h)
 
   const asked = await testApp({ config: { dashboardsDir, sourceMaps: true } })
-  t.teardown(asked.close)
+  t.teardown(async () => { await closeSettled(asked) })
   t.equal((await asked.app.inject({ url: '/app.js.map' })).statusCode, 200, 'served when asked for')
 })
 
