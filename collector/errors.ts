@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   VIGIE_ERR_FRAME_TOO_LARGE: { statusCode: 413, text: 'WebSocket frame over the size limit' },
   // trust (collector/auth): sign-in and cross-site request protection
   VIGIE_ERR_LOGIN_FAILED: { statusCode: 401, text: 'wrong username or password' },
+  VIGIE_ERR_WEBHOOK_TARGET: { statusCode: 400, text: 'webhook target is (or resolves to) a loopback, private, link-local, multicast or metadata address not in VIGIE_WEBHOOK_ALLOW' },
   VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' }
 } as const
 
