@@ -17,6 +17,7 @@ import { SendError, Transport } from './transport.js'
 import { every, type Scheduled } from './scheduler.js'
 import { runProbe, type Probe, type ProbeEnv } from './probes/probe.js'
 import { defaultProbes } from './probes/index.js'
+import { tcpCheckProbe } from './probes/tcp-check.js'
 import { inventoryHash } from './probes/inventory.js'
 import { ProbeStats, type ProbeStat } from './probe-stats.js'
 import { AGENT_VERSION } from './version.js'
@@ -64,7 +65,11 @@ export function backoffMs (attempt: number, random = Math.random): number {
 export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle {
   const log = deps.log
   const now = deps.now ?? Date.now
-  const probes = deps.probes ?? defaultProbes(deps.probeEnv, config.probes)
+  const probes = deps.probes ?? [
+    ...defaultProbes(deps.probeEnv, config.probes),
+    // active checks only when the operator listed targets
+    ...((config.checkTcp?.length ?? 0) > 0 && config.probes.tcp_check !== false ? [tcpCheckProbe(config.checkTcp, config.checkTcpTimeoutMs ?? 2000)] : [])
+  ]
   const stats = new ProbeStats()
   const lastRun = new Map<string, number>()
   /** the latest inventory: hash and pending updates go in every report; apps only when the collector lacks them */

@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { parseTcpTargets, type TcpTarget } from './probes/tcp-check.js'
 
 export interface AgentConfig {
   /** collector base URL, e.g. http://127.0.0.1:8480 */
@@ -27,6 +28,10 @@ export interface AgentConfig {
   caFile?: string
   /** per-probe cadence overrides, seconds (0 = every collection), or false = off; e.g. { smart: 7200, processes: false } */
   probes: Record<string, number | false>
+  /** explicit TCP reachability checks (off by default: the agent connects to nothing but its collector) */
+  checkTcp: TcpTarget[]
+  /** timeout of each TCP check, ms */
+  checkTcpTimeoutMs: number
 }
 
 export class AgentConfigError extends Error {
@@ -79,7 +84,9 @@ export const AGENT_OPTIONS: Opt[] = [
   { key: 'spoolMaxAgeHours', env: 'VIGIE_AGENT_SPOOL_MAX_AGE_HOURS', description: 'spool age bound, hours', parse: int(1, 24 * 365), default: 72 },
   { key: 'transport', env: 'VIGIE_AGENT_TRANSPORT', description: "'auto', 'ws' or 'http'", parse: oneOf('auto', 'ws', 'http'), default: 'auto' },
   { key: 'caFile', env: 'VIGIE_AGENT_CA_FILE', description: 'PEM CA bundle to verify the collector', parse: str },
-  { key: 'probes', env: 'VIGIE_AGENT_PROBES', description: "probe cadence overrides, e.g. 'smart=7200,processes=off'", parse: parseProbeSchedule, default: {} }
+  { key: 'probes', env: 'VIGIE_AGENT_PROBES', description: "probe cadence overrides, e.g. 'smart=7200,processes=off'", parse: parseProbeSchedule, default: {} },
+  { key: 'checkTcp', env: 'VIGIE_AGENT_CHECK_TCP', description: "explicit TCP reachability checks, e.g. 'gw.example:443,10.0.0.1:53' (default none)", parse: parseTcpTargets, default: [] },
+  { key: 'checkTcpTimeoutMs', env: 'VIGIE_AGENT_CHECK_TCP_TIMEOUT_MS', description: 'timeout of each TCP check, ms', parse: int(100, 10_000), default: 2000 }
 ]
 
 /**
@@ -103,6 +110,8 @@ export function loadAgentConfig (overrides: Partial<AgentConfig> = {}, opts: { c
     if (o.key === 'probes' && given !== null && typeof given === 'object') {
       given = Object.entries(given as Record<string, unknown>).map(([k, v]) => `${k}=${v === false ? 'off' : String(v)}`).join(',')
     }
+    // …and TCP checks as a list: ["gw.example:443", "10.0.0.1:53"].
+    if (o.key === 'checkTcp' && Array.isArray(given)) given = given.map(String).join(',')
     const raw = given !== undefined ? String(given) : env[o.env]
     const where = given !== undefined ? (overrides[o.key] !== undefined ? `--${o.key}` : `${opts.configFile ?? ''}:${o.key}`) : o.env
     if (raw !== undefined && raw !== '') {

@@ -26,6 +26,8 @@ export const USAGE = `usage: vigie-agent [run|install|uninstall|status|doctor|ve
   --group NAME          machine group: site, department (VIGIE_AGENT_GROUP)
   --transport MODE      auto | ws | http (VIGIE_AGENT_TRANSPORT, default auto)
   --probes LIST         probe cadence overrides, e.g. smart=7200,processes=off (VIGIE_AGENT_PROBES)
+  --check-tcp LIST      explicit TCP reachability checks, host:port,… (VIGIE_AGENT_CHECK_TCP; default none)
+  --check-tcp-timeout MS  timeout of each check (VIGIE_AGENT_CHECK_TCP_TIMEOUT_MS, default 2000)
   --config FILE         JSON config file (keys as in docs/agent.md)
   --log-level LEVEL     (VIGIE_AGENT_LOG_LEVEL, default info)
 install / uninstall:
@@ -65,7 +67,9 @@ function configFrom (flags: Flags, fallbackConfig?: string): AgentConfig {
     group: flags.group,
     transport: flags.transport,
     logLevel: flags['log-level'],
-    probes: flags.probes
+    probes: flags.probes,
+    checkTcp: flags['check-tcp'],
+    checkTcpTimeoutMs: flags['check-tcp-timeout']
   }
   let configFile = flags.config as string | undefined
   if (configFile === undefined && fallbackConfig !== undefined && fs.existsSync(fallbackConfig)) configFile = fallbackConfig
@@ -84,6 +88,8 @@ export async function main (argv = process.argv.slice(2), out: (s: string) => vo
       group: { type: 'string' },
       transport: { type: 'string' },
       probes: { type: 'string' },
+      'check-tcp': { type: 'string' },
+      'check-tcp-timeout': { type: 'string' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
       root: { type: 'string' },
@@ -111,6 +117,7 @@ export async function main (argv = process.argv.slice(2), out: (s: string) => vo
     if (values.interval !== undefined) extra.intervalSec = Number(values.interval)
     if (values.group !== undefined) extra.group = values.group
     if (values.probes !== undefined) extra.probes = values.probes
+    if (values['check-tcp'] !== undefined) extra.checkTcp = values['check-tcp']
     if (values.transport !== undefined) extra.transport = values.transport
     const binary = values.binary ?? await selfBinary()
     const plan = installPlan({ collectorUrl: checked.collectorUrl, enrollToken: token, os: targetOs(flags), binary, runAsRoot: values['run-as-root'], extra })

@@ -4,6 +4,7 @@
  * value and what was expected. docs/configuration in README lists every option.
  */
 import path from 'node:path'
+import { parseAllowEntry } from './notify/target-guard.js'
 
 export interface CollectorConfig {
   /** address to listen on; loopback unless told otherwise */
@@ -60,6 +61,8 @@ export interface CollectorConfig {
   webhookTimeoutMs: number
   webhookRetryMs: number
   webhookOutboxMax: number
+  /** webhooks: targets allowed despite being loopback/private/link-local/metadata (CIDRs, addresses, host names); default none */
+  webhookAllow: string[]
   /* ---- trust (collector/auth, collector/limits, collector/tls.ts) ---- */
   /** PEM certificate and key files: both set → the collector speaks HTTPS/WSS only */
   tlsCert?: string
@@ -173,6 +176,7 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'webhookTimeoutMs', env: 'VIGIE_WEBHOOK_TIMEOUT_MS', description: 'timeout of one webhook delivery, ms', parse: int(100, 120_000), default: 10_000 },
   { key: 'webhookRetryMs', env: 'VIGIE_WEBHOOK_RETRY_MS', description: 'first webhook retry delay, ms (doubles per attempt, at most 1 h)', parse: int(10, 3_600_000), default: 5000 },
   { key: 'webhookOutboxMax', env: 'VIGIE_WEBHOOK_OUTBOX_MAX', description: 'webhook deliveries kept waiting at most (oldest dropped beyond)', parse: int(10, 10_000_000), default: 10_000 },
+  { key: 'webhookAllow', env: 'VIGIE_WEBHOOK_ALLOW', description: 'webhook targets allowed although loopback, private, link-local or metadata: CIDRs, addresses, host names (comma list; default none)', parse: (raw) => raw.split(',').map(e => e.trim()).filter(e => e !== '').map(parseAllowEntry), default: [] },
   // trust: TLS, proxies, sessions, limits, audit (docs/security.md, docs/deployment.md)
   { key: 'tlsCert', env: 'VIGIE_TLS_CERT', description: 'PEM certificate file (with VIGIE_TLS_KEY: serve HTTPS/WSS)', parse: str },
   { key: 'tlsKey', env: 'VIGIE_TLS_KEY', description: 'PEM private key file of VIGIE_TLS_CERT', parse: str },

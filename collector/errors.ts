@@ -33,7 +33,8 @@ export const ERROR_CODES = {
   VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' },
   // limits (issue 14): password policy, API-token expiry
   VIGIE_ERR_PASSWORD_POLICY: { statusCode: 400, text: 'the password does not meet the policy (12 to 1024 characters, not only white space)' },
-  VIGIE_ERR_TOKEN_EXPIRED: { statusCode: 401, text: 'the API token has expired; create a new one' }
+  VIGIE_ERR_TOKEN_EXPIRED: { statusCode: 401, text: 'the API token has expired; create a new one' },
+  VIGIE_ERR_WEBHOOK_TARGET: { statusCode: 400, text: 'webhook target is (or resolves to) a loopback, private, link-local, multicast or metadata address not in VIGIE_WEBHOOK_ALLOW' }
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

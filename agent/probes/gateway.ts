@@ -1,14 +1,20 @@
 /**
- * Default gateway reachability without ICMP (raw sockets need root): a TCP
- * connection attempt to the gateway counts as an answer whether it connects
- * or is refused; on Linux a complete ARP entry for the gateway also counts
- * (routers that silently drop TCP). Bounded to about 2 s.
+ * Default gateway, passively: what the OS already knows, and nothing sent. On
+ * Linux the IPv4 default route comes from /proc/net/route and the gateway's
+ * neighbour (ARP) state from /proc/net/arp: a complete entry means the kernel
+ * resolved the gateway's link address recently (it answered), an entry in the
+ * failed/incomplete state means it did not. No entry at all says nothing either
+ * way and is reported as unavailable, not as "unreachable". On macOS and Windows
+ * systeminformation reads the routing table (`route`/`netstat`, no packets); the
+ * neighbour state is not read there.
+ *
+ * An active reachability test is never run by default: operators ask for it
+ * explicitly with `--check-tcp host:port` (tcp-check.ts).
  */
-import net from 'node:net'
 import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
+import type { MetricValue, Unavailable } from '../../protocol/index.js'
 import { readText } from './read-file.js'
-import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import type { Probe, ProbeEnv, ProbeResult } from './probe.js'
 
 /** The IPv4 default gateway from /proc/net/route (little-endian hex), or undefined. */
 export function parseDefaultGateway (text: string): { iface: string, gateway: string } | undefined {
@@ -23,33 +29,19 @@ export function parseDefaultGateway (text: string): { iface: string, gateway: st
   return undefined
 }
 
-/** Whether /proc/net/arp holds a complete (flag 0x2) entry for `ip`. */
-export function arpComplete (text: string, ip: string): boolean {
+/** The kernel's neighbour entry for `ip` in /proc/net/arp: complete (flag 0x2, a link address), incomplete, or none. */
+export function arpState (text: string, ip: string): 'complete' | 'incomplete' | 'none' {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/)
-    if (f[0] === ip && (parseInt(f[2], 16) & 2) !== 0 && f[3] !== '00:00:00:00:00:00') return true
+    if (f[0] !== ip) continue
+    return (parseInt(f[2], 16) & 2) !== 0 && f[3] !== '00:00:00:00:00:00' ? 'complete' : 'incomplete'
   }
-  return false
+  return 'none'
 }
 
-/** Tries a TCP connection; resolves with the answer time in ms, or undefined when nothing answered. */
-export function tcpAnswer (host: string, port: number, timeoutMs: number): Promise<number | undefined> {
-  return new Promise(resolve => {
-    const started = performance.now()
-    const s = net.connect({ host, port })
-    let settled = false
-    const done = (answered: boolean): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(t)
-      s.destroy()
-      resolve(answered ? performance.now() - started : undefined)
-    }
-    const t = setTimeout(() => { done(false) }, timeoutMs)
-    s.once('connect', () => { done(true) })
-    // A refusal is an answer from the gateway's own TCP stack: it is up.
-    s.on('error', (err: NodeJS.ErrnoException) => { done(err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') })
-  })
+/** Whether /proc/net/arp holds a complete (flag 0x2) entry for `ip`. */
+export function arpComplete (text: string, ip: string): boolean {
+  return arpState(text, ip) === 'complete'
 }
 
 export function gatewayProbe (env: ProbeEnv = {}): Probe {
@@ -61,15 +53,26 @@ export function gatewayProbe (env: ProbeEnv = {}): Probe {
     everySec: 60,
     async collect (): Promise<ProbeResult> {
       let gateway: string | undefined
-      if (platform === 'linux') gateway = parseDefaultGateway((await readText(root, 'proc/net/route')) ?? '')?.gateway
-      else gateway = await (await si()).networkGatewayDefault()
-      if (gateway === undefined || gateway === '') return { metrics: [], unavailable: [{ probe: 'gateway', reason: 'no IPv4 default route' }] }
+      let iface: string | undefined
+      if (platform === 'linux') {
+        const route = parseDefaultGateway((await readText(root, 'proc/net/route')) ?? '')
+        gateway = route?.gateway
+        iface = route?.iface
+      } else gateway = await (await si()).networkGatewayDefault()
+      if (gateway === undefined || gateway === '') {
+        return { metrics: [{ name: 'net.default_route', unit: 'boolean', value: 0 }], unavailable: [{ probe: 'gateway', reason: 'no IPv4 default route' }] }
+      }
       const labels = { gateway }
-      const rtt = (await tcpAnswer(gateway, 53, 1000)) ?? (await tcpAnswer(gateway, 80, 1000))
-      const arp = platform === 'linux' && arpComplete((await readText(root, 'proc/net/arp')) ?? '', gateway)
-      const metrics: MetricValue[] = [{ name: 'net.gateway_reachable', unit: 'boolean', value: rtt !== undefined || arp ? 1 : 0, labels }]
-      if (rtt !== undefined) metrics.push({ name: 'net.gateway_rtt_ms', unit: 'milliseconds', value: round(rtt, 2), labels })
-      return { metrics }
+      const metrics: MetricValue[] = [{ name: 'net.default_route', unit: 'boolean', value: 1, labels: iface !== undefined ? { gateway, iface } : labels }]
+      const unavailable: Unavailable[] = []
+      if (platform === 'linux') {
+        const state = arpState((await readText(root, 'proc/net/arp')) ?? '', gateway)
+        if (state === 'none') unavailable.push({ probe: 'gateway', reason: `no neighbour entry for gateway ${gateway} yet (nothing is sent to find out)` })
+        else metrics.push({ name: 'net.gateway_reachable', unit: 'boolean', value: state === 'complete' ? 1 : 0, labels })
+      } else {
+        unavailable.push({ probe: 'gateway', reason: `gateway neighbour state is not read on ${platform} (passive probe; use --check-tcp for an active check)` })
+      }
+      return unavailable.length > 0 ? { metrics, unavailable } : { metrics }
     }
   }
 }

@@ -22,6 +22,7 @@ export async function incidentsPlugin (app: FastifyInstance, opts: { vigie: Vigi
     timeoutMs: cfg.webhookTimeoutMs,
     retryMs: cfg.webhookRetryMs,
     maxPending: cfg.webhookOutboxMax,
+    allow: cfg.webhookAllow,
     log: app.log
   })
   const incidents = new IncidentService({

@@ -20,7 +20,7 @@ const WebhookBody = Type.Object({
 
 const WebhookJson = Type.Object({
   id: Type.String(),
-  url: Type.String(),
+  url: Type.String({ description: 'credentials (user:pass@) and secret-named query values shown as ***' }),
   events: Type.Array(Type.String()),
   description: Type.String(),
   createdAt: Type.String(),
@@ -59,7 +59,12 @@ export async function webhookRoutes (app: FastifyInstance, opts: { vigie: Vigie,
   app.post('/api/v1/webhooks', {
     onRequest: admin,
     schema: { summary: 'Subscribe a URL to incident events (signed with HMAC-SHA256)', tags, body: WebhookBody, response: { 201: Created, ...errors } }
-  }, async (request, reply) => reply.code(201).send(notifier.create(request.body as Static<typeof WebhookBody>, who(request))))
+  }, async (request, reply) => {
+    const body = request.body as Static<typeof WebhookBody>
+    // every address the host stands for, before anything is stored
+    await notifier.checkTarget(body.url)
+    return reply.code(201).send(notifier.create(body, who(request)))
+  })
 
   app.delete('/api/v1/webhooks/:id', {
     onRequest: admin,

@@ -10,11 +10,14 @@
  * every attempt. Delivery is at-least-once; receivers dedup on the key.
  */
 import { createHmac, randomBytes } from 'node:crypto'
+import http from 'node:http'
+import https from 'node:https'
 import { migrate, type Db } from '../store/sqlite/db.js'
 import { newId } from '../tokens.js'
 import { VigieError } from '../errors.js'
 import type { Incident } from '../incidents/model.js'
 import { buildPayload, WEBHOOK_EVENTS, type WebhookEventType } from './payload.js'
+import { pinnedLookup, redactWebhookUrl, TargetGuard, TargetRefused, type Resolver } from './target-guard.js'
 
 const MIGRATIONS = [
   `
@@ -91,7 +94,22 @@ export interface NotifierOptions {
   maxPending?: number
   log?: { warn: (obj: object, msg: string) => void, info: (obj: object, msg: string) => void }
   userAgent?: string
+  /** VIGIE_WEBHOOK_ALLOW entries: CIDRs, addresses or host names that may be targets despite being loopback/private/… */
+  allow?: readonly string[]
+  /** resolves target names (default: the system resolver); tests inject one that sends nothing */
+  resolve?: Resolver
 }
+
+/**
+ * What the deliveries API records for a failure: coarse on purpose, so the log
+ * cannot tell a closed port (refused at once) from a filtered one (silence) or
+ * a TLS listener from a plain one. The operator's server log has the error code.
+ */
+export const DELIVERY_ERRORS = {
+  noResponse: 'no HTTP response (connection failed or timed out)',
+  redirect: (status: number) => `HTTP ${status} (redirects are not followed)`,
+  status: (status: number) => `HTTP ${status}`
+} as const
 
 /** `sha256=<hex>` of HMAC-SHA256(secret, `${timestamp}.${body}`). */
 export function signBody (secret: string, timestamp: string, body: string): string {
@@ -106,6 +124,7 @@ export class WebhookNotifier {
   readonly #maxPending: number
   readonly #log: NonNullable<NotifierOptions['log']>
   readonly #userAgent: string
+  readonly #guard: TargetGuard
   #running: Promise<void> | undefined
   #again = false
   #closed = false
@@ -123,14 +142,30 @@ export class WebhookNotifier {
     this.#maxPending = opts.maxPending ?? 10_000
     this.#log = opts.log ?? { warn: () => {}, info: () => {} }
     this.#userAgent = opts.userAgent ?? 'vigie-collector/1'
+    this.#guard = new TargetGuard({ allow: opts.allow, resolve: opts.resolve })
+  }
+
+  /**
+   * Refuses (VIGIE_ERR_WEBHOOK_TARGET) a URL whose host is, or resolves to, a
+   * loopback, private, link-local, metadata… address not allow-listed. The
+   * routes call it before create(); delivery checks again on every attempt.
+   */
+  async checkTarget (url: string): Promise<void> {
+    const u = parseTarget(url)
+    try { await this.#guard.resolveChecked(u) } catch (err) {
+      if (err instanceof TargetRefused) throw new VigieError('VIGIE_ERR_WEBHOOK_TARGET', `url: ${err.reason}`, { path: '/url' })
+      throw err
+    }
   }
 
   /* ---- subscriptions ---- */
 
   create (opts: { url: string, secret?: string, events?: WebhookEventType[], description?: string }, by: string): Webhook & { secret: string } {
-    let u: URL
-    try { u = new URL(opts.url) } catch { throw new VigieError('VIGIE_ERR_VALIDATION', 'url must be an absolute http(s) URL', { path: '/url' }) }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new VigieError('VIGIE_ERR_VALIDATION', 'url must be http or https', { path: '/url' })
+    const u = parseTarget(opts.url)
+    try { this.#guard.checkLiteral(u) } catch (err) {
+      if (err instanceof TargetRefused) throw new VigieError('VIGIE_ERR_WEBHOOK_TARGET', `url: ${err.reason}`, { path: '/url' })
+      throw err
+    }
     const id = newId('wh')
     const secret = opts.secret ?? randomBytes(32).toString('base64url')
     const events = opts.events === undefined || opts.events.length === 0 ? [...WEBHOOK_EVENTS] : [...new Set(opts.events)]
@@ -255,37 +290,26 @@ export class WebhookNotifier {
   }
 
   async #attempt (hook: { url: string, secret: string }, row: RawRow): Promise<boolean> {
-    const ts = String(Math.floor(this.#now() / 1000))
-    const ac = new AbortController()
-    const timer = setTimeout(() => { ac.abort(new Error(`timed out after ${this.#timeoutMs} ms`)) }, this.#timeoutMs)
+    // Timestamps recorded below come from the attempt's start, so the stored
+    // times do not tell how long a connection took to fail.
+    const started = this.#now()
+    const ts = String(Math.floor(started / 1000))
     let status: number | null = null
     let error: string | null = null
+    let detail: string | undefined
     try {
-      const res = await fetch(hook.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: ac.signal,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': this.#userAgent,
-          'idempotency-key': row.event_id,
-          'x-vigie-event': row.event_type,
-          'x-vigie-delivery': String(row.id),
-          'x-vigie-timestamp': ts,
-          'x-vigie-signature': signBody(hook.secret, ts, row.body)
-        },
-        body: row.body
-      })
-      status = res.status
-      await res.body?.cancel().catch(() => {})
-      if (status < 200 || status >= 300) error = `HTTP ${status}`
+      status = await this.#post(hook, row, ts)
+      if (status >= 300 && status < 400) error = DELIVERY_ERRORS.redirect(status)
+      else if (status < 200 || status >= 300) error = DELIVERY_ERRORS.status(status)
     } catch (err) {
-      const e = err as Error & { cause?: Error }
-      error = ac.signal.aborted ? String((ac.signal.reason as Error | undefined)?.message ?? 'aborted') : (e.cause?.message ?? e.message)
-    } finally {
-      clearTimeout(timer)
+      if (err instanceof TargetRefused) error = `refused: ${err.reason}`
+      else {
+        error = DELIVERY_ERRORS.noResponse
+        detail = (err as NodeJS.ErrnoException).code ?? 'error'
+      }
     }
-    const now = this.#now()
+    if (detail !== undefined) this.#log.info({ webhook: row.webhook_id, url: redactWebhookUrl(hook.url), detail }, 'webhook connection failed')
+    const now = started
     const attempts = row.attempts + 1
     if (error === null) {
       this.#db.prepare("UPDATE webhook_outbox SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, done_ms = ? WHERE id = ?").run(attempts, status, now, row.id)
@@ -303,6 +327,59 @@ export class WebhookNotifier {
     return false
   }
 
+  /**
+   * One POST over node:http(s): the target is checked (every resolved address)
+   * before any socket opens, the socket connects only to those addresses, no
+   * redirect is followed, nothing of the answer is read. Resolves with the HTTP
+   * status; rejects with TargetRefused or the socket error.
+   */
+  async #post (hook: { url: string, secret: string }, row: RawRow, ts: string): Promise<number> {
+    const u = new URL(hook.url)
+    const ac = new AbortController()
+    const deadline = setTimeout(() => { ac.abort() }, this.#timeoutMs)
+    try {
+      const addresses = await Promise.race([this.#guard.resolveChecked(u), new Promise<never>((_resolve, reject) => {
+        ac.signal.addEventListener('abort', () => { reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })) })
+      })])
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(row.body)),
+        'user-agent': this.#userAgent,
+        'idempotency-key': row.event_id,
+        'x-vigie-event': row.event_type,
+        'x-vigie-delivery': String(row.id),
+        'x-vigie-timestamp': ts,
+        'x-vigie-signature': signBody(hook.secret, ts, row.body)
+      }
+      // Credentials in the URL are used, never shown (listings and logs redact them).
+      if (u.username !== '' || u.password !== '') headers.authorization = 'Basic ' + Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')
+      const host = TargetGuard.hostOf(u)
+      const request = u.protocol === 'https:' ? https.request : http.request
+      return await new Promise<number>((resolve, reject) => {
+        const req = request({
+          protocol: u.protocol,
+          hostname: host,
+          port: u.port === '' ? undefined : Number(u.port),
+          path: u.pathname + u.search,
+          method: 'POST',
+          headers,
+          agent: false,
+          lookup: pinnedLookup(addresses),
+          signal: ac.signal,
+          ...(u.protocol === 'https:' && !/^[0-9.]+$|:/.test(host) ? { servername: host } : {})
+        }, (res) => {
+          res.resume()
+          res.destroy()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end(row.body)
+      })
+    } finally {
+      clearTimeout(deadline)
+    }
+  }
+
   #prune (): void {
     this.#db.prepare('DELETE FROM webhook_outbox WHERE done_ms IS NOT NULL AND done_ms < ?').run(this.#now() - KEEP_DONE_MS)
   }
@@ -318,10 +395,17 @@ export class WebhookNotifier {
   }
 }
 
+function parseTarget (raw: string): URL {
+  let u: URL
+  try { u = new URL(raw) } catch { throw new VigieError('VIGIE_ERR_VALIDATION', 'url must be an absolute http(s) URL', { path: '/url' }) }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new VigieError('VIGIE_ERR_VALIDATION', 'url must be http or https', { path: '/url' })
+  return u
+}
+
 function toWebhook (r: Record<string, unknown>): Webhook {
   return {
     id: r.id as string,
-    url: r.url as string,
+    url: redactWebhookUrl(r.url as string),
     events: JSON.parse(r.events_json as string) as WebhookEventType[],
     description: r.description as string,
     createdAt: new Date(r.created_ms as number).toISOString(),

@@ -12,7 +12,9 @@ import { memoryProbe, parseMeminfo } from '../../../agent/probes/memory.js'
 import { filesystemMetrics, parseMounts } from '../../../agent/probes/filesystems.js'
 import { diskIoMetrics, parseDiskstats } from '../../../agent/probes/disk-io.js'
 import { linkMetrics, netRateMetrics, parseNetDev, parseWireless } from '../../../agent/probes/network.js'
-import { arpComplete, parseDefaultGateway } from '../../../agent/probes/gateway.js'
+import { arpComplete, arpState, gatewayProbe, parseDefaultGateway } from '../../../agent/probes/gateway.js'
+import { blockConnects } from '../../helpers/no-connect.js'
+import os from 'node:os'
 import { batteryMetrics, batteryProbe, fromSiBattery, readLinuxBatteries, type SiBattery } from '../../../agent/probes/battery.js'
 import { readHwmon, sensorMetrics, temperaturesProbe } from '../../../agent/probes/temperatures.js'
 import { parseUtmp, readLinuxUsers, systemProbe } from '../../../agent/probes/system.js'
@@ -105,6 +107,38 @@ t.test('finds the default gateway and its ARP state', async t => {
   t.equal(arpComplete(read('proc/net/arp'), '192.168.1.1'), true)
   t.equal(arpComplete(read('proc/net/arp'), '192.168.1.23'), false, 'an incomplete entry is not an answer')
   t.equal(parseDefaultGateway('Iface\tDestination\tGateway\n'), undefined)
+})
+
+t.test('the gateway probe is passive: route and neighbour state from /proc, no connection opened', async t => {
+  const wire = blockConnects()
+  t.teardown(() => { wire.restore() })
+  const r = await gatewayProbe({ root: LAPTOP, platform: 'linux' }).collect()
+  t.same(wire.attempts, [], 'no connection to the gateway (or anywhere)')
+  t.equal(find(r.metrics, 'net.default_route', { gateway: '192.168.1.1', iface: 'wlp0s20f3' }), 1)
+  t.equal(find(r.metrics, 'net.gateway_reachable', { gateway: '192.168.1.1' }), 1, 'a complete ARP entry: the gateway answered the kernel')
+  t.equal(find(r.metrics, 'net.gateway_rtt_ms'), undefined, 'no round trip measured: nothing was sent')
+  t.equal(r.unavailable, undefined)
+
+  // The same machine with the gateway's entry failed, then gone.
+  const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-gw-'))
+  t.teardown(() => { fs.rmSync(tree, { recursive: true, force: true }) })
+  fs.mkdirSync(path.join(tree, 'proc/net'), { recursive: true })
+  fs.copyFileSync(path.join(LAPTOP, 'proc/net/route'), path.join(tree, 'proc/net/route'))
+  const arp = read('proc/net/arp').split('\n')
+  fs.writeFileSync(path.join(tree, 'proc/net/arp'), [arp[0], '192.168.1.1      0x1         0x0         00:00:00:00:00:00     *        wlp0s20f3', ''].join('\n'))
+  const failed = await gatewayProbe({ root: tree, platform: 'linux' }).collect()
+  t.equal(find(failed.metrics, 'net.gateway_reachable', { gateway: '192.168.1.1' }), 0, 'an incomplete entry: the gateway did not answer')
+  fs.writeFileSync(path.join(tree, 'proc/net/arp'), arp[0] + '\n')
+  const none = await gatewayProbe({ root: tree, platform: 'linux' }).collect()
+  t.equal(find(none.metrics, 'net.gateway_reachable'), undefined, 'no entry says nothing either way')
+  t.equal(find(none.metrics, 'net.default_route'), 1)
+  t.match(none.unavailable?.[0].reason, /no neighbour entry for gateway 192\.168\.1\.1/)
+  fs.writeFileSync(path.join(tree, 'proc/net/route'), read('proc/net/route').split('\n')[0] + '\n')
+  const noRoute = await gatewayProbe({ root: tree, platform: 'linux' }).collect()
+  t.equal(find(noRoute.metrics, 'net.default_route'), 0)
+  t.match(noRoute.unavailable?.[0].reason, /no IPv4 default route/)
+  t.same(wire.attempts, [], 'still no connection')
+  t.equal(arpState(read('proc/net/arp'), '192.168.1.23'), 'incomplete')
 })
 
 t.test('battery health is full-charge over design capacity, for energy and charge firmware alike', async t => {

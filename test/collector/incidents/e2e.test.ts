@@ -30,6 +30,8 @@ async function startCollector (dataDir: string): Promise<Collector> {
       VIGIE_INCIDENT_HOLD_SEC: '1',
       VIGIE_INCIDENT_TICK_MS: '100',
       VIGIE_WEBHOOK_RETRY_MS: '100',
+      // the test's receiver is on loopback, refused unless allow-listed
+      VIGIE_WEBHOOK_ALLOW: '127.0.0.1/32',
       VIGIE_LOG_LEVEL: 'info'
     },
     stdio: ['ignore', 'pipe', 'pipe']
