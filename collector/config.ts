@@ -86,6 +86,11 @@ export interface CollectorConfig {
   keepAliveTimeoutMs: number
   /** WebSocket ping cadence; a peer silent for two pings is dropped, seconds (0 = no pings) */
   wsPingSec: number
+  /* ---- ops: storage (collector/store/sqlite/db.ts, collector/ops/disk.ts) ---- */
+  /** /readyz reports not ready when the data folder's file system has less free space, MiB (0 = no check) */
+  minFreeDiskMb: number
+  /** PRAGMA quick_check at start when the database is at most this large, MiB (0 = never) */
+  integrityCheckMaxMb: number
 }
 
 interface Option {
@@ -180,7 +185,10 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'requestTimeoutMs', env: 'VIGIE_REQUEST_TIMEOUT_MS', description: 'time to receive a whole request, ms', parse: int(1000, 3_600_000), default: 30_000 },
   { key: 'connectionTimeoutMs', env: 'VIGIE_CONNECTION_TIMEOUT_MS', description: 'idle HTTP socket timeout, ms (0 = none)', parse: int(0, 3_600_000), default: 120_000 },
   { key: 'keepAliveTimeoutMs', env: 'VIGIE_KEEPALIVE_TIMEOUT_MS', description: 'keep-alive between requests, ms (above the proxy\'s own)', parse: int(1000, 3_600_000), default: 72_000 },
-  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 }
+  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 },
+  // ops: storage (docs/storage.md)
+  { key: 'minFreeDiskMb', env: 'VIGIE_MIN_FREE_DISK_MB', description: '/readyz is not ready below this free space in the data folder, MiB (0 = off)', parse: int(0, 1_048_576), default: 64 },
+  { key: 'integrityCheckMaxMb', env: 'VIGIE_INTEGRITY_CHECK_MAX_MB', description: 'integrity check (PRAGMA quick_check) at start for databases up to this size, MiB (0 = never)', parse: int(0, 10_485_760), default: 512 }
 ]
 
 function trustProxy (raw: string): boolean | number | string {
