@@ -80,7 +80,8 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   }) as unknown as FastifyInstance
 
   const dbFile = path.join(config.dataDir, 'vigie.db')
-  const db = openDb(dbFile)
+  // ops: data folder 0700, files 0600, integrity check at start (docs/storage.md)
+  const db = openDb(dbFile, { integrityCheckMaxBytes: config.integrityCheckMaxMb * 1048576, log: (level, message, fields) => { app.log[level](fields ?? {}, message) } })
   const checkpointer = startCheckpointer(db, dbFile, { onWarn: (message) => { app.log.warn(message) } })
   const metrics = createMetricStore(config, db, app.log)
   const registry = new Registry(db, metrics)

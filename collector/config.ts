@@ -96,6 +96,11 @@ export interface CollectorConfig {
   apiTokenDays: number
   /** when set, /metrics and /docs need this token (Authorization: Bearer …) or an admin API token */
   opsToken?: string
+  /* ---- ops: storage (collector/store/sqlite/db.ts, collector/ops/disk.ts) ---- */
+  /** /readyz reports not ready when the data folder's file system has less free space, MiB (0 = no check) */
+  minFreeDiskMb: number
+  /** PRAGMA quick_check at start when the database is at most this large, MiB (0 = never) */
+  integrityCheckMaxMb: number
 }
 
 interface Option {
@@ -195,7 +200,10 @@ export const COLLECTOR_OPTIONS: Option[] = [
   // limits: headers, API-token expiry, operator routes (docs/security.md)
   { key: 'sourceMaps', env: 'VIGIE_SOURCE_MAPS', description: 'serve the dashboards\' .map files (true/false)', parse: bool, default: false },
   { key: 'apiTokenDays', env: 'VIGIE_API_TOKEN_DAYS', description: 'default lifetime of a new technician API token, days', parse: int(1, 3650), default: 90 },
-  { key: 'opsToken', env: 'VIGIE_OPS_TOKEN', description: 'when set, /metrics and /docs need this bearer token (or an admin token); at least 16 characters', parse: (raw) => { if (raw.length < 16) throw new Error('expected at least 16 characters'); return raw } }
+  { key: 'opsToken', env: 'VIGIE_OPS_TOKEN', description: 'when set, /metrics and /docs need this bearer token (or an admin token); at least 16 characters', parse: (raw) => { if (raw.length < 16) throw new Error('expected at least 16 characters'); return raw } },
+  // ops: storage (docs/storage.md)
+  { key: 'minFreeDiskMb', env: 'VIGIE_MIN_FREE_DISK_MB', description: '/readyz is not ready below this free space in the data folder, MiB (0 = off)', parse: int(0, 1_048_576), default: 64 },
+  { key: 'integrityCheckMaxMb', env: 'VIGIE_INTEGRITY_CHECK_MAX_MB', description: 'integrity check (PRAGMA quick_check) at start for databases up to this size, MiB (0 = never)', parse: int(0, 10_485_760), default: 512 }
 ]
 
 function trustProxy (raw: string): boolean | number | string {

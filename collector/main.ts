@@ -45,9 +45,12 @@ export async function startCollector (overrides: Parameters<typeof buildApp>[0] 
   return { app, url: `${scheme}://${host}:${port}`, adminToken }
 }
 
+/** Command-line tools tell on stderr when they tighten the data folder's modes. */
+const cliLog = (_level: string, message: string): void => { process.stderr.write(`vigie-collector: ${message}\n`) }
+
 function registryOnly (): { registry: Registry, close: () => void } {
   const cfg = loadCollectorConfig()
-  const db = openDb(path.join(cfg.dataDir, 'vigie.db'))
+  const db = openDb(path.join(cfg.dataDir, 'vigie.db'), { log: cliLog })
   return { registry: new Registry(db, new SqliteMetricStore(db)), close: () => { db.close() } }
 }
 
@@ -69,7 +72,7 @@ async function createUser (username: string | undefined, role: Role): Promise<vo
   const problem = passwordProblem(password, username)
   if (problem !== undefined) throw new ConfigError(`password from stdin refused: ${problem}`)
   const cfg = loadCollectorConfig()
-  const db = openDb(path.join(cfg.dataDir, 'vigie.db'))
+  const db = openDb(path.join(cfg.dataDir, 'vigie.db'), { log: cliLog })
   try {
     const user = new UserStore(db).create({ username, role, passwordHash: await hashPassword(password) }, Date.now())
     if (user === undefined) throw new ConfigError(`user ${username} exists already`)

@@ -2,8 +2,13 @@
  * One JSON error shape for every route: `{ statusCode, code, error, message[, path] }`.
  * Maps Fastify's own errors (bad JSON, body limit, validation) onto Vigie codes.
  */
-import type { FastifyError, FastifyInstance } from 'fastify'
+import path from 'node:path'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERROR_CODES, VigieError, errorBody, type ErrorCode } from '../errors.js'
+import { storageFailure, storageMessage, type StorageFailure } from '../store/storage-errors.js'
+
+/** Seconds a client is told to wait after a storage failure (disk full, read-only, I/O error). */
+export const STORAGE_RETRY_AFTER_SEC = 30
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'VIGIE_ERR_MALFORMED_JSON',
@@ -27,8 +32,24 @@ function validationPath (err: FastifyError): string | undefined {
   return p === '' ? '/' : p
 }
 
+/**
+ * A storage failure on any route: 503 VIGIE_ERR_STORE_UNAVAILABLE with Retry-After,
+ * never 500. The body names the database by its file name only (clients may be
+ * unauthenticated); the log names the full path.
+ */
+function storageReply (request: FastifyRequest, reply: FastifyReply, f: StorageFailure, err: unknown): FastifyReply {
+  const dataDir = request.server.vigie?.config.dataDir
+  const file = dataDir !== undefined ? path.join(dataDir, 'vigie.db') : 'vigie.db'
+  request.log.warn({ file, code: f.code, err: (err as Error).message, method: request.method, url: request.url.split('?')[0] }, `storage failure: ${f.why} (${file})`)
+  void reply.header('retry-after', String(STORAGE_RETRY_AFTER_SEC))
+  return reply.code(503).send(errorBody('VIGIE_ERR_STORE_UNAVAILABLE', storageMessage(f, file)))
+}
+
 export function installErrorHandlers (app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | VigieError, request, reply) => {
+    // A raw database / file-system failure, or a store-unavailable error of another area that carries one.
+    const storage = storageFailure(err) ?? (err instanceof VigieError && err.code === 'VIGIE_ERR_STORE_UNAVAILABLE' ? storageFailure(err.cause) : undefined)
+    if (storage !== undefined) return storageReply(request, reply, storage, err instanceof VigieError && err.cause !== undefined ? err.cause : err)
     if (err instanceof VigieError) {
       if (err.headers !== undefined) void reply.headers(err.headers)
       return reply.code(err.statusCode).send(errorBody(err.code, err.message, err.path))

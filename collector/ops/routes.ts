@@ -6,6 +6,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Vigie } from '../vigie.js'
 import { bearerToken, requireRole } from '../http/auth.js'
 import { buildOpenApi } from './openapi.js'
+import { DiskSpace } from './disk.js'
+import { integrityOf } from '../store/sqlite/db.js'
 
 /**
  * /metrics and /docs: open when no ops token is configured (the collector listens on
@@ -28,16 +30,31 @@ export async function opsRoutes (app: FastifyInstance, opts: { vigie: Vigie, rou
 
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers', tags: ['ops'] } }, async () => ({ status: 'ok' }))
 
-  app.get('/readyz', { schema: { summary: 'Readiness: the stores take writes', tags: ['ops'] } }, async (_request, reply) => {
+  // readiness: free space of the data folder and the integrity check at start (docs/storage.md)
+  const disk = new DiskSpace(vigie.config.dataDir, vigie.config.minFreeDiskMb * 1048576)
+  app.get('/readyz', { schema: { summary: 'Readiness: the stores take writes (free disk space, database integrity at start)', tags: ['ops'] } }, async (_request, reply) => {
     const metric = vigie.metrics.status()
     let db = true
     let dbError: string | undefined
-    try { vigie.db.prepare('SELECT 1').get() } catch (err) { db = false; dbError = (err as Error).message }
-    const ready = db && metric.ready && metric.accepting !== false
+    // Names the file by its name only: /readyz needs no token.
+    try { vigie.db.prepare('SELECT 1').get() } catch (err) { db = false; dbError = `the collector's database (vigie.db): ${(err as Error).message}` }
+    const integrity = integrityOf(vigie.db)
+    const intact = integrity?.state !== 'failed'
+    const space = await disk.check()
+    const ready = db && intact && space.ok && metric.ready && metric.accepting !== false
+    const reasons = [
+      ...(dbError !== undefined ? [dbError] : []),
+      ...(!intact ? [`the collector's database (vigie.db) failed its integrity check at start: ${integrity?.detail ?? ''}`] : []),
+      ...(space.error !== undefined ? [space.error] : []),
+      ...(!metric.ready || metric.accepting === false ? [`metric store (${vigie.metrics.kind}) ${metric.lastError ?? 'not accepting writes'}`] : [])
+    ]
     const body = {
       status: ready ? 'ready' : 'degraded',
+      ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
       checks: {
         database: { ok: db, ...(dbError !== undefined ? { error: dbError } : {}) },
+        integrity: { ok: intact, state: integrity?.state ?? 'skipped', ...(integrity?.detail !== undefined ? { detail: integrity.detail } : {}) },
+        disk: { ok: space.ok, ...(space.freeBytes !== undefined ? { freeBytes: space.freeBytes } : {}), minFreeBytes: space.minFreeBytes, ...(space.error !== undefined ? { error: space.error } : {}) },
         metricStore: { ok: metric.ready, kind: vigie.metrics.kind, backlog: metric.backlog, accepting: metric.accepting !== false, ...(metric.lastError !== undefined ? { error: metric.lastError } : {}) }
       }
     }

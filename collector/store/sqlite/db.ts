@@ -105,27 +105,139 @@ const MIGRATIONS: string[] = [
   `
 ]
 
-/** Opens (creating if needed) `<dataDir>/vigie.db`, or an in-memory database for ':memory:'. */
-export function openDb (file: string): Db {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true })
-  const db = new Database(file)
-  db.pragma('journal_mode = WAL')
-  // NORMAL in WAL mode keeps every committed transaction across a process crash;
-  // only an OS crash / power loss can lose the last transactions.
-  db.pragma('synchronous = NORMAL')
-  db.pragma('foreign_keys = ON')
-  db.pragma('busy_timeout = 5000')
-  // Ingest dirties one samples leaf page per series per report. A larger page cache
-  // keeps those pages in memory between reports, and a larger WAL lets a checkpoint
-  // write each page once for many commits (the default 1000 pages checkpointed, with
-  // fsyncs on the event loop, after nearly every batch at fleet scale).
-  db.pragma('cache_size = -65536') // KiB: 64 MiB
-  db.pragma('wal_autocheckpoint = 16384') // pages: 64 MiB of WAL
-  db.pragma('temp_store = MEMORY')
-  cacheStatements(db)
-  immediateTransactions(db)
-  migrate(db)
-  return db
+export interface OpenDbOptions {
+  /**
+   * Run `PRAGMA quick_check` at open when the database file is at most this many
+   * bytes (0 = never). It reads every page: ~20 ms per MiB measured on a loaded
+   * 2-core machine (4.7 s for 229 MiB), so larger databases skip it, with a log line.
+   */
+  integrityCheckMaxBytes?: number
+  /** log lines about the files (modes tightened, integrity): level and message */
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void
+}
+
+/** What the integrity check at open found; /readyz reports it. */
+export interface IntegrityResult {
+  /** 'ok', 'failed' (the collector serves but is not ready), 'skipped' (over the size bound or disabled) */
+  state: 'ok' | 'failed' | 'skipped'
+  /** the first problems quick_check reported, or why the check was skipped */
+  detail?: string
+  /** database file size checked, bytes */
+  sizeBytes: number
+  durationMs: number
+}
+
+const integrity = new WeakMap<Db, IntegrityResult>()
+
+/** The integrity check result of a database opened by {@link openDb} with a size bound. */
+export function integrityOf (db: Db): IntegrityResult | undefined { return integrity.get(db) }
+
+/** An error opening the database; the message names the file, `code` is SQLite's (SQLITE_NOTADB, SQLITE_CANTOPEN…). */
+export class DbOpenError extends Error {
+  readonly code: string
+  readonly file: string
+  constructor (file: string, err: unknown) {
+    const code = (err as { code?: string }).code ?? 'error'
+    const hint = code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')
+      ? 'the file is damaged or not a SQLite database: restore it from a backup, or move it aside (with its -wal and -shm files) to start empty'
+      : code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EPERM'
+        ? 'check that the data folder exists and belongs to the user running the collector'
+        : code === 'SQLITE_FULL' || code === 'ENOSPC' ? 'free space on the disk of the data folder' : undefined
+    super(`cannot open the database ${file} (${code}: ${(err as Error).message})${hint !== undefined ? `; ${hint}` : ''}`, { cause: err })
+    this.name = 'DbOpenError'
+    this.code = code
+    this.file = file
+  }
+}
+
+/** The data folder 0700 and the database files 0600: they hold the fleet's data and webhook secrets. */
+function secureFiles (file: string, log: OpenDbOptions['log']): void {
+  const dir = path.dirname(file)
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const st = fs.statSync(dir)
+  const uid = process.getuid?.()
+  if ((st.mode & 0o077) !== 0) {
+    // Never tighten a shared folder (sticky, such as /tmp) or one of another user.
+    if ((st.mode & 0o1000) !== 0 || (uid !== undefined && st.uid !== uid)) {
+      log?.('warn', `data folder ${dir} is shared (mode ${(st.mode & 0o7777).toString(8)}); give the collector a folder of its own`, { dir })
+    } else {
+      fs.chmodSync(dir, 0o700)
+      log?.('info', `data folder ${dir}: mode tightened from ${(st.mode & 0o777).toString(8)} to 700`, { dir })
+    }
+  }
+  // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database's mode.
+  fs.closeSync(fs.openSync(file, 'a', 0o600))
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    let mode: number
+    try { mode = fs.statSync(f).mode } catch { continue }
+    if ((mode & 0o077) !== 0) {
+      fs.chmodSync(f, 0o600)
+      log?.('info', `${f}: mode tightened from ${(mode & 0o777).toString(8)} to 600`, { file: f })
+    }
+  }
+}
+
+function checkIntegrity (db: Db, file: string, maxBytes: number, log: OpenDbOptions['log']): IntegrityResult {
+  const sizeBytes = fs.statSync(file).size + (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0)
+  if (maxBytes <= 0 || sizeBytes > maxBytes) {
+    const detail = maxBytes <= 0
+      ? 'integrity check disabled (VIGIE_INTEGRITY_CHECK_MAX_MB=0)'
+      : `database ${(sizeBytes / 1048576).toFixed(0)} MiB is over VIGIE_INTEGRITY_CHECK_MAX_MB (${(maxBytes / 1048576).toFixed(0)} MiB); run PRAGMA quick_check offline`
+    log?.('info', `${file}: ${detail}`, { file })
+    return { state: 'skipped', detail, sizeBytes, durationMs: 0 }
+  }
+  const t0 = performance.now()
+  let rows: string[]
+  try {
+    rows = (db.pragma('quick_check(10)') as Array<{ quick_check: string }>).map(r => r.quick_check)
+  } catch (err) {
+    rows = [`${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message}`]
+  }
+  const durationMs = Math.round(performance.now() - t0)
+  if (rows.length === 1 && rows[0] === 'ok') {
+    log?.('info', `${file}: integrity check passed in ${durationMs} ms`, { file, durationMs, sizeBytes })
+    return { state: 'ok', sizeBytes, durationMs }
+  }
+  const detail = rows.join('; ').slice(0, 500)
+  log?.('error', `${file} FAILED its integrity check: ${detail}. The collector serves but reports not ready; back it up and restore or recover it (sqlite3 vigie.db .recover)`, { file, durationMs })
+  return { state: 'failed', detail, sizeBytes, durationMs }
+}
+
+/**
+ * Opens (creating if needed) `<dataDir>/vigie.db`, or an in-memory database for ':memory:'.
+ * The data folder is made 0700 and the database files 0600 (existing ones tightened,
+ * with a log line). An error opening names the file ({@link DbOpenError}).
+ */
+export function openDb (file: string, opts: OpenDbOptions = {}): Db {
+  let db: Db | undefined
+  try {
+    if (file !== ':memory:') secureFiles(file, opts.log)
+    db = new Database(file)
+    db.pragma('journal_mode = WAL')
+    // NORMAL in WAL mode keeps every committed transaction across a process crash;
+    // only an OS crash / power loss can lose the last transactions.
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma('busy_timeout = 5000')
+    // Ingest dirties one samples leaf page per series per report. A larger page cache
+    // keeps those pages in memory between reports, and a larger WAL lets a checkpoint
+    // write each page once for many commits (the default 1000 pages checkpointed, with
+    // fsyncs on the event loop, after nearly every batch at fleet scale).
+    db.pragma('cache_size = -65536') // KiB: 64 MiB
+    db.pragma('wal_autocheckpoint = 16384') // pages: 64 MiB of WAL
+    db.pragma('temp_store = MEMORY')
+    if (file !== ':memory:' && opts.integrityCheckMaxBytes !== undefined) {
+      integrity.set(db, checkIntegrity(db, file, opts.integrityCheckMaxBytes, opts.log))
+    }
+    cacheStatements(db)
+    immediateTransactions(db)
+    migrate(db)
+    return db
+  } catch (err) {
+    if (db?.open === true) db.close()
+    if (err instanceof DbOpenError) throw err
+    throw new DbOpenError(file, err)
+  }
 }
 
 /**
