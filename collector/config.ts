@@ -86,6 +86,12 @@ export interface CollectorConfig {
   keepAliveTimeoutMs: number
   /** WebSocket ping cadence; a peer silent for two pings is dropped, seconds (0 = no pings) */
   wsPingSec: number
+  /* ---- identity (enrollment budgets) ---- */
+  /** machines (agents not revoked, pending included) the collector holds at most; further enrollments are refused */
+  maxMachines: number
+  /** enrollment requests (successful or not) per minute per client address, and in total (0 = no limit) */
+  enrollRatePerAddressPerMin: number
+  enrollRatePerMin: number
 }
 
 interface Option {
@@ -180,7 +186,11 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'requestTimeoutMs', env: 'VIGIE_REQUEST_TIMEOUT_MS', description: 'time to receive a whole request, ms', parse: int(1000, 3_600_000), default: 30_000 },
   { key: 'connectionTimeoutMs', env: 'VIGIE_CONNECTION_TIMEOUT_MS', description: 'idle HTTP socket timeout, ms (0 = none)', parse: int(0, 3_600_000), default: 120_000 },
   { key: 'keepAliveTimeoutMs', env: 'VIGIE_KEEPALIVE_TIMEOUT_MS', description: 'keep-alive between requests, ms (above the proxy\'s own)', parse: int(1000, 3_600_000), default: 72_000 },
-  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 }
+  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 },
+  // identity: enrollment budgets (docs/security.md)
+  { key: 'maxMachines', env: 'VIGIE_MAX_MACHINES', description: 'machines (not revoked, pending included) the collector holds at most', parse: int(1, 10_000_000), default: 50_000 },
+  { key: 'enrollRatePerAddressPerMin', env: 'VIGIE_ENROLL_RATE_PER_ADDRESS', description: 'enrollment requests per minute per client address, successful or not (0 = off)', parse: int(0, 1_000_000), default: 30 },
+  { key: 'enrollRatePerMin', env: 'VIGIE_ENROLL_RATE', description: 'enrollment requests per minute in total, successful or not (0 = off)', parse: int(0, 10_000_000), default: 600 }
 ]
 
 function trustProxy (raw: string): boolean | number | string {

@@ -30,7 +30,11 @@ export const ERROR_CODES = {
   VIGIE_ERR_FRAME_TOO_LARGE: { statusCode: 413, text: 'WebSocket frame over the size limit' },
   // trust (collector/auth): sign-in and cross-site request protection
   VIGIE_ERR_LOGIN_FAILED: { statusCode: 401, text: 'wrong username or password' },
-  VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' }
+  VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' },
+  // identity (agent enrollment, revocation, approval)
+  VIGIE_ERR_AGENT_REVOKED: { statusCode: 401, text: 'this agent was revoked by an admin; only an admin can reinstate it' },
+  VIGIE_ERR_AGENT_PENDING: { statusCode: 403, text: 'this machine awaits an admin\'s approval; its reports are refused until then' },
+  VIGIE_ERR_MACHINE_LIMIT: { statusCode: 503, text: 'the collector holds its maximum number of machines (VIGIE_MAX_MACHINES)' }
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
