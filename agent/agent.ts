@@ -270,6 +270,7 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
         kernel: os.release(),
         arch: process.arch,
         ...host,
+        ...(config.hostname !== undefined ? { hostname: config.hostname } : {}),
         ...(config.group !== undefined ? { group: config.group } : {}),
         agentVersion: AGENT_VERSION
       },
