@@ -7,7 +7,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { HostFacts, Inventory, MetricValue, Report, Unavailable } from '../protocol/index.js'
+import type { EnrollHardware, HostFacts, Inventory, MetricValue, Report, Unavailable } from '../protocol/index.js'
+import { linuxHostFacts } from './probes/host.js'
 import { LIMITS, PROTOCOL_VERSION } from './wire.js'
 import type { AgentConfig } from './config.js'
 import type { AgentLogger } from './log.js'
@@ -46,14 +47,79 @@ export interface AgentDeps {
 const MAX_BATCH = 100
 const MAX_BATCH_BYTES = 900 * 1024
 
-function machineKey (): string | undefined {
-  for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+function machineKey (file?: string): string | undefined {
+  for (const f of file !== undefined ? [file] : ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
     try {
       const v = fs.readFileSync(f, 'utf8').trim()
       if (v !== '') return v.slice(0, 128)
     } catch { /* not on this OS */ }
   }
   return undefined
+}
+
+/** A machine whose token the collector refused checks once this often whether an admin reinstated it. */
+export const REFUSED_RECHECK_MS = 3_600_000
+
+/** What identifies this hardware at enrollment: network adapter addresses, and on Linux the firmware's vendor, model and serial. */
+async function hardwareFacts (): Promise<EnrollHardware> {
+  const macs = new Set<string>()
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) if (!i.internal && i.mac !== '00:00:00:00:00:00') macs.add(i.mac)
+  }
+  const out: EnrollHardware = { macs: [...macs].sort().slice(0, 32) }
+  if (process.platform === 'linux') {
+    try {
+      const { host } = await linuxHostFacts('/')
+      if (host.serial !== undefined) out.serial = host.serial
+      if (host.model !== undefined) out.model = host.model
+      if (host.manufacturer !== undefined) out.manufacturer = host.manufacturer
+    } catch { /* facts are a hint, never a reason not to enroll */ }
+  }
+  return out
+}
+
+/** The token from the flag/environment, or else from its file; undefined when neither. */
+function enrollmentToken (config: AgentConfig): string | undefined {
+  if (config.enrollToken !== undefined) return config.enrollToken
+  if (config.enrollTokenFile === undefined) return undefined
+  let text: string
+  try { text = fs.readFileSync(config.enrollTokenFile, 'utf8') } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new Error(`enrollment token file ${config.enrollTokenFile}: ${(err as Error).message}`, { cause: err })
+  }
+  const t = text.trim()
+  return t === '' ? undefined : t
+}
+
+/**
+ * After the first successful enrollment the enrollment token is forgotten: its
+ * file is deleted and an `enrollToken` key is removed from the config file.
+ * Returns what could not be cleaned (a read-only config), for a warning.
+ */
+export function forgetEnrollToken (config: AgentConfig): { removed: string[], failed: Array<{ file: string, err: string }> } {
+  const removed: string[] = []
+  const failed: Array<{ file: string, err: string }> = []
+  config.enrollToken = undefined
+  if (config.enrollTokenFile !== undefined && fs.existsSync(config.enrollTokenFile)) {
+    try { fs.rmSync(config.enrollTokenFile, { force: true }); removed.push(config.enrollTokenFile) } catch (err) { failed.push({ file: config.enrollTokenFile, err: (err as Error).message }) }
+  }
+  if (config.configFile !== undefined) {
+    const file = config.configFile
+    try {
+      const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>
+      if ('enrollToken' in json) {
+        delete json.enrollToken
+        const tmp = `${file}.${process.pid}.tmp`
+        const mode = fs.statSync(file).mode & 0o777
+        try {
+          fs.writeFileSync(tmp, JSON.stringify(json, null, 2) + '\n', { mode })
+          fs.renameSync(tmp, file)
+        } catch (err) { fs.rmSync(tmp, { force: true }); throw err }
+        removed.push(file)
+      }
+    } catch (err) { failed.push({ file, err: (err as Error).message }) }
+  }
+  return { removed, failed }
 }
 
 /** Exponential backoff with full jitter, 1 s to 5 min. */
@@ -90,29 +156,56 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
   let wake: (() => void) | undefined
   let retryTimer: NodeJS.Timeout | undefined
 
+  let stateError: string | undefined
+  /**
+   * Persists the state; a failure (full disk) is logged, naming the file, and the
+   * state stays in memory: the next save tries again, and on a restart seq resumes
+   * above the spool's highest.
+   */
   function saveState (): void {
-    if (state !== undefined) writeState(config.stateDir, state)
+    if (state === undefined) return
+    try {
+      writeState(config.stateDir, state)
+      stateError = undefined
+    } catch (err) {
+      const msg = (err as Error).message
+      if (msg !== stateError) log.error({ err: msg }, 'state file not written; kept in memory, retried at the next change')
+      stateError = msg
+    }
   }
 
+  const hostname = (): string => config.hostname ?? os.hostname()
+
   async function enroll (): Promise<AgentState> {
-    if (config.enrollToken === undefined) {
-      throw new Error(`not enrolled and no enrollment token: run with --enroll-token (state folder ${config.stateDir})`)
+    const enrollToken = enrollmentToken(config)
+    if (enrollToken === undefined) {
+      throw new Error(`not enrolled and no enrollment token: give one with --enroll-token-file FILE, VIGIE_ENROLL_TOKEN or --enroll-token - (stdin) (state folder ${config.stateDir})`)
     }
     const t = new Transport({ url: config.collectorUrl, mode: 'http', caFile: config.caFile })
-    const key = machineKey()
-    const res = await t.enroll({ enrollToken: config.enrollToken, hostname: os.hostname(), agentVersion: AGENT_VERSION, ...(key !== undefined ? { machineKey: key } : {}) })
+    const key = machineKey(config.machineKeyFile)
+    const res = await t.enroll({ enrollToken, hostname: hostname(), agentVersion: AGENT_VERSION, ...(key !== undefined ? { machineKey: key } : {}), hardware: await hardwareFacts() })
     const prev = readState(config.stateDir)
     const s: AgentState = {
       collectorUrl: config.collectorUrl,
       agentId: res.agentId,
       agentToken: res.agentToken,
-      // Keep counting up after a re-enrollment so the collector never sees a seq twice.
-      nextSeq: Math.max(prev?.nextSeq ?? 1, (spool?.maxSeq ?? 0) + 1),
-      droppedReports: prev?.droppedReports ?? 0
+      // Number on above what the collector already stored under this id (a re-enrollment), and above the spool.
+      nextSeq: Math.max(prev?.nextSeq ?? 1, (spool?.maxSeq ?? 0) + 1, (res.lastSeq ?? 0) + 1),
+      droppedReports: prev?.droppedReports ?? 0,
+      ...(res.status === 'pending' ? { pending: true } : {})
     }
+    // Strict: an identity that is not on disk must not be used (the token would be lost at the next start).
     writeState(config.stateDir, s)
-    log.info({ agentId: s.agentId }, 'enrolled')
+    log.info({ agentId: s.agentId, lastSeq: res.lastSeq, nextSeq: s.nextSeq, status: res.status ?? 'active' }, 'enrolled')
+    if (res.status === 'pending') log.warn({ agentId: s.agentId }, 'enrolled as a new machine pending approval (this machine key was already known): reports wait in the spool until an admin approves it')
+    cleanEnrollToken()
     return s
+  }
+
+  function cleanEnrollToken (): void {
+    const { removed, failed } = forgetEnrollToken(config)
+    if (removed.length > 0) log.info({ files: removed }, 'enrollment token removed: no longer needed')
+    for (const f of failed) log.warn({ file: f.file, err: f.err }, 'could not remove the enrollment token from this file; remove it by hand')
   }
 
   function sleep (ms: number): Promise<void> {
@@ -182,6 +275,7 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
         kernel: os.release(),
         arch: process.arch,
         ...host,
+        ...(config.hostname !== undefined ? { hostname: config.hostname } : {}),
         ...(config.group !== undefined ? { group: config.group } : {}),
         agentVersion: AGENT_VERSION
       },
@@ -190,9 +284,16 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
       ...(inventory !== undefined ? { inventory: { ...inventory, ...(apps !== undefined ? { apps } : {}) } } : {}),
       droppedReports: state.droppedReports ?? 0
     }
+    // The spool first: on a full disk it frees room by dropping its oldest reports
+    // (counted), so the report is kept; then the state (seq), which may then fit.
     state.nextSeq++
+    try {
+      spool.add(report)
+    } catch (err) {
+      state.droppedReports = (state.droppedReports ?? 0) + 1
+      log.error({ seq: report.seq, err: (err as Error).message }, 'report could not be spooled; dropped and counted')
+    }
     saveState()
-    spool.add(report)
     return report
   }
 
@@ -214,10 +315,17 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
     while (!stopped && spool !== undefined && spool.count > 0 && state !== undefined && transport !== undefined) {
       if (now() < retryAt) return
       if (transport.rotationDue) await rotateToken()
-      const batch = spool.oldest(batchLimit, MAX_BATCH_BYTES)
+      const batch = spool.oldest(state.refused !== undefined ? 1 : batchLimit, MAX_BATCH_BYTES)
       if (batch.length === 0) return
       try {
         const ack = await transport.send(batch)
+        if (state.refused !== undefined || state.pending === true) {
+          log.info({ agentId: state.agentId }, state.refused !== undefined ? 'the collector accepts this agent again (reinstated by an admin)' : 'this machine was approved by an admin; sending its spool')
+          state.refused = undefined
+          state.pending = undefined
+          pendingLogged = false
+          saveState()
+        }
         const acked = new Set([...ack.stored, ...ack.duplicates])
         spool.ack([...acked])
         for (const r of batch) {
@@ -239,23 +347,33 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
     }
   }
 
+  let pendingLogged = false
+  /**
+   * The collector refused the agent token (revoked by an admin, or unknown): say so,
+   * send nothing more, keep the spool, never enroll again by itself. One check an
+   * hour (a single report) notices an admin's reinstatement.
+   */
+  function refuse (err: SendError): void {
+    const first = state!.refused === undefined
+    state!.refused = { atMs: now(), ...(err.opts.code !== undefined ? { code: err.opts.code } : {}), message: err.message }
+    saveState()
+    transport?.close()
+    retryAt = now() + REFUSED_RECHECK_MS
+    log.error({ agentId: state!.agentId, err: err.message, spooled: spool!.count, recheckInMs: REFUSED_RECHECK_MS },
+      first
+        ? 'the collector refused this agent (revoked by an admin, or its token is unknown): sending nothing, spool kept; an admin must reinstate it (POST /api/v1/admin/agents/:id/unrevoke)'
+        : 'still refused by the collector; sending nothing')
+  }
+
   async function onSendError (err: SendError, batch: Report[]): Promise<void> {
     if (err.kind === 'unauthorized') {
-      log.error({ err: err.message }, 'collector refused the agent token')
-      if (config.enrollToken !== undefined) {
-        try {
-          state = await enroll()
-          transport!.setToken(state.agentToken)
-          // Reports spooled under the old identity carry the old agent id: re-stamp them.
-          for (const r of spool!.oldest(Number.MAX_SAFE_INTEGER)) {
-            if (r.agentId !== state.agentId) { spool!.ack([r.seq]); spool!.add({ ...r, agentId: state.agentId }) }
-          }
-          return
-        } catch (e) {
-          log.error({ err: (e as Error).message }, 're-enrollment failed')
-        }
-      }
-      retryAt = now() + backoffMs(attempt++)
+      refuse(err)
+    } else if (err.kind === 'forbidden' && err.opts.code === 'VIGIE_ERR_AGENT_PENDING') {
+      // Not an error in the report: this machine awaits an admin's approval. Keep everything; ask again next collection.
+      if (state!.pending !== true) { state!.pending = true; saveState() }
+      retryAt = now() + config.intervalSec * 500
+      if (!pendingLogged) log.warn({ agentId: state!.agentId, spooled: spool!.count }, 'this machine awaits an admin\'s approval on the collector; reports are kept in the spool until then')
+      pendingLogged = true
     } else if (err.kind === 'busy') {
       // Retry-After wins (capped at an hour); without one, back off as for an outage.
       retryAt = now() + (err.opts.retryAfterMs !== undefined ? Math.min(err.opts.retryAfterMs, 3_600_000) : backoffMs(attempt++))
@@ -299,10 +417,12 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
     retryTimer = setTimeout(() => {
       retryTimer = undefined
       if (!stopped) void flush()
-    }, Math.max(250, Math.min(5000, retryAt - now())))
+    }, Math.max(250, Math.min(state?.refused !== undefined ? REFUSED_RECHECK_MS : 5000, retryAt - now())))
   }
 
   async function tick (): Promise<void> {
+    // Refused: no collection, nothing sent but the hourly check (armed by flush's retry).
+    if (state?.refused !== undefined) { if (now() >= retryAt) await flush(); return }
     try {
       await collectOnce()
     } catch (err) {
@@ -340,14 +460,25 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
           const e = err as Error & { kind?: string }
           if (e instanceof SendError && e.kind !== 'network' && e.kind !== 'busy') throw new Error(`enrollment refused: ${e.message}`, { cause: err })
           if (!(e instanceof SendError)) throw e
-          const wait = backoffMs(attempt++)
+          // Retry-After (rate limit, machine cap) wins, capped at an hour.
+          const wait = e.kind === 'busy' && e.opts.retryAfterMs !== undefined ? Math.min(e.opts.retryAfterMs, 3_600_000) : backoffMs(attempt++)
           log.warn({ err: e.message, retryInMs: wait }, 'enrollment failed; retrying')
           await sleep(wait)
         }
       }
       if (stopped || state === undefined) return
       attempt = 0
+      // A token given while already enrolled is not needed: forget it too.
+      if (config.enrollToken !== undefined || config.enrollTokenFile !== undefined || config.configFile !== undefined) cleanEnrollToken()
+      // Reports spooled under another identity (a state file lost, the spool kept) carry the old id: re-stamp them.
+      for (const r of spool.oldest(Number.MAX_SAFE_INTEGER)) {
+        if (r.agentId !== state.agentId) { spool.ack([r.seq]); spool.add({ ...r, agentId: state.agentId }) }
+      }
       state.nextSeq = Math.max(state.nextSeq, spool.maxSeq + 1)
+      if (state.refused !== undefined) {
+        log.error({ agentId: state.agentId, since: new Date(state.refused.atMs).toISOString(), reason: state.refused.message, spooled: spool.count },
+          'this agent was refused by the collector (revoked): sending nothing but one check now and one an hour; spool kept')
+      }
       transport = new Transport({ url: config.collectorUrl, token: state.agentToken, mode: config.transport, caFile: config.caFile, log })
       log.info({ agentId: state.agentId, collector: config.collectorUrl, intervalSec: config.intervalSec, spooled: spool.count }, 'agent started')
       await tick()

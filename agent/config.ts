@@ -10,8 +10,16 @@ import { parseTcpTargets, type TcpTarget } from './probes/tcp-check.js'
 export interface AgentConfig {
   /** collector base URL, e.g. http://127.0.0.1:8480 */
   collectorUrl: string
-  /** used once, to enroll; not needed after */
+  /** used once, to enroll; forgotten after (never kept in the state file) */
   enrollToken?: string
+  /** a file holding the enrollment token (the installer's way): read once, deleted after the first successful enrollment */
+  enrollTokenFile?: string
+  /** the JSON config file in use, if any: an `enrollToken` in it is removed after the first successful enrollment */
+  configFile?: string
+  /** file with this machine's stable key (default /etc/machine-id, then /var/lib/dbus/machine-id) */
+  machineKeyFile?: string
+  /** name this machine reports as (default: the OS host name) */
+  hostname?: string
   /** folder for the state file (agent token) and the spool */
   stateDir: string
   /** collection cadence, seconds */
@@ -76,6 +84,9 @@ export function defaultStateDir (): string {
 export const AGENT_OPTIONS: Opt[] = [
   { key: 'collectorUrl', env: 'VIGIE_COLLECTOR_URL', description: 'collector base URL', parse: httpUrl, default: 'http://127.0.0.1:8480' },
   { key: 'enrollToken', env: 'VIGIE_ENROLL_TOKEN', description: 'enrollment token (first start only)', parse: str },
+  { key: 'enrollTokenFile', env: 'VIGIE_ENROLL_TOKEN_FILE', description: 'file holding the enrollment token (deleted after enrollment)', parse: str },
+  { key: 'machineKeyFile', env: 'VIGIE_AGENT_MACHINE_KEY_FILE', description: 'file with the stable machine key (default /etc/machine-id)', parse: str },
+  { key: 'hostname', env: 'VIGIE_AGENT_HOSTNAME', description: 'name this machine reports as (default: the OS host name)', parse: (raw: string): string => { if (raw.length < 1 || raw.length > 255 || [...raw].some(ch => ch.charCodeAt(0) < 32)) throw new Error('expected 1 to 255 printable characters'); return raw } },
   { key: 'stateDir', env: 'VIGIE_AGENT_STATE_DIR', description: 'state and spool folder', parse: str },
   { key: 'group', env: 'VIGIE_AGENT_GROUP', description: 'machine group (site, department)', parse: (raw: string): string => { if (raw.length < 1 || raw.length > 128 || [...raw].some(ch => ch.charCodeAt(0) < 32)) throw new Error('expected 1 to 128 printable characters'); return raw } },
   { key: 'intervalSec', env: 'VIGIE_AGENT_INTERVAL', description: 'collection cadence, seconds', parse: int(1, 3600), default: 30 },
@@ -122,5 +133,6 @@ export function loadAgentConfig (overrides: Partial<AgentConfig> = {}, opts: { c
     } else if (o.default !== undefined) out[o.key] = o.default
   }
   out.stateDir = path.resolve((out.stateDir as string | undefined) ?? defaultStateDir())
+  if (opts.configFile !== undefined) out.configFile = path.resolve(opts.configFile)
   return out as unknown as AgentConfig
 }

@@ -10,6 +10,7 @@ import https from 'node:https'
 import path from 'node:path'
 import type { AgentConfig } from './config.js'
 import { readState, statePath } from './state.js'
+import { MAX_RESPONSE_BYTES } from './transport.js'
 import { ProbeStats, type ProbeStat } from './probe-stats.js'
 import { runProbe, type Probe } from './probes/probe.js'
 import { defaultProbes } from './probes/index.js'
@@ -25,7 +26,9 @@ function get (url: string, timeoutMs: number, ca?: Buffer): Promise<{ status: nu
     const lib = url.startsWith('https:') ? https : http
     const sentMs = Date.now()
     const req = lib.get(url, { timeout: timeoutMs, ...(ca !== undefined ? { ca } : {}) }, res => {
-      res.resume()
+      // Read nothing of the body, and stop past the bound: a hostile answer must not keep the doctor busy.
+      let bytes = 0
+      res.on('data', (c: Buffer) => { bytes += c.length; if (bytes > MAX_RESPONSE_BYTES) req.destroy(new Error(`answer over ${MAX_RESPONSE_BYTES} bytes; aborted`)) })
       res.on('end', () => { resolve({ status: res.statusCode ?? 0, date: res.headers.date, sentMs, recvMs: Date.now() }) })
     })
     req.on('timeout', () => { req.destroy(new Error(`no answer within ${timeoutMs} ms`)) })
@@ -75,8 +78,12 @@ export function checkStateDir (config: AgentConfig): Check[] {
   checks.push({ name: 'state dir', ok: problems.length === 0, detail: problems.length === 0 ? `${dir} (mode ${mode.toString(8)}, writable)` : `${dir}: ${problems.join('; ')}` })
   try {
     const s = readState(dir)
-    if (s === undefined) checks.push({ name: 'enrollment', ok: true, warn: true, detail: 'not enrolled yet (needs --enroll-token at first start)' })
-    else {
+    if (s === undefined) checks.push({ name: 'enrollment', ok: true, warn: true, detail: 'not enrolled yet (needs an enrollment token at first start: --enroll-token-file, VIGIE_ENROLL_TOKEN or --enroll-token - for stdin)' })
+    else if (s.refused !== undefined) {
+      checks.push({ name: 'enrollment', ok: false, detail: `REVOKED: the collector refused agent ${s.agentId} at ${new Date(s.refused.atMs).toISOString()} (${s.refused.code ?? s.refused.message}); it sends nothing (one check an hour) and keeps its spool; it never enrolls again by itself: an admin must reinstate it (POST /api/v1/admin/agents/${s.agentId}/unrevoke)` })
+    } else if (s.pending === true) {
+      checks.push({ name: 'enrollment', ok: true, warn: true, detail: `agent ${s.agentId} is PENDING APPROVAL on the collector (its machine key was already known): reports wait in the spool until an admin approves it (POST /api/v1/admin/agents/${s.agentId}/approve)` })
+    } else {
       const fmode = fs.statSync(statePath(dir)).mode & 0o777
       const leak = posix && (fmode & 0o077) !== 0
       checks.push({ name: 'enrollment', ok: !leak, detail: `agent ${s.agentId}, next seq ${s.nextSeq}, ${s.droppedReports ?? 0} reports dropped so far${leak ? `; state.json mode ${fmode.toString(8)} exposes the agent token (want 600)` : ''}` })

@@ -20,7 +20,9 @@ import { AGENT_VERSION } from './version.js'
 
 export const USAGE = `usage: vigie-agent [run|install|uninstall|status|doctor|version] [options]
   --collector URL       collector base URL (VIGIE_COLLECTOR_URL)
-  --enroll-token T      enrollment token, first start only (VIGIE_ENROLL_TOKEN)
+  --enroll-token-file F file holding the enrollment token, first start only; deleted after enrollment (VIGIE_ENROLL_TOKEN_FILE)
+  --enroll-token -      read the enrollment token from stdin (VIGIE_ENROLL_TOKEN also works)
+  --enroll-token T      the token itself: visible to every local user in ps; prefer the above
   --state-dir DIR       state and spool folder (VIGIE_AGENT_STATE_DIR)
   --interval SEC        collection cadence in seconds (VIGIE_AGENT_INTERVAL, default 30)
   --group NAME          machine group: site, department (VIGIE_AGENT_GROUP)
@@ -43,6 +45,13 @@ doctor / status:
 
 type Flags = Record<string, string | boolean | undefined>
 
+function readTokenFile (file: string): string {
+  let t: string
+  try { t = fs.readFileSync(file, 'utf8').trim() } catch (err) { throw new AgentConfigError(`--enroll-token-file ${file}: ${(err as Error).message}`) }
+  if (t === '') throw new AgentConfigError(`--enroll-token-file ${file}: the file is empty`)
+  return t
+}
+
 function targetOs (flags: Flags): TargetOs {
   const os = (flags.os as string | undefined) ?? process.platform
   if (os !== 'linux' && os !== 'darwin' && os !== 'win32') throw new AgentConfigError(`--os ${os}: expected linux, darwin or win32`)
@@ -58,10 +67,29 @@ async function selfBinary (): Promise<string | undefined> {
   } catch { return undefined }
 }
 
-function configFrom (flags: Flags, fallbackConfig?: string): AgentConfig {
+/** Reads the enrollment token from stdin (`--enroll-token -`): never on the command line. */
+function readStdinToken (): string {
+  let text: string
+  try { text = fs.readFileSync(0, 'utf8') } catch (err) { throw new AgentConfigError(`--enroll-token -: could not read stdin: ${(err as Error).message}`) }
+  const t = text.trim()
+  if (t === '') throw new AgentConfigError('--enroll-token -: stdin was empty')
+  return t
+}
+
+/** --enroll-token: '-' reads stdin; a value works but is visible in `ps` to every local user, so it is warned about. */
+function enrollTokenFlag (flags: Flags, warn: (s: string) => void): string | undefined {
+  const v = flags['enroll-token'] as string | undefined
+  if (v === undefined) return undefined
+  if (v === '-') return readStdinToken()
+  warn('vigie-agent: warning: --enroll-token VALUE shows the token to every local user (ps, /proc); use --enroll-token-file FILE, VIGIE_ENROLL_TOKEN or --enroll-token - (stdin)\n')
+  return v
+}
+
+function configFrom (flags: Flags, fallbackConfig?: string, warn: (s: string) => void = s => { process.stderr.write(s) }): AgentConfig {
   const overrides: Partial<Record<keyof AgentConfig, unknown>> = {
     collectorUrl: flags.collector,
-    enrollToken: flags['enroll-token'],
+    enrollToken: enrollTokenFlag(flags, warn),
+    enrollTokenFile: flags['enroll-token-file'],
     stateDir: flags['state-dir'],
     intervalSec: flags.interval,
     group: flags.group,
@@ -83,6 +111,7 @@ export async function main (argv = process.argv.slice(2), out: (s: string) => vo
     options: {
       collector: { type: 'string' },
       'enroll-token': { type: 'string' },
+      'enroll-token-file': { type: 'string' },
       'state-dir': { type: 'string' },
       interval: { type: 'string' },
       group: { type: 'string' },
@@ -109,8 +138,10 @@ export async function main (argv = process.argv.slice(2), out: (s: string) => vo
 
   if (command === 'install') {
     const collector = values.collector
-    const token = values['enroll-token']
-    if (collector === undefined || token === undefined) throw new AgentConfigError(`install needs --collector URL and --enroll-token T\n${USAGE}`)
+    const tokenFile = values['enroll-token-file']
+    let token = tokenFile !== undefined ? readTokenFile(tokenFile) : enrollTokenFlag(flags, s => { process.stderr.write(s) })
+    token ??= loadAgentConfig({}, {}).enrollToken
+    if (collector === undefined || token === undefined) throw new AgentConfigError(`install needs --collector URL and an enrollment token (--enroll-token-file FILE, VIGIE_ENROLL_TOKEN or --enroll-token - for stdin)\n${USAGE}`)
     // Validate the URL and token the same way the agent will, before writing anything.
     const checked = loadAgentConfig({ collectorUrl: collector, enrollToken: token, stateDir: '/tmp' } as Partial<AgentConfig>, { env: {} })
     const extra: Record<string, unknown> = {}

@@ -15,6 +15,14 @@ export interface AgentState {
   inventoryHash?: string
   /** reports the spool has dropped since install */
   droppedReports?: number
+  /**
+   * The collector refused this agent's token (revoked by an admin, or unknown):
+   * the agent sends nothing (one check an hour), keeps its spool, and never
+   * enrolls again by itself. Cleared when a check is accepted (an admin reinstated it).
+   */
+  refused?: { atMs: number, code?: string, message: string }
+  /** enrolled as a machine pending an admin's approval; reports wait in the spool */
+  pending?: boolean
 }
 
 export function statePath (stateDir: string): string {
@@ -27,9 +35,12 @@ export function readState (stateDir: string): AgentState | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
-  const s = JSON.parse(text) as AgentState
-  if (typeof s.agentId !== 'string' || typeof s.agentToken !== 'string' || !Number.isInteger(s.nextSeq)) {
-    throw new Error(`state file ${statePath(stateDir)} is damaged; remove it to enroll again`)
+  let s: AgentState
+  try { s = JSON.parse(text) as AgentState } catch (err) {
+    throw new Error(`state file ${statePath(stateDir)} is damaged (${(err as Error).message}); move it away and enroll again with a new enrollment token (an admin approves the new machine)`, { cause: err })
+  }
+  if (s === null || typeof s !== 'object' || typeof s.agentId !== 'string' || typeof s.agentToken !== 'string' || !Number.isInteger(s.nextSeq)) {
+    throw new Error(`state file ${statePath(stateDir)} is damaged; move it away and enroll again with a new enrollment token (an admin approves the new machine)`)
   }
   return s
 }
@@ -38,13 +49,20 @@ export function writeState (stateDir: string, state: AgentState): void {
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 })
   const file = statePath(stateDir)
   const tmp = `${file}.${process.pid}.tmp`
-  const fd = fs.openSync(tmp, 'w', 0o600)
   try {
-    fs.writeSync(fd, JSON.stringify(state))
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
+    const fd = fs.openSync(tmp, 'w', 0o600)
+    try {
+      fs.writeSync(fd, JSON.stringify(state))
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(tmp, file)
+    fs.chmodSync(file, 0o600)
+  } catch (err) {
+    // Never leave a temp file behind (a full disk would keep it full).
+    try { fs.rmSync(tmp, { force: true }) } catch { /* nothing more to do */ }
+    const e = err as NodeJS.ErrnoException
+    throw Object.assign(new Error(`state file ${file}: ${e.message}`, { cause: err }), { code: e.code })
   }
-  fs.renameSync(tmp, file)
-  fs.chmodSync(file, 0o600)
 }

@@ -34,6 +34,13 @@ export interface TransportOptions {
 
 interface JsonResponse { statusCode: number, headers: http.IncomingHttpHeaders, body: unknown }
 
+/**
+ * Largest collector answer the agent reads (HTTP body; the stream's frames are
+ * bounded by ws maxPayload to the same): a hostile or spoofed collector must not
+ * grow the agent's memory. Past it the request is aborted and counts as a network error.
+ */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
+
 function parseRetryAfter (h: string | string[] | undefined): number | undefined {
   const v = Array.isArray(h) ? h[0] : h
   if (v === undefined) return undefined
@@ -82,8 +89,9 @@ export class Transport {
     return this.#ws?.readyState === WebSocket.OPEN ? 'ws' : 'http'
   }
 
-  async enroll (req: EnrollRequest): Promise<EnrollResponse> {
-    const res = await this.#request('POST', '/api/v1/enroll', req, false)
+  /** Enrolls; `agentToken` (the current one, if any) proves a re-enrollment of the same machine. */
+  async enroll (req: EnrollRequest, agentToken?: string): Promise<EnrollResponse> {
+    const res = await this.#request('POST', '/api/v1/enroll', req, false, agentToken)
     if (res.statusCode === 200) return res.body as EnrollResponse
     throw this.#errorFrom(res)
   }
@@ -121,23 +129,38 @@ export class Transport {
     return new SendError('network', msg, o)
   }
 
-  #request (method: string, path: string, body: unknown, auth: boolean): Promise<JsonResponse> {
+  #request (method: string, path: string, body: unknown, auth: boolean, bearer?: string): Promise<JsonResponse> {
     const url = new URL(path, this.#opts.url + '/')
     const payload = Buffer.from(JSON.stringify(body))
     const lib = url.protocol === 'https:' ? https : http
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': payload.length }
       if (auth && this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
+      else if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`
       const req = lib.request(url, { method, headers, timeout: this.#opts.timeoutMs ?? 15_000, ...(this.#ca !== undefined ? { ca: this.#ca } : {}) }, (res) => {
         const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
+        let bytes = 0
+        let over = false
+        res.on('data', (c: Buffer) => {
+          if (over) return
+          bytes += c.length
+          if (bytes > MAX_RESPONSE_BYTES) {
+            over = true
+            chunks.length = 0
+            req.destroy()
+            reject(new SendError('network', `collector answer over ${MAX_RESPONSE_BYTES} bytes; not read (aborted)`, { statusCode: res.statusCode }))
+            return
+          }
+          chunks.push(c)
+        })
         res.on('end', () => {
+          if (over) return
           let parsed: unknown
           try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch { parsed = undefined }
           if (res.headers[TOKEN_ROTATE_HEADER] === 'due') this.#rotationDue = true
           resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: parsed })
         })
-        res.on('error', (err) => { reject(new SendError('network', err.message)) })
+        res.on('error', (err) => { if (!over) reject(new SendError('network', err.message)) })
       })
       req.on('timeout', () => { req.destroy(new Error('request timed out')) })
       req.on('error', (err) => { reject(new SendError('network', err.message)) })
@@ -153,7 +176,7 @@ export class Transport {
       const ws = new WebSocket(url, {
         headers: this.#token !== undefined ? { authorization: `Bearer ${this.#token}` } : {},
         handshakeTimeout: this.#opts.timeoutMs ?? 15_000,
-        maxPayload: 1024 * 1024,
+        maxPayload: MAX_RESPONSE_BYTES,
         ...(this.#ca !== undefined ? { ca: this.#ca } : {})
       })
       ws.once('open', () => {

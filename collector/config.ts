@@ -101,6 +101,12 @@ export interface CollectorConfig {
   minFreeDiskMb: number
   /** PRAGMA quick_check at start when the database is at most this large, MiB (0 = never) */
   integrityCheckMaxMb: number
+  /* ---- identity (enrollment budgets) ---- */
+  /** machines (agents not revoked, pending included) the collector holds at most; further enrollments are refused */
+  maxMachines: number
+  /** enrollment requests (successful or not) per minute per client address, and in total (0 = no limit) */
+  enrollRatePerAddressPerMin: number
+  enrollRatePerMin: number
 }
 
 interface Option {
@@ -203,7 +209,11 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'opsToken', env: 'VIGIE_OPS_TOKEN', description: 'when set, /metrics and /docs need this bearer token (or an admin token); at least 16 characters', parse: (raw) => { if (raw.length < 16) throw new Error('expected at least 16 characters'); return raw } },
   // ops: storage (docs/storage.md)
   { key: 'minFreeDiskMb', env: 'VIGIE_MIN_FREE_DISK_MB', description: '/readyz is not ready below this free space in the data folder, MiB (0 = off)', parse: int(0, 1_048_576), default: 64 },
-  { key: 'integrityCheckMaxMb', env: 'VIGIE_INTEGRITY_CHECK_MAX_MB', description: 'integrity check (PRAGMA quick_check) at start for databases up to this size, MiB (0 = never)', parse: int(0, 10_485_760), default: 512 }
+  { key: 'integrityCheckMaxMb', env: 'VIGIE_INTEGRITY_CHECK_MAX_MB', description: 'integrity check (PRAGMA quick_check) at start for databases up to this size, MiB (0 = never)', parse: int(0, 10_485_760), default: 512 },
+  // identity: enrollment budgets (docs/security.md)
+  { key: 'maxMachines', env: 'VIGIE_MAX_MACHINES', description: 'machines (not revoked, pending included) the collector holds at most', parse: int(1, 10_000_000), default: 50_000 },
+  { key: 'enrollRatePerAddressPerMin', env: 'VIGIE_ENROLL_RATE_PER_ADDRESS', description: 'enrollment requests per minute per client address, successful or not (0 = off)', parse: int(0, 1_000_000), default: 30 },
+  { key: 'enrollRatePerMin', env: 'VIGIE_ENROLL_RATE', description: 'enrollment requests per minute in total, successful or not (0 = off)', parse: int(0, 10_000_000), default: 600 }
 ]
 
 function trustProxy (raw: string): boolean | number | string {

@@ -34,7 +34,11 @@ export const ERROR_CODES = {
   // limits (issue 14): password policy, API-token expiry
   VIGIE_ERR_PASSWORD_POLICY: { statusCode: 400, text: 'the password does not meet the policy (12 to 1024 characters, not only white space)' },
   VIGIE_ERR_TOKEN_EXPIRED: { statusCode: 401, text: 'the API token has expired; create a new one' },
-  VIGIE_ERR_WEBHOOK_TARGET: { statusCode: 400, text: 'webhook target is (or resolves to) a loopback, private, link-local, multicast or metadata address not in VIGIE_WEBHOOK_ALLOW' }
+  VIGIE_ERR_WEBHOOK_TARGET: { statusCode: 400, text: 'webhook target is (or resolves to) a loopback, private, link-local, multicast or metadata address not in VIGIE_WEBHOOK_ALLOW' },
+  // identity (agent enrollment, revocation, approval)
+  VIGIE_ERR_AGENT_REVOKED: { statusCode: 401, text: 'this agent was revoked by an admin; only an admin can reinstate it' },
+  VIGIE_ERR_AGENT_PENDING: { statusCode: 403, text: 'this machine awaits an admin\'s approval; its reports are refused until then' },
+  VIGIE_ERR_MACHINE_LIMIT: { statusCode: 503, text: 'the collector holds its maximum number of machines (VIGIE_MAX_MACHINES)' }
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -4,4 +4,5 @@ export {
   StreamReports, StreamAck, StreamError, MAX_STREAM_FRAME_BYTES, MAX_BODY_BYTES, STREAM_CLOSE,
   AgentRotateResponse, TOKEN_ROTATE_HEADER
 } from './v1.js'
+export { EnrollHardware } from './v1.js'
 export { seriesKey, parseSeriesKey, sameLabels } from './series.js'

@@ -143,13 +143,27 @@ export const BatchAck = Type.Object({
 })
 export type BatchAck = Static<typeof BatchAck>
 
+/** What identifies the hardware at enrollment (serial, model, network adapters). */
+export const EnrollHardware = Type.Object({
+  serial: Type.Optional(ShortText),
+  model: Type.Optional(ShortText),
+  manufacturer: Type.Optional(ShortText),
+  macs: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 32 }))
+})
+export type EnrollHardware = Static<typeof EnrollHardware>
+
 /** Body of `POST /api/v1/enroll`. */
 export const EnrollRequest = Type.Object({
   enrollToken: Type.String({ minLength: 8, maxLength: 256 }),
   hostname: Type.String({ minLength: 1, maxLength: 255 }),
   agentVersion: Type.String({ minLength: 1, maxLength: 64 }),
   /** Stable machine identifier if the OS gives one (e.g. /etc/machine-id), so a re-install keeps its history. */
-  machineKey: Type.Optional(Type.String({ minLength: 1, maxLength: 128 }))
+  machineKey: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  /**
+   * Hardware facts (optional v1 addition): a machine key already known with other
+   * hardware is a cloned image, enrolled as a distinct machine and flagged.
+   */
+  hardware: Type.Optional(EnrollHardware)
 })
 export type EnrollRequest = Static<typeof EnrollRequest>
 
@@ -158,7 +172,11 @@ export const EnrollResponse = Type.Object({
   agentToken: Type.String({ description: 'secret; sent as `Authorization: Bearer` from now on' }),
   protocolVersion: Type.Integer(),
   reportIntervalSec: Type.Integer({ minimum: 1 }),
-  serverTime: Timestamp
+  serverTime: Timestamp,
+  /** optional v1 addition: the highest seq the collector stored for this agent id (0: none); the agent numbers on above it */
+  lastSeq: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** optional v1 addition: 'pending' until an admin approves this machine (its reports are refused with VIGIE_ERR_AGENT_PENDING until then) */
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending')]))
 })
 export type EnrollResponse = Static<typeof EnrollResponse>
 

@@ -43,19 +43,24 @@ export function underRoot (root: string, target: string): string {
 export function installPlan (opts: InstallOptions): { layout: Layout, actions: Action[] } {
   const os = opts.os ?? (process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux')
   const l = layoutFor(os, { runAsRoot: opts.runAsRoot })
-  const config = { collectorUrl: opts.collectorUrl, enrollToken: opts.enrollToken, stateDir: l.stateDir, ...opts.extra }
+  // The token goes in its own file in the state folder, never on the service's command line nor in the
+  // config: the agent reads it once and deletes it after its first enrollment (the state folder is writable to it).
+  const tokenFile = enrollTokenFileOf(l)
+  const config = { collectorUrl: opts.collectorUrl, enrollTokenFile: tokenFile, stateDir: l.stateDir, ...opts.extra }
   const dir = (p: string): string => os === 'win32' ? p.replace(/\\[^\\]+$/, '') : path.posix.dirname(p)
   const a: Action[] = []
   if (opts.binary !== undefined) a.push({ kind: 'mkdir', path: dir(l.binary), mode: 0o755 }, { kind: 'copy', from: opts.binary, path: l.binary, mode: 0o755 })
   a.push(
     { kind: 'mkdir', path: dir(l.configFile), mode: 0o755 },
-    { kind: 'write', path: l.configFile, mode: 0o600, content: JSON.stringify(config, null, 2) + '\n', secret: true }
+    { kind: 'write', path: l.configFile, mode: 0o600, content: JSON.stringify(config, null, 2) + '\n' },
+    { kind: 'mkdir', path: l.stateDir, mode: 0o700 },
+    { kind: 'write', path: tokenFile, mode: 0o600, content: opts.enrollToken + '\n', secret: true }
   )
   if (os === 'linux') {
     if (l.user !== 'root') {
       a.push({ kind: 'run', argv: ['sh', '-c', `getent passwd ${l.user} >/dev/null || useradd --system --no-create-home --home-dir ${l.stateDir} --shell /usr/sbin/nologin ${l.user}`] })
-      // The agent reads its config (and enrollment token) as its own user; nobody else may.
-      a.push({ kind: 'chown', path: l.configFile, user: l.user })
+      // The agent reads its config and enrollment token as its own user (and deletes the token); nobody else may.
+      a.push({ kind: 'chown', path: l.configFile, user: l.user }, { kind: 'chown', path: l.stateDir, user: l.user }, { kind: 'chown', path: tokenFile, user: l.user })
     }
     a.push(
       { kind: 'mkdir', path: dir(l.serviceFile), mode: 0o755 },
@@ -65,7 +70,6 @@ export function installPlan (opts: InstallOptions): { layout: Layout, actions: A
     )
   } else if (os === 'darwin') {
     a.push(
-      { kind: 'mkdir', path: l.stateDir, mode: 0o700 },
       { kind: 'mkdir', path: path.posix.dirname(l.logFile ?? '/tmp/x'), mode: 0o755 },
       { kind: 'mkdir', path: dir(l.serviceFile), mode: 0o755 },
       { kind: 'write', path: l.serviceFile, mode: 0o644, content: launchdPlist(l) },
@@ -75,10 +79,10 @@ export function installPlan (opts: InstallOptions): { layout: Layout, actions: A
   } else {
     const wrapper = l.serviceFile.replace(/\.xml$/, '.exe')
     a.push(
-      { kind: 'mkdir', path: l.stateDir, mode: 0o700 },
       // ProgramData is readable by Users: restrict the config to SYSTEM and Administrators.
       { kind: 'run', argv: ['icacls', l.configFile, '/inheritance:r', '/grant:r', 'SYSTEM:F', 'Administrators:F'] },
       { kind: 'run', argv: ['icacls', l.stateDir, '/inheritance:r', '/grant:r', 'SYSTEM:(OI)(CI)F', 'Administrators:(OI)(CI)F'] },
+      { kind: 'run', argv: ['icacls', tokenFile, '/inheritance:r', '/grant:r', 'SYSTEM:F', 'Administrators:F'] },
       { kind: 'mkdir', path: dir(l.serviceFile), mode: 0o755 },
       { kind: 'write', path: l.serviceFile, mode: 0o644, content: winswConfig(l) },
       { kind: 'run', argv: [wrapper, 'install'] },
@@ -86,6 +90,11 @@ export function installPlan (opts: InstallOptions): { layout: Layout, actions: A
     )
   }
   return { layout: l, actions: a }
+}
+
+/** Where the installer leaves the enrollment token for the agent's first start: a file in its state folder. */
+export function enrollTokenFileOf (l: Layout): string {
+  return l.os === 'win32' ? `${l.stateDir}\\enroll-token` : path.posix.join(l.stateDir, 'enroll-token')
 }
 
 export function uninstallPlan (opts: { os?: TargetOs, purge?: boolean }): { layout: Layout, actions: Action[] } {

@@ -12,6 +12,7 @@ import { requireRole } from '../http/auth.js'
 import type { Vigie } from '../vigie.js'
 import { actorOf, audit } from '../audit/audit.js'
 import type { AuthService } from '../auth/service.js'
+import type { AgentInfo } from '../store/sqlite/registry.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const RotateBody = Type.Object({
@@ -39,6 +40,92 @@ export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vig
     vigie.streams.closeAgent(id, 4010, 'agent revoked')
     audit(vigie, { actor: actorOf(request), action: 'agent.revoke', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
     return { agentId: id, revokedAt: new Date(now).toISOString() }
+  })
+
+  const AgentView = Type.Object({
+    agentId: Type.String(),
+    hostname: Type.String(),
+    status: Type.String({ description: "'active', 'pending' (awaits approval) or 'rejected'" }),
+    enrolledAt: Type.String(),
+    revokedAt: Type.Optional(Type.String()),
+    hardware: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    warning: Type.Optional(Type.String({ description: 'why the machine was flagged at enrollment (machine key already known, cloned image)' })),
+    machineKeySharedWith: Type.Optional(Type.Array(Type.String())),
+    hardwareDiffers: Type.Optional(Type.Boolean())
+  })
+  const view = (a: AgentInfo): Static<typeof AgentView> => ({
+    agentId: a.id,
+    hostname: a.hostname,
+    status: a.status,
+    enrolledAt: new Date(a.createdMs).toISOString(),
+    ...(a.revokedMs !== null ? { revokedAt: new Date(a.revokedMs).toISOString() } : {}),
+    ...(a.hardware !== null ? { hardware: a.hardware } : {}),
+    ...(a.identity !== null
+      ? {
+          warning: a.identity.hardwareDiffers
+            ? `machine key shared with ${a.identity.machineKeySharedWith.join(', ')} on different hardware: a cloned image; a distinct machine`
+            : `machine key of ${a.identity.machineKeySharedWith.join(', ')} enrolled again without its agent token (a reinstall or an impersonation): a new machine`,
+          machineKeySharedWith: a.identity.machineKeySharedWith,
+          hardwareDiffers: a.identity.hardwareDiffers
+        }
+      : {})
+  })
+  const ListQuery = Type.Object({ status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('pending'), Type.Literal('rejected')])) })
+
+  app.get('/api/v1/admin/agents', {
+    onRequest: admin,
+    schema: { summary: "Agents (machines' identities), newest first; ?status=pending lists the machines awaiting approval", tags: ['admin'], querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(AgentView) }), ...errors } }
+  }, async (request) => {
+    const q = request.query as Static<typeof ListQuery>
+    return { items: vigie.registry.listAgents(q.status).map(view) }
+  })
+
+  app.get('/api/v1/admin/agents/:id', {
+    onRequest: admin,
+    schema: { summary: "One agent's identity: status, hardware at enrollment, flags", tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
+  }, async (request) => {
+    const id = (request.params as { id: string }).id
+    const agent = vigie.registry.getAgent(id)
+    if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
+    return view(agent)
+  })
+
+  app.post('/api/v1/admin/agents/:id/unrevoke', {
+    onRequest: admin,
+    schema: { summary: 'Lift a revocation (the only way: enrollment never does); the agent\'s current token works again', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
+  }, async (request) => {
+    const id = (request.params as { id: string }).id
+    const agent = vigie.registry.getAgent(id)
+    if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
+    if (!vigie.registry.unrevokeAgent(id)) throw new VigieError('VIGIE_ERR_CONFLICT', agent.status === 'rejected' ? `agent ${id} was rejected; it cannot be reinstated (enroll it again)` : `agent ${id} is not revoked`)
+    audit(vigie, { actor: actorOf(request), action: 'agent.unrevoke', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
+    return view(vigie.registry.getAgent(id)!)
+  })
+
+  app.post('/api/v1/admin/agents/:id/approve', {
+    onRequest: admin,
+    schema: { summary: 'Approve a machine pending approval: its reports are accepted from now on', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
+  }, async (request) => {
+    const id = (request.params as { id: string }).id
+    const agent = vigie.registry.getAgent(id)
+    if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
+    if (!vigie.registry.approveAgent(id)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval (${agent.revokedMs !== null ? 'revoked' : agent.status})`)
+    audit(vigie, { actor: actorOf(request), action: 'agent.approve', target: id, ip: request.ip, detail: { hostname: agent.hostname, ...(agent.identity !== null ? { machineKeySharedWith: agent.identity.machineKeySharedWith, hardwareDiffers: agent.identity.hardwareDiffers } : {}) } })
+    return view(vigie.registry.getAgent(id)!)
+  })
+
+  app.post('/api/v1/admin/agents/:id/reject', {
+    onRequest: admin,
+    schema: { summary: 'Reject a machine pending approval: its token stops working for good', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
+  }, async (request) => {
+    const id = (request.params as { id: string }).id
+    const agent = vigie.registry.getAgent(id)
+    if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
+    if (!vigie.registry.rejectAgent(id, vigie.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval`)
+    auth.agentTokens.dropAgent(id)
+    vigie.streams.closeAgent(id, 4010, 'agent rejected')
+    audit(vigie, { actor: actorOf(request), action: 'agent.reject', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
+    return view(vigie.registry.getAgent(id)!)
   })
 
   app.post('/api/v1/admin/agents/:id/rotate', {

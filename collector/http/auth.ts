@@ -52,8 +52,14 @@ export function requireAgent (registry: Registry) {
       const info = id === undefined ? undefined : registry.getAgent(id)
       if (info !== undefined) agent = { id: info.id, hostname: info.hostname }
     }
+    if (agent === undefined && registry.findRevokedAgent(token) !== undefined) {
+      throw new VigieError('VIGIE_ERR_AGENT_REVOKED', 'this agent was revoked by an admin; only an admin can reinstate it (nothing sent now is stored)')
+    }
     if (agent === undefined || tokens?.pastDeadline(agent.id, token, nowMs) === true) {
       throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent token')
+    }
+    if (agent.pending === true) {
+      throw new VigieError('VIGIE_ERR_AGENT_PENDING', `machine ${agent.id} enrolled with a machine key already known and awaits an admin's approval; its reports are refused until then`)
     }
     request.agent = agent
   }

@@ -9,7 +9,8 @@ import {
   MAX_STREAM_FRAME_BYTES, PROTOCOL_VERSION, STREAM_CLOSE
 } from '../../protocol/index.js'
 import { VigieError } from '../errors.js'
-import { requireAgent } from '../http/auth.js'
+import { bearerToken, requireAgent } from '../http/auth.js'
+import { enrollRateLimit } from './enroll-limit.js'
 import { agentFrameAllowed } from '../limits/install.js'
 import type { Vigie } from '../vigie.js'
 
@@ -26,29 +27,48 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
   const { registry, ingest, counters, config } = vigie
   const agentAuth = requireAgent(registry)
 
+  const enrollLimit = await enrollRateLimit(app, config)
   app.post('/api/v1/enroll', {
+    onRequest: enrollLimit,
     schema: {
-      summary: 'Enroll an agent with an enrollment token; returns its id and secret token',
+      summary: 'Enroll an agent with an enrollment token; returns its id and secret token. A machine key already known keeps its id only with that machine\'s current agent token (Authorization: Bearer); otherwise the machine is new and pending approval',
       tags: ['agent'],
       body: EnrollRequest,
-      response: { 200: EnrollResponse, ...errorResponses(400, 401, 413) }
+      response: { 200: EnrollResponse, ...errorResponses(400, 401, 413, 429, 503) }
     }
   }, async (request) => {
     const body = request.body as EnrollRequest
+    const agentToken = bearerToken(request)
+    // The cap is checked before the enrollment token is used: a refusal costs the token nothing.
+    if (!registry.isReenrollment(body.machineKey, agentToken) && registry.countMachines() >= config.maxMachines) {
+      request.log.warn({ maxMachines: config.maxMachines }, 'enrollment refused: machine cap reached')
+      throw new VigieError('VIGIE_ERR_MACHINE_LIMIT', `the collector holds its maximum of ${config.maxMachines} machines (VIGIE_MAX_MACHINES); revoke unused machines or raise the cap`, { headers: { 'retry-after': '3600' } })
+    }
     const fixed = config.enrollToken !== undefined && body.enrollToken === config.enrollToken
     if (!fixed && !registry.consumeEnrollToken(body.enrollToken)) {
       counters.inc('auth_failures')
       throw new VigieError('VIGIE_ERR_ENROLL_TOKEN')
     }
-    const { agentId, token } = registry.enrollAgent({ hostname: body.hostname, machineKey: body.machineKey })
+    const out = registry.enrollAgent({ hostname: body.hostname, machineKey: body.machineKey, hardware: body.hardware, agentToken })
     counters.inc('enrollments')
-    request.log.info({ agentId, machine: body.hostname, agentVersion: body.agentVersion }, 'agent enrolled')
+    // A re-enrollment retires the old token: streams opened with it close (the agent reconnects with the new one).
+    if (out.reenrolled) vigie.streams.closeAgent(out.agentId, STREAM_CLOSE.unauthorized, 'agent re-enrolled: token replaced')
+    if (out.identity !== undefined) {
+      request.log.warn({ agentId: out.agentId, machine: body.hostname, machineKeySharedWith: out.identity.machineKeySharedWith, hardwareDiffers: out.identity.hardwareDiffers },
+        out.identity.hardwareDiffers
+          ? 'enrollment with a machine key already known and different hardware (a cloned image?): a distinct machine, pending approval'
+          : 'enrollment with a machine key already known, without that machine\'s agent token: a new machine, pending approval')
+    } else {
+      request.log.info({ agentId: out.agentId, machine: body.hostname, agentVersion: body.agentVersion, reenrolled: out.reenrolled }, 'agent enrolled')
+    }
     return {
-      agentId,
-      agentToken: token,
+      agentId: out.agentId,
+      agentToken: out.token,
       protocolVersion: PROTOCOL_VERSION,
       reportIntervalSec: config.reportIntervalSec,
-      serverTime: new Date().toISOString()
+      serverTime: new Date().toISOString(),
+      lastSeq: out.lastSeq,
+      status: out.status
     }
   })
 

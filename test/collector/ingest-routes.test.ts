@@ -36,15 +36,20 @@ t.test('enrollment is refused with a wrong, expired or used-up token', async t =
   t.equal(bad.json().path, '/enrollToken')
 })
 
-t.test('re-enrolling the same machine keeps its id and retires the old token', async t => {
+t.test('re-enrolling the same machine keeps its id and retires the old token only with its current agent token', async t => {
   const h = await testApp()
   t.teardown(h.close)
-  const enroll = async () => (await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollToken: h.enrollToken, hostname: 'pc', agentVersion: '1', machineKey: 'abc123' } })).json()
+  const enroll = async (bearer?: string) => (await h.app.inject({ method: 'POST', url: '/api/v1/enroll', headers: bearer !== undefined ? { authorization: `Bearer ${bearer}` } : {}, payload: { enrollToken: h.enrollToken, hostname: 'pc', agentVersion: '1', machineKey: 'abc123' } })).json()
   const a = await enroll()
-  const b = await enroll()
+  const b = await enroll(a.agentToken)
   t.equal(b.agentId, a.agentId)
   t.notOk(h.app.vigie.registry.findAgent(a.agentToken), 'old token no longer works')
   t.ok(h.app.vigie.registry.findAgent(b.agentToken))
+  // Issue 14 changed this: without the current agent token the same machine key is a new machine, pending approval.
+  const c = await enroll()
+  t.not(c.agentId, a.agentId, 'no token: not the existing id')
+  t.equal(c.status, 'pending')
+  t.ok(h.app.vigie.registry.findAgent(b.agentToken), 'the existing machine keeps working')
 })
 
 t.test('a batch is stored once per (agent, seq): a resend is reported as duplicates', async t => {

@@ -105,6 +105,22 @@ const MIGRATIONS: string[] = [
   `
 ]
 
+/**
+ * Agent identity (collector/store/sqlite/registry.ts): an agent is 'active',
+ * 'pending' (an admin must approve it: it enrolled with a machine key already
+ * known, without that machine's current token) or 'rejected'; the hardware facts
+ * it enrolled with; and why it was flagged (machine key shared with other agents,
+ * hardware that differs: a cloned image).
+ */
+export const AGENT_IDENTITY_MIGRATIONS: string[] = [
+  `
+  ALTER TABLE agents ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+  ALTER TABLE agents ADD COLUMN hardware_json TEXT;
+  ALTER TABLE agents ADD COLUMN identity_json TEXT;
+  CREATE INDEX agents_status ON agents(status);
+  `
+]
+
 export interface OpenDbOptions {
   /**
    * Run `PRAGMA quick_check` at open when the database file is at most this many
@@ -232,6 +248,7 @@ export function openDb (file: string, opts: OpenDbOptions = {}): Db {
     cacheStatements(db)
     immediateTransactions(db)
     migrate(db)
+    migrate(db, { name: 'agent-identity', sql: AGENT_IDENTITY_MIGRATIONS })
     return db
   } catch (err) {
     if (db?.open === true) db.close()

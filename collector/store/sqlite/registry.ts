@@ -7,17 +7,55 @@
 import { migrate, type Db } from './db.js'
 import type { Statement } from 'better-sqlite3'
 import type { MetricStore } from '../metric-store.js'
-import type { HostFacts, InstalledApp, MetricValue, Report, Unavailable } from '../../../protocol/index.js'
+import type { EnrollHardware, HostFacts, InstalledApp, MetricValue, Report, Unavailable } from '../../../protocol/index.js'
 import { hashToken, newId, newToken } from '../../tokens.js'
 import { LatestValues } from '../latest-values.js'
 
 export type Role = 'viewer' | 'technician' | 'admin'
 
 export interface ApiPrincipal { id: string, role: Role, name: string }
-export interface AgentPrincipal { id: string, hostname: string }
+export interface AgentPrincipal { id: string, hostname: string, /** enrolled with a known machine key and not yet approved */ pending?: boolean }
 export interface ApiTokenInfo { id: string, role: Role, name: string, createdMs: number, revokedMs: number | null, expiresMs: number | null }
 export interface EnrollTokenInfo { id: string, name: string, createdMs: number, expiresMs: number | null, maxUses: number | null, uses: number, revokedMs: number | null }
-export interface AgentInfo { id: string, hostname: string, createdMs: number, revokedMs: number | null, tokenHash: string }
+export type AgentStatus = 'active' | 'pending' | 'rejected'
+/** Why an agent was flagged at enrollment: its machine key was already known (and whether the hardware differs: a cloned image). */
+export interface AgentIdentityFlag { machineKeySharedWith: string[], hardwareDiffers: boolean }
+export interface AgentInfo {
+  id: string, hostname: string, createdMs: number, revokedMs: number | null, tokenHash: string,
+  status: AgentStatus, hardware: (EnrollHardware & { hostname?: string }) | null, identity: AgentIdentityFlag | null
+}
+export interface EnrollOutcome {
+  agentId: string, token: string, status: 'active' | 'pending', reenrolled: boolean, lastSeq: number, identity?: AgentIdentityFlag
+}
+
+interface RawAgent { id: string, hostname: string, created_ms: number, revoked_ms: number | null, token_hash: string, status: AgentStatus, hardware_json: string | null, identity_json: string | null }
+const AGENT_SELECT = 'SELECT id, hostname, created_ms, revoked_ms, token_hash, status, hardware_json, identity_json FROM agents'
+function toAgentInfo (r: RawAgent): AgentInfo {
+  return {
+    id: r.id, hostname: r.hostname, createdMs: r.created_ms, revokedMs: r.revoked_ms, tokenHash: r.token_hash, status: r.status,
+    hardware: r.hardware_json === null ? null : JSON.parse(r.hardware_json) as AgentInfo['hardware'],
+    identity: r.identity_json === null ? null : JSON.parse(r.identity_json) as AgentIdentityFlag
+  }
+}
+
+/**
+ * Two enrollments' hardware differ when a fact both state differs: serial, model,
+ * manufacturer, host name, or network adapters with no address in common.
+ * Unknown on either side is not a difference.
+ */
+function hardwareDiffers (a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return false
+  const x = JSON.parse(a) as EnrollHardware & { hostname?: string }
+  const y = JSON.parse(b) as EnrollHardware & { hostname?: string }
+  for (const k of ['serial', 'model', 'manufacturer', 'hostname'] as const) {
+    if (x[k] !== undefined && y[k] !== undefined && x[k] !== y[k]) return true
+  }
+  if (x.macs !== undefined && y.macs !== undefined && x.macs.length > 0 && y.macs.length > 0) {
+    const set = new Set(x.macs.map(m => m.toLowerCase()))
+    if (!y.macs.some(m => set.has(m.toLowerCase()))) return true
+  }
+  return false
+}
 
 export interface MachineRow {
   id: string
@@ -297,34 +335,103 @@ export class Registry {
   /* ---- agents ---- */
 
   /**
-   * Registers an agent and returns its secret token (only its hash is kept). An agent
-   * that enrolls again with the same machine key keeps its id (and so its history);
-   * its old token stops working.
+   * Registers an agent and returns its secret token (only its hash is kept).
+   * A machine key already known keeps its agent id only when the request proves it
+   * is that agent (`agentToken`: its current token); otherwise it is a NEW agent,
+   * 'pending' until an admin approves it, flagged with the agents it shares the key
+   * with and whether their hardware differs (a cloned image). Re-enrollment never
+   * lifts a revocation. `lastSeq` is the highest seq stored under the id.
    */
-  enrollAgent (opts: { hostname: string, machineKey?: string }, nowMs = Date.now()): { agentId: string, token: string } {
+  enrollAgent (opts: { hostname: string, machineKey?: string, hardware?: EnrollHardware, agentToken?: string }, nowMs = Date.now()): EnrollOutcome {
     const token = newToken('vga')
-    const tx = this.#db.transaction(() => {
-      const existing = opts.machineKey === undefined
-        ? undefined
-        : this.#db.prepare('SELECT id FROM agents WHERE machine_key = ? ORDER BY created_ms DESC LIMIT 1').get(opts.machineKey) as { id: string } | undefined
-      if (existing !== undefined) {
-        this.#db.prepare('UPDATE agents SET token_hash = ?, hostname = ?, revoked_ms = NULL WHERE id = ?').run(hashToken(token), opts.hostname, existing.id)
-        return existing.id
+    const hardware = opts.hardware === undefined ? null : JSON.stringify({ ...opts.hardware, hostname: opts.hostname })
+    const tx = this.#db.transaction((): EnrollOutcome => {
+      if (opts.machineKey !== undefined && opts.agentToken !== undefined) {
+        const same = this.#db.prepare('SELECT id, status FROM agents WHERE token_hash = ? AND machine_key = ? AND revoked_ms IS NULL').get(hashToken(opts.agentToken), opts.machineKey) as { id: string, status: AgentStatus } | undefined
+        if (same !== undefined && same.status !== 'rejected') {
+          this.#db.prepare('UPDATE agents SET token_hash = ?, hostname = ?, hardware_json = COALESCE(?, hardware_json) WHERE id = ?').run(hashToken(token), opts.hostname, hardware, same.id)
+          return { agentId: same.id, token, status: same.status, reenrolled: true, lastSeq: this.lastSeq(same.id) }
+        }
       }
+      const sharing = opts.machineKey === undefined
+        ? []
+        : this.#db.prepare('SELECT id, hardware_json FROM agents WHERE machine_key = ? ORDER BY created_ms LIMIT 20').all(opts.machineKey) as Array<{ id: string, hardware_json: string | null }>
       const id = newId('m')
-      this.#db.prepare('INSERT INTO agents (id, token_hash, machine_key, hostname, created_ms) VALUES (?, ?, ?, ?, ?)')
-        .run(id, hashToken(token), opts.machineKey ?? null, opts.hostname, nowMs)
-      return id
+      let identity: AgentIdentityFlag | undefined
+      if (sharing.length > 0) {
+        // A clone differs from every machine with the key; the same hardware as one of them is a reinstall (or an impersonation).
+        const differs = sharing.every(r => hardwareDiffers(r.hardware_json, hardware))
+        identity = { machineKeySharedWith: sharing.map(r => r.id), hardwareDiffers: differs }
+      }
+      this.#db.prepare('INSERT INTO agents (id, token_hash, machine_key, hostname, created_ms, status, hardware_json, identity_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, hashToken(token), opts.machineKey ?? null, opts.hostname, nowMs, identity === undefined ? 'active' : 'pending', hardware, identity === undefined ? null : JSON.stringify(identity))
+      return { agentId: id, token, status: identity === undefined ? 'active' : 'pending', reenrolled: false, lastSeq: 0, ...(identity !== undefined ? { identity } : {}) }
     })
+    const out = tx()
     this.#agentsChanged()
-    return { agentId: tx(), token }
+    return out
+  }
+
+  /** True when this token is the current one of an active or pending agent with this machine key (a re-enrollment adds no machine). */
+  isReenrollment (machineKey: string | undefined, agentToken: string | undefined): boolean {
+    if (machineKey === undefined || agentToken === undefined) return false
+    return this.#db.prepare("SELECT 1 FROM agents WHERE token_hash = ? AND machine_key = ? AND revoked_ms IS NULL AND status != 'rejected'").get(hashToken(agentToken), machineKey) !== undefined
+  }
+
+  /** Agents that count against the machine cap: not revoked, not rejected. */
+  countMachines (): number {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM agents WHERE revoked_ms IS NULL').get() as { n: number }).n
+  }
+
+  /** The highest seq stored (or forgotten by the ledger's pruning) under this agent id; 0 if none. */
+  lastSeq (agentId: string): number {
+    const r = this.#db.prepare(`SELECT MAX(
+      COALESCE((SELECT MAX(seq) FROM reports WHERE agent_id = @id), 0),
+      COALESCE((SELECT pruned_seq FROM agents WHERE id = @id), 0),
+      COALESCE((SELECT last_seq FROM machines WHERE id = @id), 0)) AS n`).get({ id: agentId }) as { n: number }
+    return r.n
+  }
+
+  /** Agents (never their token), newest first; optionally only those in one status. */
+  listAgents (status?: AgentStatus, limit = 1000): AgentInfo[] {
+    const rows = (status === undefined
+      ? this.#db.prepare(`${AGENT_SELECT} ORDER BY created_ms DESC, id LIMIT ?`).all(limit)
+      : this.#db.prepare(`${AGENT_SELECT} WHERE status = ? ORDER BY created_ms DESC, id LIMIT ?`).all(status, limit)) as RawAgent[]
+    return rows.map(toAgentInfo)
+  }
+
+  /** Lifts a revocation (admin only): the agent's current token works again. False if not revoked, or rejected. */
+  unrevokeAgent (agentId: string): boolean {
+    const changed = this.#db.prepare("UPDATE agents SET revoked_ms = NULL WHERE id = ? AND revoked_ms IS NOT NULL AND status != 'rejected'").run(agentId).changes === 1
+    this.#agentsChanged()
+    return changed
+  }
+
+  /** A pending agent becomes active: its reports are accepted from now on. */
+  approveAgent (agentId: string): boolean {
+    const changed = this.#db.prepare("UPDATE agents SET status = 'active' WHERE id = ? AND status = 'pending' AND revoked_ms IS NULL").run(agentId).changes === 1
+    this.#agentsChanged()
+    return changed
+  }
+
+  /** A pending agent is refused for good: its token stops working (it is revoked, and cannot be reinstated). */
+  rejectAgent (agentId: string, nowMs = Date.now()): boolean {
+    const changed = this.#db.prepare("UPDATE agents SET status = 'rejected', revoked_ms = ? WHERE id = ? AND status = 'pending' AND revoked_ms IS NULL").run(nowMs, agentId).changes === 1
+    this.#agentsChanged()
+    return changed
+  }
+
+  /** The agent this token belonged to when it is revoked (for a clear refusal), undefined otherwise. */
+  findRevokedAgent (token: string): string | undefined {
+    return (this.#db.prepare('SELECT id FROM agents WHERE token_hash = ? AND revoked_ms IS NOT NULL').get(hashToken(token)) as { id: string } | undefined)?.id
   }
 
   findAgent (token: string): AgentPrincipal | undefined {
     const hash = hashToken(token)
     const hit = this.#agentByHash.get(hash)
     if (hit !== undefined) return { ...hit }
-    const row = this.#db.prepare('SELECT id, hostname FROM agents WHERE token_hash = ? AND revoked_ms IS NULL').get(hash) as AgentPrincipal | undefined
+    const raw = this.#db.prepare('SELECT id, hostname, status FROM agents WHERE token_hash = ? AND revoked_ms IS NULL').get(hash) as { id: string, hostname: string, status: AgentStatus } | undefined
+    const row: AgentPrincipal | undefined = raw === undefined ? undefined : { id: raw.id, hostname: raw.hostname, ...(raw.status === 'pending' ? { pending: true } : {}) }
     if (row !== undefined) {
       if (this.#agentByHash.size >= 200_000) this.#agentByHash.clear()
       this.#agentByHash.set(hash, row)
@@ -335,7 +442,7 @@ export class Registry {
 
   isAgentActive (agentId: string): boolean {
     if (this.#activeAgents.has(agentId)) return true
-    const active = this.#db.prepare('SELECT 1 FROM agents WHERE id = ? AND revoked_ms IS NULL').get(agentId) !== undefined
+    const active = this.#db.prepare("SELECT 1 FROM agents WHERE id = ? AND revoked_ms IS NULL AND status = 'active'").get(agentId) !== undefined
     if (active) {
       if (this.#activeAgents.size >= 200_000) this.#activeAgents.clear()
       this.#activeAgents.add(agentId)
@@ -350,8 +457,8 @@ export class Registry {
 
   /** The agent's registration (for revocation and rotation), without its token. */
   getAgent (agentId: string): AgentInfo | undefined {
-    const r = this.#db.prepare('SELECT id, hostname, created_ms, revoked_ms, token_hash FROM agents WHERE id = ?').get(agentId) as { id: string, hostname: string, created_ms: number, revoked_ms: number | null, token_hash: string } | undefined
-    return r === undefined ? undefined : { id: r.id, hostname: r.hostname, createdMs: r.created_ms, revokedMs: r.revoked_ms, tokenHash: r.token_hash }
+    const r = this.#db.prepare(`${AGENT_SELECT} WHERE id = ?`).get(agentId) as RawAgent | undefined
+    return r === undefined ? undefined : toAgentInfo(r)
   }
 
   /** Gives an active agent a new secret token; returns it and the hash of the one it replaces. */
@@ -367,9 +474,11 @@ export class Registry {
     return tx()
   }
 
+  /** Revokes an agent; sticky: no enrollment lifts it, only unrevokeAgent (an admin). */
   revokeAgent (agentId: string, nowMs = Date.now()): boolean {
+    const changed = this.#db.prepare('UPDATE agents SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, agentId).changes === 1
     this.#agentsChanged()
-    return this.#db.prepare('UPDATE agents SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, agentId).changes === 1
+    return changed
   }
 
   /* ---- ingest ---- */
