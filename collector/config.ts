@@ -15,6 +15,14 @@ export interface CollectorConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** largest HTTP body accepted, bytes */
   bodyLimitBytes: number
+  /** input: live dashboard sockets per user (per token when it has no user), in total, and bytes buffered per socket before it is dropped */
+  liveMaxSocketsPerUser: number
+  liveMaxSockets: number
+  liveMaxBufferedBytes: number
+  /** input: a sample (after clock-skew correction) older than this is refused, hours; newer than now + sampleFutureSec likewise; an agent clock further than maxClockSkewHours from ours likewise */
+  maxSampleAgeHours: number
+  sampleFutureSec: number
+  maxClockSkewHours: number
   /** cadence agents are told to report at, seconds */
   reportIntervalSec: number
   /** a fixed enrollment token accepted in addition to those created through the API (optional) */
@@ -180,7 +188,13 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'requestTimeoutMs', env: 'VIGIE_REQUEST_TIMEOUT_MS', description: 'time to receive a whole request, ms', parse: int(1000, 3_600_000), default: 30_000 },
   { key: 'connectionTimeoutMs', env: 'VIGIE_CONNECTION_TIMEOUT_MS', description: 'idle HTTP socket timeout, ms (0 = none)', parse: int(0, 3_600_000), default: 120_000 },
   { key: 'keepAliveTimeoutMs', env: 'VIGIE_KEEPALIVE_TIMEOUT_MS', description: 'keep-alive between requests, ms (above the proxy\'s own)', parse: int(1000, 3_600_000), default: 72_000 },
-  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 }
+  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 },
+  { key: 'liveMaxSocketsPerUser', env: 'VIGIE_LIVE_MAX_SOCKETS_PER_USER', description: 'live dashboard sockets one user (or token) may hold open', parse: int(1, 10_000), default: 8 },
+  { key: 'liveMaxSockets', env: 'VIGIE_LIVE_MAX_SOCKETS', description: 'live dashboard sockets open in total', parse: int(1, 1_000_000), default: 500 },
+  { key: 'liveMaxBufferedBytes', env: 'VIGIE_LIVE_MAX_BUFFERED_BYTES', description: 'bytes a live socket may have unsent before it is dropped as too slow', parse: int(16 * 1024, 256 * 1024 * 1024), default: 1024 * 1024 },
+  { key: 'maxSampleAgeHours', env: 'VIGIE_MAX_SAMPLE_AGE_HOURS', description: 'reports sampled longer ago than this are refused (400), hours; above the agent spool age bound (72 h)', parse: int(1, 24 * 3650), default: 78 },
+  { key: 'sampleFutureSec', env: 'VIGIE_SAMPLE_FUTURE_SEC', description: 'reports sampled (after clock correction) further ahead than this are refused (400), seconds', parse: int(1, 86_400), default: 600 },
+  { key: 'maxClockSkewHours', env: 'VIGIE_MAX_CLOCK_SKEW_HOURS', description: 'an agentClock further from the collector clock than this is refused (400), hours', parse: int(1, 24 * 3650), default: 168 }
 ]
 
 function trustProxy (raw: string): boolean | number | string {

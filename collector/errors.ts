@@ -30,7 +30,13 @@ export const ERROR_CODES = {
   VIGIE_ERR_FRAME_TOO_LARGE: { statusCode: 413, text: 'WebSocket frame over the size limit' },
   // trust (collector/auth): sign-in and cross-site request protection
   VIGIE_ERR_LOGIN_FAILED: { statusCode: 401, text: 'wrong username or password' },
-  VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' }
+  VIGIE_ERR_CSRF: { statusCode: 403, text: 'cross-site request refused: missing or wrong x-csrf-token header, or foreign Origin' },
+  // input (collector/ingest, collector/live): closed input, sequence continuity, time window, live socket budgets
+  VIGIE_ERR_JSON_TOO_DEEP: { statusCode: 400, text: 'JSON nests arrays/objects deeper than the limit' },
+  VIGIE_ERR_SEQ_CONFLICT: { statusCode: 409, text: 'this (agent, seq) is already stored with different content; the report is refused, never acknowledged' },
+  VIGIE_ERR_SEQ_JUMP: { statusCode: 400, text: 'seq jumps too far above the highest seq stored for this agent' },
+  VIGIE_ERR_TIME_INVALID: { statusCode: 400, text: 'sampledAt or agentClock is not a usable time (leap second, far future, older than the spool keeps)' },
+  VIGIE_ERR_LIVE_LIMIT: { statusCode: 429, text: 'too many live sockets for this user or in total' }
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

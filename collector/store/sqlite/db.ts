@@ -105,6 +105,17 @@ const MIGRATIONS: string[] = [
   `
 ]
 
+/**
+ * The seq ledger's own migration chain (name 'ledger', applied by the Registry), so
+ * it never collides with the core chain's order. `content_hash`: a compact hash of
+ * what a report said (sampledAt and metric values), so a resend is told apart from
+ * a different report with the same seq. Rows from before have none (NULL): they
+ * stay duplicates as before, and age out with the ledger.
+ */
+export const LEDGER_MIGRATIONS: string[] = [
+  'ALTER TABLE reports ADD COLUMN content_hash INTEGER'
+]
+
 /** Opens (creating if needed) `<dataDir>/vigie.db`, or an in-memory database for ':memory:'. */
 export function openDb (file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true })
