@@ -39,7 +39,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
       done(new VigieError('VIGIE_ERR_JSON_TOO_DEEP', `body nests arrays/objects deeper than ${LIMITS.maxJsonDepth}`), undefined)
       return
     }
-    defaultJson(request, buf.toString('utf8'), done)
+    void defaultJson(request, buf.toString('utf8'), done)
   })
 
   app.post('/api/v1/enroll', {

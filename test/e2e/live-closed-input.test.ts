@@ -113,7 +113,7 @@ t.test('a real collector with a live watcher survives deep and unknown fields, a
   t.equal((await post(c, agentToken, JSON.stringify({ reports: [old] }))).body.code, 'VIGIE_ERR_TIME_INVALID', 'older than 78 h refused')
   const oldOk = makeReport(agentId, seq++, { atMs: Date.now() - 77 * 3_600_000 })
   t.equal((await post(c, agentToken, JSON.stringify({ reports: [oldOk] }))).status, 200, '77 h old (within the spool bound) stored')
-  const fresh = makeReport(agentId, seq++, { metrics: [{ name: 'cpu.usage', unit: 'percent', value: 42.5 }] })
+  const fresh = makeReport(agentId, seq, { metrics: [{ name: 'cpu.usage', unit: 'percent', value: 42.5 }] })
   t.equal((await post(c, agentToken, JSON.stringify({ reports: [fresh] }))).status, 200)
   const after = await api(c.url + `/api/v1/machines/${agentId}`, c.adminToken!)
   t.ok(JSON.stringify(after.body).includes('42.5'), 'a normal report after the refused ones updates the latest values')
