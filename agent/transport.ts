@@ -32,6 +32,9 @@ export interface TransportOptions {
   log?: { debug: (o: object, m: string) => void, info: (o: object, m: string) => void, warn: (o: object, m: string) => void }
 }
 
+/** Stream error codes that refuse a report for good (the HTTP route answers them 400/409). */
+const PERMANENT_CODES = new Set(['VIGIE_ERR_VALIDATION', 'VIGIE_ERR_SEQ_CONFLICT', 'VIGIE_ERR_SEQ_JUMP', 'VIGIE_ERR_TIME_INVALID'])
+
 interface JsonResponse { statusCode: number, headers: http.IncomingHttpHeaders, body: unknown }
 
 /**
@@ -216,7 +219,7 @@ export class Transport {
   }
 
   #onMessage (text: string): void {
-    let msg: { type?: string, stored?: number[], duplicates?: number[], code?: string, message?: string, serverTime?: string, rotate?: string }
+    let msg: { type?: string, stored?: number[], duplicates?: number[], code?: string, message?: string, path?: string, serverTime?: string, rotate?: string }
     try { msg = JSON.parse(text) as typeof msg } catch { return }
     if (msg.rotate === 'due') this.#rotationDue = true
     const p = this.#pending
@@ -224,9 +227,10 @@ export class Transport {
     this.#pending = undefined
     clearTimeout(p.timer)
     if (msg.type === 'ack') p.resolve({ stored: msg.stored ?? [], duplicates: msg.duplicates ?? [], serverTime: msg.serverTime ?? '' })
-    // Only a validation error means "this report will never be accepted"; anything
-    // else the collector could not do now (store, rate limit, unknown): keep and retry.
-    else if (msg.type === 'error') p.reject(new SendError(msg.code === 'VIGIE_ERR_VALIDATION' ? 'rejected' : 'busy', `${msg.code ?? ''} ${msg.message ?? ''}`, { code: msg.code, retryAfterMs: 30_000 }))
+    // Only a permanent refusal (validation, seq conflict or jump, time outside the
+    // window) means "this report will never be accepted": the agent drops the report
+    // the path names. Anything else the collector could not do now: keep and retry.
+    else if (msg.type === 'error') p.reject(new SendError(PERMANENT_CODES.has(msg.code ?? '') ? 'rejected' : 'busy', `${msg.code ?? ''} ${msg.message ?? ''}`, { code: msg.code, path: msg.path, retryAfterMs: 30_000 }))
   }
 
   #sendWs (ws: WebSocket, reports: Report[]): Promise<BatchAck> {

@@ -16,6 +16,14 @@ export interface CollectorConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** largest HTTP body accepted, bytes */
   bodyLimitBytes: number
+  /** input: live dashboard sockets per user (per token when it has no user), in total, and bytes buffered per socket before it is dropped */
+  liveMaxSocketsPerUser: number
+  liveMaxSockets: number
+  liveMaxBufferedBytes: number
+  /** input: a sample (after clock-skew correction) older than this is refused, hours; newer than now + sampleFutureSec likewise; an agent clock further than maxClockSkewHours from ours likewise */
+  maxSampleAgeHours: number
+  sampleFutureSec: number
+  maxClockSkewHours: number
   /** cadence agents are told to report at, seconds */
   reportIntervalSec: number
   /** a fixed enrollment token accepted in addition to those created through the API (optional) */
@@ -213,7 +221,13 @@ export const COLLECTOR_OPTIONS: Option[] = [
   // identity: enrollment budgets (docs/security.md)
   { key: 'maxMachines', env: 'VIGIE_MAX_MACHINES', description: 'machines (not revoked, pending included) the collector holds at most', parse: int(1, 10_000_000), default: 50_000 },
   { key: 'enrollRatePerAddressPerMin', env: 'VIGIE_ENROLL_RATE_PER_ADDRESS', description: 'enrollment requests per minute per client address, successful or not (0 = off)', parse: int(0, 1_000_000), default: 30 },
-  { key: 'enrollRatePerMin', env: 'VIGIE_ENROLL_RATE', description: 'enrollment requests per minute in total, successful or not (0 = off)', parse: int(0, 10_000_000), default: 600 }
+  { key: 'enrollRatePerMin', env: 'VIGIE_ENROLL_RATE', description: 'enrollment requests per minute in total, successful or not (0 = off)', parse: int(0, 10_000_000), default: 600 },
+  { key: 'liveMaxSocketsPerUser', env: 'VIGIE_LIVE_MAX_SOCKETS_PER_USER', description: 'live dashboard sockets one user (or token) may hold open', parse: int(1, 10_000), default: 8 },
+  { key: 'liveMaxSockets', env: 'VIGIE_LIVE_MAX_SOCKETS', description: 'live dashboard sockets open in total', parse: int(1, 1_000_000), default: 500 },
+  { key: 'liveMaxBufferedBytes', env: 'VIGIE_LIVE_MAX_BUFFERED_BYTES', description: 'bytes a live socket may have unsent before it is dropped as too slow', parse: int(16 * 1024, 256 * 1024 * 1024), default: 1024 * 1024 },
+  { key: 'maxSampleAgeHours', env: 'VIGIE_MAX_SAMPLE_AGE_HOURS', description: 'reports sampled longer ago than this are refused (400), hours; above the agent spool age bound (72 h)', parse: int(1, 24 * 3650), default: 78 },
+  { key: 'sampleFutureSec', env: 'VIGIE_SAMPLE_FUTURE_SEC', description: 'reports sampled (after clock correction) further ahead than this are refused (400), seconds', parse: int(1, 86_400), default: 600 },
+  { key: 'maxClockSkewHours', env: 'VIGIE_MAX_CLOCK_SKEW_HOURS', description: 'an agentClock further from the collector clock than this is refused (400), hours', parse: int(1, 24 * 3650), default: 168 }
 ]
 
 function trustProxy (raw: string): boolean | number | string {

@@ -38,7 +38,13 @@ export const ERROR_CODES = {
   // identity (agent enrollment, revocation, approval)
   VIGIE_ERR_AGENT_REVOKED: { statusCode: 401, text: 'this agent was revoked by an admin; only an admin can reinstate it' },
   VIGIE_ERR_AGENT_PENDING: { statusCode: 403, text: 'this machine awaits an admin\'s approval; its reports are refused until then' },
-  VIGIE_ERR_MACHINE_LIMIT: { statusCode: 503, text: 'the collector holds its maximum number of machines (VIGIE_MAX_MACHINES)' }
+  VIGIE_ERR_MACHINE_LIMIT: { statusCode: 503, text: 'the collector holds its maximum number of machines (VIGIE_MAX_MACHINES)' },
+  // input (collector/ingest, collector/live): closed input, sequence continuity, time window, live socket budgets
+  VIGIE_ERR_JSON_TOO_DEEP: { statusCode: 400, text: 'JSON nests arrays/objects deeper than the limit' },
+  VIGIE_ERR_SEQ_CONFLICT: { statusCode: 409, text: 'this (agent, seq) is already stored with different content; the report is refused, never acknowledged' },
+  VIGIE_ERR_SEQ_JUMP: { statusCode: 400, text: 'seq jumps too far above the highest seq stored for this agent' },
+  VIGIE_ERR_TIME_INVALID: { statusCode: 400, text: 'sampledAt or agentClock is not a usable time (leap second, far future, older than the spool keeps)' },
+  VIGIE_ERR_LIVE_LIMIT: { statusCode: 429, text: 'too many live sockets for this user or in total' }
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

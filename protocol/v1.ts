@@ -26,7 +26,11 @@ export const LIMITS = {
   /** Labels per metric value. */
   maxLabelsPerMetric: 8,
   /** Length of a label value. */
-  maxLabelValueLength: 256
+  maxLabelValueLength: 256,
+  /** Nesting of arrays and objects in one HTTP body or WebSocket frame (a v1 batch needs 6). */
+  maxJsonDepth: 32,
+  /** A report's seq may exceed the highest seq the collector knows for its agent by at most this much. */
+  maxSeqJump: 1_000_000
 } as const
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' })

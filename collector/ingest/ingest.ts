@@ -9,6 +9,25 @@ import type { IngestResult, Registry } from '../store/sqlite/registry.js'
 import type { MetricStore } from '../store/metric-store.js'
 import type { CollectorEvents } from '../events.js'
 import type { Counters } from '../ops/counters.js'
+import { CLOCK_SKEW_TOLERANCE_MS } from '../store/sqlite/registry.js'
+import { closeReports } from './closed.js'
+
+/** The window of times a report may carry (docs/security.md, "Bounds and defences: input"). */
+export interface TimeWindow {
+  /** a sample older than this (after clock-skew correction) is refused, ms */
+  maxSampleAgeMs: number
+  /** a sample further ahead than this (after clock-skew correction) is refused, ms */
+  sampleFutureMs: number
+  /** an agentClock further than this from the collector clock is refused, ms */
+  maxClockSkewMs: number
+}
+
+export const DEFAULT_TIME_WINDOW: TimeWindow = { maxSampleAgeMs: 78 * 3_600_000, sampleFutureMs: 600_000, maxClockSkewMs: 168 * 3_600_000 }
+
+/** Date.parse that refuses what it would silently misread: leap seconds (":60") and unparsable text give NaN. */
+function parseTime (text: string): number {
+  return Date.parse(text)
+}
 
 export interface IngestOutcome {
   stored: number[]
@@ -21,10 +40,12 @@ export class IngestService {
   readonly #events: CollectorEvents
   readonly #counters: Counters
   readonly #now: () => number
+  readonly #window: TimeWindow
   #queue: Array<{ agentId: string, reports: readonly Report[], resolve: (o: IngestOutcome) => void, reject: (e: Error) => void }> = []
   #flushScheduled: NodeJS.Immediate | undefined
 
-  constructor (opts: { registry: Registry, metrics: MetricStore, events: CollectorEvents, counters: Counters, now?: () => number }) {
+  constructor (opts: { registry: Registry, metrics: MetricStore, events: CollectorEvents, counters: Counters, now?: () => number, timeWindow?: TimeWindow }) {
+    this.#window = opts.timeWindow ?? DEFAULT_TIME_WINDOW
     this.#registry = opts.registry
     this.#metrics = opts.metrics
     this.#events = opts.events
@@ -36,8 +57,9 @@ export class IngestService {
    * Stores a batch from one authenticated agent. Throws VigieError (and stores
    * nothing) when a report names another agent or the store cannot take writes.
    */
-  ingest (agentId: string, reports: readonly Report[]): IngestOutcome {
-    this.#check(agentId, reports)
+  ingest (agentId: string, sent: readonly Report[]): IngestOutcome {
+    this.#check(agentId, sent)
+    const reports = closeReports(sent)
     const receivedMs = this.#now()
     let result
     try {
@@ -54,9 +76,11 @@ export class IngestService {
    * request), then each caller gets its own outcome or error. Resolves only after
    * the commit, so an acknowledgement still means "durable".
    */
-  ingestQueued (agentId: string, reports: readonly Report[]): Promise<IngestOutcome> {
+  ingestQueued (agentId: string, sent: readonly Report[]): Promise<IngestOutcome> {
+    let reports: Report[]
     try {
-      this.#check(agentId, reports)
+      this.#check(agentId, sent)
+      reports = closeReports(sent)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -95,6 +119,7 @@ export class IngestService {
         throw new VigieError('VIGIE_ERR_AGENT_MISMATCH', `report ${i} (seq ${reports[i].seq}) names agent ${reports[i].agentId}, but the token belongs to ${agentId}`, { path: `/reports/${i}/agentId` })
       }
     }
+    this.#checkTimes(reports)
     if (this.#metrics.status().accepting === false) {
       // The metric buffer is full: refuse rather than drop. Agents keep the data and retry.
       this.#counters.inc('reports_rejected', reports.length)
@@ -102,7 +127,38 @@ export class IngestService {
     }
   }
 
+  /**
+   * Each report's times within the documented window, or the batch is refused with
+   * VIGIE_ERR_TIME_INVALID (400: the agent drops that report rather than retry it).
+   * A report the store would misread (NaN) or that would hold the machine's latest
+   * values (a sample from the future) never reaches it.
+   */
+  #checkTimes (reports: readonly Report[]): void {
+    const now = this.#now()
+    const w = this.#window
+    for (let i = 0; i < reports.length; i++) {
+      const r = reports[i]
+      const sampled = parseTime(r.sampledAt)
+      const clock = parseTime(r.agentClock)
+      let why: string | undefined
+      let field = 'sampledAt'
+      if (Number.isNaN(clock)) { why = `agentClock ${r.agentClock} is not a usable time (leap seconds are not accepted)`; field = 'agentClock' } else if (Number.isNaN(sampled)) why = `sampledAt ${r.sampledAt} is not a usable time (leap seconds are not accepted)`
+      else if (Math.abs(now - clock) > w.maxClockSkewMs) { why = `agentClock ${r.agentClock} is more than ${w.maxClockSkewMs / 3_600_000} h from the collector clock`; field = 'agentClock' } else {
+        const skew = now - clock
+        const at = Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS ? sampled + skew : sampled
+        if (at > now + w.sampleFutureMs) why = `sampledAt ${r.sampledAt} is ${Math.round((at - now) / 1000)} s in the future (limit ${w.sampleFutureMs / 1000} s)`
+        else if (at < now - w.maxSampleAgeMs) why = `sampledAt ${r.sampledAt} is older than ${w.maxSampleAgeMs / 3_600_000} h`
+      }
+      if (why !== undefined) {
+        this.#counters.inc('reports_rejected', reports.length)
+        throw new VigieError('VIGIE_ERR_TIME_INVALID', `report ${i} (seq ${r.seq}): ${why}`, { path: `/reports/${i}/${field}` })
+      }
+    }
+  }
+
   #storeError (err: unknown): VigieError {
+    // A refusal the store decided (seq conflict, seq jump) is the agent's answer, not a store failure.
+    if (err instanceof VigieError) return err
     this.#counters.inc('store_errors', 1)
     const code = (err as { code?: string }).code ?? ''
     const why = code === 'SQLITE_FULL' ? 'the collector disk is full' : code.startsWith('SQLITE_') ? `database error ${code}` : 'store error'

@@ -6,8 +6,9 @@ import type { WebSocket, RawData } from 'ws'
 import { Compile } from 'typebox/compile'
 import {
   BatchAck, EnrollRequest, EnrollResponse, ErrorBody, ReportBatch, StreamReports,
-  MAX_STREAM_FRAME_BYTES, PROTOCOL_VERSION, STREAM_CLOSE
+  LIMITS, MAX_STREAM_FRAME_BYTES, PROTOCOL_VERSION, STREAM_CLOSE
 } from '../../protocol/index.js'
+import { jsonDepthExceeds } from './closed.js'
 import { VigieError } from '../errors.js'
 import { bearerToken, requireAgent } from '../http/auth.js'
 import { enrollRateLimit } from './enroll-limit.js'
@@ -28,6 +29,21 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
   const agentAuth = requireAgent(registry)
 
   const enrollLimit = await enrollRateLimit(app, config)
+  // Agent bodies: nesting depth checked on the raw bytes before parsing, so no deep
+  // structure reaches the parser, the validator or any serialiser. This plugin's
+  // routes only (Fastify encapsulation); the parsing itself stays Fastify's own
+  // (prototype-poisoning protection included).
+  const defaultJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const buf = body as Buffer
+    if (jsonDepthExceeds(buf, LIMITS.maxJsonDepth)) {
+      done(new VigieError('VIGIE_ERR_JSON_TOO_DEEP', `body nests arrays/objects deeper than ${LIMITS.maxJsonDepth}`), undefined)
+      return
+    }
+    void defaultJson(request, buf.toString('utf8'), done)
+  })
+
   app.post('/api/v1/enroll', {
     onRequest: enrollLimit,
     schema: {
@@ -123,10 +139,16 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
       socket.close(STREAM_CLOSE.tooLarge, 'VIGIE_ERR_FRAME_TOO_LARGE')
       return
     }
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
+    if (!isBinary && jsonDepthExceeds(buf, LIMITS.maxJsonDepth)) {
+      counters.inc('stream_frames_rejected')
+      socket.close(STREAM_CLOSE.badFrame, `VIGIE_ERR_JSON_TOO_DEEP: frame nests deeper than ${LIMITS.maxJsonDepth}`)
+      return
+    }
     let msg: unknown
     try {
       if (isBinary) throw new Error('binary frame')
-      msg = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString())
+      msg = JSON.parse(buf.toString('utf8'))
     } catch {
       counters.inc('stream_frames_rejected')
       socket.close(STREAM_CLOSE.badFrame, 'VIGIE_ERR_FRAME_INVALID: not a JSON text frame')
@@ -152,7 +174,13 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
         socket.close(STREAM_CLOSE.forbidden, `${e.code}: ${e.message}`.slice(0, 120))
         return
       }
-      socket.send(JSON.stringify({ type: 'error', code: e.code, message: e.message, seqs: reports.map(r => r.seq) }))
+      // The seqs the error is about: the one report named by the path (seq conflict,
+      // seq jump, time), else the whole frame. Nothing of the frame was stored.
+      const idx = /^\/reports\/(\d+)\//.exec(e.path ?? '')?.[1]
+      const seqs = idx !== undefined && reports[Number(idx)] !== undefined ? [reports[Number(idx)].seq] : reports.map(r => r.seq)
+      const frame: Record<string, unknown> = { type: 'error', code: e.code, message: e.message, seqs }
+      if (e.path !== undefined) frame.path = e.path
+      socket.send(JSON.stringify(frame))
     })
   }
 }

@@ -3,6 +3,13 @@
  * per client every `flushMs`) so a busy fleet costs a few renders per second, not
  * one per report. A client that cannot keep up is disconnected (it reconnects and
  * reloads state) rather than letting its queue grow without bound.
+ *
+ * Isolation: every event is serialised once, when published, from an object the
+ * collector built (routes.ts); an event that cannot be serialised is dropped alone,
+ * and a client whose send fails is dropped alone. Nothing here throws into a timer.
+ *
+ * Budgets: sockets per principal (user, or token without a user) and in total, and
+ * bytes buffered per socket (a consumer that does not read is cut off, not buffered).
  */
 import type { WebSocket } from 'ws'
 import type { LiveEvent } from '../events.js'
@@ -11,7 +18,9 @@ export interface LiveClient {
   socket: WebSocket
   /** machine ids whose full reports this client wants; summaries go to everyone */
   detail: Set<string>
-  queue: LiveEvent[]
+  /** serialised events waiting for the next flush */
+  queue: string[]
+  principal: string
 }
 
 export interface LiveHubOptions {
@@ -20,39 +29,79 @@ export interface LiveHubOptions {
   maxQueue?: number
   /** bytes buffered in the socket before the client is dropped as too slow */
   maxBufferedBytes?: number
+  /** sockets one principal may hold */
+  maxPerPrincipal?: number
+  /** sockets in total */
+  maxClients?: number
+  /** called when an event or a client fails (never throws into the caller) */
+  onError?: (what: string, err: unknown) => void
 }
+
+/** Close code of a live socket refused for a budget (over the per-user or total cap). */
+export const LIVE_LIMIT_CLOSE = 4429
 
 export class LiveHub {
   readonly #clients = new Set<LiveClient>()
+  readonly #byPrincipal = new Map<string, number>()
   readonly #flushMs: number
   readonly #maxQueue: number
   readonly #maxBuffered: number
+  readonly #maxPerPrincipal: number
+  readonly #maxClients: number
+  readonly #onError: (what: string, err: unknown) => void
   #timer: NodeJS.Timeout | undefined
+  /** events dropped because they could not be serialised, and clients dropped because a send failed */
+  failures = 0
 
   constructor (opts: LiveHubOptions = {}) {
     this.#flushMs = opts.flushMs ?? 250
     this.#maxQueue = opts.maxQueue ?? 20_000
-    this.#maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024
+    this.#maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024
+    this.#maxPerPrincipal = opts.maxPerPrincipal ?? 8
+    this.#maxClients = opts.maxClients ?? 500
+    this.#onError = opts.onError ?? (() => {})
   }
 
   get size (): number { return this.#clients.size }
 
-  add (socket: WebSocket): LiveClient {
-    const client: LiveClient = { socket, detail: new Set(), queue: [] }
+  /** Why a new socket of this principal would be refused, or undefined if it fits the budgets. */
+  refusal (principal: string): string | undefined {
+    if (this.#clients.size >= this.#maxClients) return `the collector holds its maximum of ${this.#maxClients} live sockets`
+    if ((this.#byPrincipal.get(principal) ?? 0) >= this.#maxPerPrincipal) return `this user holds its maximum of ${this.#maxPerPrincipal} live sockets`
+    return undefined
+  }
+
+  /** Registers a socket, or returns the reason it is refused (the caller closes it). */
+  add (socket: WebSocket, principal = 'anonymous'): LiveClient | string {
+    const refused = this.refusal(principal)
+    if (refused !== undefined) return refused
+    const client: LiveClient = { socket, detail: new Set(), queue: [], principal }
     this.#clients.add(client)
-    socket.on('close', () => { this.#clients.delete(client) })
+    this.#byPrincipal.set(principal, (this.#byPrincipal.get(principal) ?? 0) + 1)
+    socket.on('close', () => { this.#forget(client) })
     return client
   }
 
-  /** Queues an event for every client; `machineId` + `detailOnly` restricts it to clients watching that machine. */
+  /** Queues an event for every client; `detailOf` restricts it to clients watching that machine. */
   publish (event: LiveEvent, opts: { detailOf?: string } = {}): void {
     if (this.#clients.size === 0) return
+    let text: string | undefined
     for (const c of this.#clients) {
       if (opts.detailOf !== undefined && !c.detail.has(opts.detailOf) && !c.detail.has('*')) continue
       if (c.queue.length >= this.#maxQueue) { this.#drop(c, 'too slow: live queue full'); continue }
-      c.queue.push(event)
+      if (text === undefined) {
+        try {
+          text = JSON.stringify(event)
+        } catch (err) {
+          // This event only: the others, and the process, carry on.
+          this.failures++
+          this.#safe(() => { this.#onError('live event not serialisable; dropped', err) })
+          return
+        }
+      }
+      c.queue.push(text)
     }
-    this.#timer ??= setTimeout(() => { this.flush() }, this.#flushMs)
+    this.#timer ??= setTimeout(() => { this.#safe(() => { this.flush() }) }, this.#flushMs)
   }
 
   /** Sends every queued batch now. */
@@ -60,22 +109,44 @@ export class LiveHub {
     if (this.#timer !== undefined) { clearTimeout(this.#timer); this.#timer = undefined }
     for (const c of this.#clients) {
       if (c.queue.length === 0) continue
-      if (c.socket.bufferedAmount > this.#maxBuffered) { this.#drop(c, 'too slow: socket buffer full'); continue }
-      const frame = JSON.stringify({ type: 'batch', sentAt: new Date().toISOString(), events: c.queue })
-      c.queue = []
-      c.socket.send(frame)
+      try {
+        if (c.socket.bufferedAmount > this.#maxBuffered) {
+          // Not reading: cut it off now (a close handshake would wait behind the buffer).
+          this.#drop(c, 'too slow: socket buffer full', true)
+          continue
+        }
+        const frame = '{"type":"batch","sentAt":' + JSON.stringify(new Date().toISOString()) + ',"events":[' + c.queue.join(',') + ']}'
+        c.queue = []
+        c.socket.send(frame, (err) => { if (err != null) this.#drop(c, 'send failed', true) })
+      } catch (err) {
+        this.failures++
+        this.#safe(() => { this.#onError('live send failed; client dropped', err) })
+        this.#drop(c, 'send failed', true)
+      }
     }
   }
 
-  #drop (c: LiveClient, reason: string): void {
-    this.#clients.delete(c)
+  #forget (c: LiveClient): void {
+    if (!this.#clients.delete(c)) return
+    const n = (this.#byPrincipal.get(c.principal) ?? 1) - 1
+    if (n <= 0) this.#byPrincipal.delete(c.principal)
+    else this.#byPrincipal.set(c.principal, n)
+  }
+
+  #drop (c: LiveClient, reason: string, terminate = false): void {
+    this.#forget(c)
     c.queue = []
-    c.socket.close(1013, reason)
+    this.#safe(() => { if (terminate) c.socket.terminate(); else c.socket.close(1013, reason) })
+  }
+
+  #safe (fn: () => void): void {
+    try { fn() } catch { /* one client's or one event's failure stays there */ }
   }
 
   close (): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
-    for (const c of this.#clients) c.socket.close(1001, 'collector stopping')
+    for (const c of this.#clients) this.#safe(() => { c.socket.close(1001, 'collector stopping') })
     this.#clients.clear()
+    this.#byPrincipal.clear()
   }
 }

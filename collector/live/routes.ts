@@ -4,11 +4,31 @@
  * `{type:'watch', machines:[ids]}` to receive full reports of those machines
  * (everyone receives per-report summaries).
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket, RawData } from 'ws'
+import type { MetricValue, Unavailable } from '../../protocol/index.js'
+import { LIMITS } from '../../protocol/index.js'
+import { VigieError } from '../errors.js'
 import { requireRole } from '../http/auth.js'
 import type { Vigie } from '../vigie.js'
 import { summaryOf } from '../api/machines.js'
+import { jsonTextDepthExceeds } from '../ingest/closed.js'
+import { LIVE_LIMIT_CLOSE } from './hub.js'
+
+/** Whose budget a live socket counts against: the user, or the token when it has none. */
+function principalOf (request: FastifyRequest): string {
+  if (request.user !== undefined) return `user:${request.user.id}`
+  return `token:${request.technician?.id ?? 'unknown'}`
+}
+
+/** The live copy of a report's values: built here, field by field, never the agent's object. */
+function liveMetrics (metrics: readonly MetricValue[]): MetricValue[] {
+  return metrics.map(m => m.labels === undefined ? { name: m.name, unit: m.unit, value: m.value } : { name: m.name, unit: m.unit, value: m.value, labels: { ...m.labels } })
+}
+
+function liveUnavailable (list: readonly Unavailable[]): Unavailable[] {
+  return list.map(u => ({ probe: u.probe, reason: u.reason }))
+}
 
 export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
   const { vigie } = opts
@@ -17,14 +37,26 @@ export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }):
     websocket: true,
     config: { allowQueryToken: true },
     onRequest: requireRole(vigie.registry, 'viewer'),
+    // Budgets answered as HTTP 429 before the upgrade (per user, and in total).
+    preHandler: async (request) => {
+      const refused = vigie.live.refusal(principalOf(request))
+      if (refused !== undefined) throw new VigieError('VIGIE_ERR_LIVE_LIMIT', refused, { headers: { 'retry-after': '30' } })
+    },
     schema: { summary: 'WebSocket of live events (reports, machine status, incidents); token as Bearer or ?token=', tags: ['live'] }
-  }, (socket: WebSocket) => {
-    const client = vigie.live.add(socket)
+  }, (socket: WebSocket, request) => {
+    const client = vigie.live.add(socket, principalOf(request))
+    if (typeof client === 'string') {
+      // Lost a race with another upgrade of the same user: refused after all.
+      socket.close(LIVE_LIMIT_CLOSE, `VIGIE_ERR_LIVE_LIMIT: ${client}`.slice(0, 120))
+      return
+    }
     socket.send(JSON.stringify({ type: 'hello', serverTime: new Date().toISOString() }))
     socket.on('message', (data: RawData) => {
       let msg: { type?: unknown, machines?: unknown }
       try {
-        msg = JSON.parse(String(data)) as typeof msg
+        const text = String(data)
+        if (jsonTextDepthExceeds(text, LIMITS.maxJsonDepth)) throw new Error('too deep')
+        msg = JSON.parse(text) as typeof msg
       } catch {
         socket.close(4400, 'VIGIE_ERR_FRAME_INVALID: not JSON')
         return
@@ -45,7 +77,7 @@ export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }):
     if (summary === undefined) return
     vigie.live.publish({ type: 'machine', machine: summary })
     for (const { report, atMs } of batch.accepted) {
-      vigie.live.publish({ type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: report.metrics, unavailable: report.unavailable }, { detailOf: batch.machineId })
+      vigie.live.publish({ type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: liveMetrics(report.metrics), unavailable: liveUnavailable(report.unavailable) }, { detailOf: batch.machineId })
     }
   })
   vigie.events.on('live', (event) => { vigie.live.publish(event) })

@@ -56,9 +56,13 @@ t.test('a batch is stored once per (agent, seq): a resend is reported as duplica
   const h = await testApp()
   t.teardown(h.close)
   const { agentId, token } = h.enroll()
+  // A resend is the same report again (the agent resends from its spool): build each seq once.
+  const t0 = Date.now()
+  const made = new Map<number, ReturnType<typeof makeReport>>()
+  const report = (s: number) => { if (!made.has(s)) made.set(s, makeReport(agentId, s, { atMs: t0 - (10 - s) * 1000 })); return made.get(s)! }
   const send = (seqs: number[]) => h.app.inject({
     method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` },
-    payload: { reports: seqs.map(s => makeReport(agentId, s, { atMs: Date.now() - (10 - s) * 1000 })) }
+    payload: { reports: seqs.map(report) }
   })
   const first = await send([1, 2, 3])
   t.equal(first.statusCode, 200)

@@ -106,6 +106,17 @@ const MIGRATIONS: string[] = [
 ]
 
 /**
+ * The seq ledger's own migration chain (name 'ledger', applied by the Registry), so
+ * it never collides with the core chain's order. `content_hash`: a compact hash of
+ * what a report said (sampledAt and metric values), so a resend is told apart from
+ * a different report with the same seq. Rows from before have none (NULL): they
+ * stay duplicates as before, and age out with the ledger.
+ */
+export const LEDGER_MIGRATIONS: string[] = [
+  'ALTER TABLE reports ADD COLUMN content_hash INTEGER'
+]
+
+/**
  * Agent identity (collector/store/sqlite/registry.ts): an agent is 'active',
  * 'pending' (an admin must approve it: it enrolled with a machine key already
  * known, without that machine's current token) or 'rejected'; the hardware facts

@@ -4,10 +4,11 @@
  * machine's latest state, inventory and the samples (through the metric store)
  * commit together or not at all.
  */
-import { migrate, type Db } from './db.js'
+import { LEDGER_MIGRATIONS, migrate, type Db } from './db.js'
+import { VigieError } from '../../errors.js'
 import type { Statement } from 'better-sqlite3'
 import type { MetricStore } from '../metric-store.js'
-import type { EnrollHardware, HostFacts, InstalledApp, MetricValue, Report, Unavailable } from '../../../protocol/index.js'
+import { LIMITS, type EnrollHardware, type HostFacts, type InstalledApp, type MetricValue, type Report, type Unavailable } from '../../../protocol/index.js'
 import { hashToken, newId, newToken } from '../../tokens.js'
 import { LatestValues } from '../latest-values.js'
 
@@ -201,6 +202,28 @@ function sameUnavailable (a: readonly Unavailable[], b: readonly Unavailable[]):
   return true
 }
 
+const HASH_F64 = new Float64Array(1)
+const HASH_U32 = new Uint32Array(HASH_F64.buffer)
+
+/**
+ * A compact hash (FNV-1a, 32 bits) of what a report said: sampledAt and each
+ * metric's name and value. Cheap (no string built, no crypto): it only has to tell
+ * an identical resend from a different report that reuses a seq.
+ */
+export function reportContentHash (r: Report): number {
+  let h = 0x811c9dc5
+  const t = r.sampledAt
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193)
+  for (const m of r.metrics) {
+    const n = m.name
+    for (let i = 0; i < n.length; i++) h = Math.imul(h ^ n.charCodeAt(i), 0x01000193)
+    HASH_F64[0] = m.value
+    h = Math.imul(h ^ HASH_U32[0], 0x01000193)
+    h = Math.imul(h ^ HASH_U32[1], 0x01000193)
+  }
+  return h >>> 0
+}
+
 /** What a machine row says besides times and values, as last written. */
 interface SavedFacts { host: HostFacts, unavailable: Unavailable[], dropped: number, inventoryHash: string | null }
 
@@ -209,6 +232,10 @@ export class Registry {
   readonly #metrics: MetricStore
   readonly #insertReport: Statement
   readonly #agentPruned: Statement<[string], { pruned_seq: number }>
+  readonly #storedHash: Statement<[string, number], { content_hash: number | null }>
+  readonly #maxStoredSeq: Statement<[string], { m: number | null }>
+  /** per agent, the highest seq stored or forgotten (seq jumps are measured from it) */
+  readonly #maxSeq = new Map<string, number>()
   readonly #getMachine: Statement<[string], RawMachine>
   readonly #upsertMachine: Statement
   /** per agent, the highest seq the ledger forgot (changes only in pruneLedger) */
@@ -236,8 +263,11 @@ export class Registry {
     migrate(db, { name: 'api_token_expiry', sql: ['ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER'] })
     this.#db = db
     this.#metrics = metrics
-    this.#insertReport = db.prepare('INSERT OR IGNORE INTO reports (agent_id, seq, sampled_ms, received_ms) VALUES (?, ?, ?, ?)')
+    migrate(db, { name: 'ledger', sql: LEDGER_MIGRATIONS })
+    this.#insertReport = db.prepare('INSERT OR IGNORE INTO reports (agent_id, seq, sampled_ms, received_ms, content_hash) VALUES (?, ?, ?, ?, ?)')
     this.#agentPruned = db.prepare('SELECT pruned_seq FROM agents WHERE id = ?')
+    this.#storedHash = db.prepare('SELECT content_hash FROM reports WHERE agent_id = ? AND seq = ?')
+    this.#maxStoredSeq = db.prepare('SELECT MAX(seq) AS m FROM reports WHERE agent_id = ?')
     this.#getMachine = db.prepare(`${MACHINE_SELECT} WHERE m.id = ?`)
     this.#upsertLatest = db.prepare(`INSERT INTO machine_latest (machine_id, latest_ms, latest_json) VALUES (?, ?, ?)
       ON CONFLICT(machine_id) DO UPDATE SET latest_ms = excluded.latest_ms, latest_json = excluded.latest_json`)
@@ -511,15 +541,34 @@ export class Registry {
       prunedSeq = this.#agentPruned.get(agentId)?.pruned_seq ?? 0
       this.#prunedSeq.set(agentId, prunedSeq)
     }
+    let maxSeq = this.#maxSeq.get(agentId)
+    if (maxSeq === undefined) maxSeq = Math.max(prunedSeq, this.#maxStoredSeq.get(agentId)?.m ?? 0)
     let machine = this.#cachedMachine(agentId)
-    for (const report of reports) {
+    for (let i = 0; i < reports.length; i++) {
+      const report = reports[i]
       const sampledMs = Date.parse(report.sampledAt)
       const skew = receivedMs - Date.parse(report.agentClock)
       const atMs = Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS ? sampledMs + skew : sampledMs
-      if (report.seq <= prunedSeq || this.#insertReport.run(agentId, report.seq, atMs, receivedMs).changes === 0) {
+      if (report.seq > maxSeq + LIMITS.maxSeqJump) {
+        // A seq far above anything stored would make every later report look old
+        // (and, once the ledger is pruned, a duplicate): refuse it.
+        throw new VigieError('VIGIE_ERR_SEQ_JUMP', `report ${i}: seq ${report.seq} is more than ${LIMITS.maxSeqJump} above the highest seq known for this agent (${maxSeq})`, { path: `/reports/${i}/seq` })
+      }
+      if (report.seq <= prunedSeq) {
+        // The ledger forgot this seq: nothing to compare with; an ancient resend.
         result.duplicates.push(report.seq)
         continue
       }
+      const hash = reportContentHash(report)
+      if (this.#insertReport.run(agentId, report.seq, atMs, receivedMs, hash).changes === 0) {
+        const stored = this.#storedHash.get(agentId, report.seq)?.content_hash ?? null
+        if (stored !== null && stored !== hash) {
+          throw new VigieError('VIGIE_ERR_SEQ_CONFLICT', `report ${i}: seq ${report.seq} is already stored with different content (sampledAt or metric values differ); refused, not acknowledged`, { path: `/reports/${i}/seq` })
+        }
+        result.duplicates.push(report.seq)
+        continue
+      }
+      if (report.seq > maxSeq) maxSeq = report.seq
       result.stored.push(report.seq)
       const accepted = { report, atMs, latest: undefined as LatestValues | undefined }
       result.accepted.push(accepted)
@@ -573,6 +622,7 @@ export class Registry {
         this.#latestDirty.add(agentId)
       }
     }
+    this.#maxSeq.set(agentId, maxSeq)
     if (machine !== undefined && result.stored.length > 0) {
       result.machine = machine
       this.#machineCache.set(agentId, machine)
@@ -601,7 +651,7 @@ export class Registry {
 
   /** After a rollback: cached state of these agents may be ahead of the database. */
   #forget (agentIds: readonly string[]): void {
-    for (const id of agentIds) { this.#machineCache.delete(id); this.#latestSavedAt.delete(id); this.#factsSaved.delete(id) }
+    for (const id of agentIds) { this.#machineCache.delete(id); this.#latestSavedAt.delete(id); this.#factsSaved.delete(id); this.#maxSeq.delete(id) }
     this.#metrics.discardCache?.(agentIds)
   }
 
