@@ -83,6 +83,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   const checkpointer = startCheckpointer(db, dbFile, { onWarn: (message) => { app.log.warn(message) } })
   const metrics = createMetricStore(config, db, app.log)
   const registry = new Registry(db, metrics)
+  registry.setInventoryBudget({ maxChangesPerReport: config.inventoryMaxChangesPerReport, maxHistoryPerMachine: config.inventoryMaxHistoryPerMachine })
   const events = new CollectorEvents()
   const counters = new Counters()
   const vigie: Vigie = {
@@ -144,7 +145,8 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     try {
       const dropped = await metrics.prune(now())
       const ledger = registry.pruneLedger(now() - config.retentionDays * 86_400_000)
-      if (dropped > 0 || ledger > 0) app.log.info({ dropped, ledger }, 'retention pruned old data')
+      const inventoryChanges = registry.pruneInventoryChanges(now() - config.inventoryHistoryDays * 86_400_000)
+      if (dropped > 0 || ledger > 0 || inventoryChanges > 0) app.log.info({ dropped, ledger, inventoryChanges }, 'retention pruned old data')
     } catch (err) {
       app.log.warn({ err }, 'retention prune failed')
     }

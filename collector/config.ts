@@ -86,6 +86,25 @@ export interface CollectorConfig {
   keepAliveTimeoutMs: number
   /** WebSocket ping cadence; a peer silent for two pings is dropped, seconds (0 = no pings) */
   wsPingSec: number
+  /* ---- budgets (docs/security.md "Bounds and defences: budgets") ---- */
+  /** inventory change history older than this is pruned, days */
+  inventoryHistoryDays: number
+  /** inventory changes recorded per report; beyond it one summary row counts the rest */
+  inventoryMaxChangesPerReport: number
+  /** inventory change rows kept per machine (oldest pruned beyond) */
+  inventoryMaxHistoryPerMachine: number
+  /** series all machines together may create; points of further new series are dropped */
+  maxSeriesTotal: number
+  /** open TCP connections per client address (0 = no limit) */
+  maxConnectionsPerIp: number
+  /** time to receive the request headers, ms (at most requestTimeoutMs) */
+  headersTimeoutMs: number
+  /** incidents: active incidents per machine; further findings fold into one "too many incidents" incident */
+  incidentMaxOpenPerMachine: number
+  /** metric queries: most points one answer may hold (the step is raised to fit) */
+  queryMaxPoints: number
+  /** metric queries: longest time range of one query, days */
+  queryMaxRangeDays: number
 }
 
 interface Option {
@@ -180,7 +199,17 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'requestTimeoutMs', env: 'VIGIE_REQUEST_TIMEOUT_MS', description: 'time to receive a whole request, ms', parse: int(1000, 3_600_000), default: 30_000 },
   { key: 'connectionTimeoutMs', env: 'VIGIE_CONNECTION_TIMEOUT_MS', description: 'idle HTTP socket timeout, ms (0 = none)', parse: int(0, 3_600_000), default: 120_000 },
   { key: 'keepAliveTimeoutMs', env: 'VIGIE_KEEPALIVE_TIMEOUT_MS', description: 'keep-alive between requests, ms (above the proxy\'s own)', parse: int(1000, 3_600_000), default: 72_000 },
-  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 }
+  { key: 'wsPingSec', env: 'VIGIE_WS_PING_SEC', description: 'WebSocket ping cadence, seconds; silent peers dropped after two (0 = off)', parse: int(0, 3600), default: 30 },
+  // budgets: bounds on what a client can make the collector keep or do (docs/security.md)
+  { key: 'inventoryHistoryDays', env: 'VIGIE_INVENTORY_HISTORY_DAYS', description: 'days of inventory change history kept', parse: int(1, 36_500), default: 180 },
+  { key: 'inventoryMaxChangesPerReport', env: 'VIGIE_INVENTORY_MAX_CHANGES_PER_REPORT', description: 'inventory changes recorded per report; the rest are counted in one summary row', parse: int(10, 1_000_000), default: 2000 },
+  { key: 'inventoryMaxHistoryPerMachine', env: 'VIGIE_INVENTORY_MAX_HISTORY_PER_MACHINE', description: 'inventory change rows kept per machine (oldest pruned)', parse: int(100, 10_000_000), default: 20_000 },
+  { key: 'maxSeriesTotal', env: 'VIGIE_MAX_SERIES_TOTAL', description: 'series all machines together may create; points of further new series are dropped', parse: int(10, 1_000_000_000), default: 2_000_000 },
+  { key: 'maxConnectionsPerIp', env: 'VIGIE_MAX_CONNECTIONS_PER_IP', description: 'open connections per client address (0 = off; raise behind a reverse proxy)', parse: int(0, 1_000_000), default: 256 },
+  { key: 'headersTimeoutMs', env: 'VIGIE_HEADERS_TIMEOUT_MS', description: 'time to receive the request headers, ms (at most VIGIE_REQUEST_TIMEOUT_MS)', parse: int(1000, 3_600_000), default: 30_000 },
+  { key: 'incidentMaxOpenPerMachine', env: 'VIGIE_INCIDENT_MAX_OPEN_PER_MACHINE', description: 'active incidents per machine; further findings fold into one "too many incidents" incident', parse: int(2, 100_000), default: 50 },
+  { key: 'queryMaxPoints', env: 'VIGIE_QUERY_MAX_POINTS', description: 'points per series in one metric answer (the step is raised to fit)', parse: int(100, 1_000_000), default: 10_000 },
+  { key: 'queryMaxRangeDays', env: 'VIGIE_QUERY_MAX_RANGE_DAYS', description: 'longest time range of one metric query, days', parse: int(1, 36_500), default: 800 }
 ]
 
 function trustProxy (raw: string): boolean | number | string {
