@@ -32,6 +32,7 @@ import { detectWiring } from './detect-wiring.js'
 import { loggerOptions } from './logger.js'
 import { installTrust } from './auth/trust.js'
 import { loadTls } from './tls.js'
+import { installConnectionBudget } from './limits/connections.js'
 import type { Vigie } from './vigie.js'
 
 declare module 'fastify' {
@@ -77,6 +78,19 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     connectionTimeout: config.connectionTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs
   }) as unknown as FastifyInstance
+
+  // budgets: connections per address; header and request timeouts checked every second, not every 30 s (collector/limits/connections.ts)
+  const refusedLogged = new Map<string, number>()
+  installConnectionBudget(app.server, config, {
+    onRefused: (address, open) => {
+      vigie.counters.inc('connections_refused')
+      const t = Date.now()
+      if ((refusedLogged.get(address) ?? 0) > t - 60_000) return
+      if (refusedLogged.size > 10_000) refusedLogged.clear()
+      refusedLogged.set(address, t)
+      app.log.warn({ address, open, max: config.maxConnectionsPerIp }, 'connection refused: too many open connections from this address (logged once a minute per address)')
+    }
+  })
 
   const dbFile = path.join(config.dataDir, 'vigie.db')
   const db = openDb(dbFile)
