@@ -95,11 +95,11 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   const dbFile = path.join(config.dataDir, 'vigie.db')
   const db = openDb(dbFile)
   const checkpointer = startCheckpointer(db, dbFile, { onWarn: (message) => { app.log.warn(message) } })
-  const metrics = createMetricStore(config, db, app.log)
+  const counters = new Counters()
+  const metrics = createMetricStore(config, db, app.log, { onSeriesDropped: (n) => { counters.inc('series_dropped_global_cap', n) } })
   const registry = new Registry(db, metrics)
   registry.setInventoryBudget({ maxChangesPerReport: config.inventoryMaxChangesPerReport, maxHistoryPerMachine: config.inventoryMaxHistoryPerMachine })
   const events = new CollectorEvents()
-  const counters = new Counters()
   const vigie: Vigie = {
     config,
     db,
