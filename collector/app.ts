@@ -33,6 +33,7 @@ import { detectWiring } from './detect-wiring.js'
 import { loggerOptions } from './logger.js'
 import { installTrust } from './auth/trust.js'
 import { loadTls } from './tls.js'
+import { installConnectionBudget } from './limits/connections.js'
 import type { Vigie } from './vigie.js'
 
 declare module 'fastify' {
@@ -79,14 +80,28 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     keepAliveTimeout: config.keepAliveTimeoutMs
   }) as unknown as FastifyInstance
 
+  // budgets: connections per address; header and request timeouts checked every second, not every 30 s (collector/limits/connections.ts)
+  const refusedLogged = new Map<string, number>()
+  installConnectionBudget(app.server, config, {
+    onRefused: (address, open) => {
+      vigie.counters.inc('connections_refused')
+      const t = Date.now()
+      if ((refusedLogged.get(address) ?? 0) > t - 60_000) return
+      if (refusedLogged.size > 10_000) refusedLogged.clear()
+      refusedLogged.set(address, t)
+      app.log.warn({ address, open, max: config.maxConnectionsPerIp }, 'connection refused: too many open connections from this address (logged once a minute per address)')
+    }
+  })
+
   const dbFile = path.join(config.dataDir, 'vigie.db')
   // ops: data folder 0700, files 0600, integrity check at start (docs/storage.md)
   const db = openDb(dbFile, { integrityCheckMaxBytes: config.integrityCheckMaxMb * 1048576, log: (level, message, fields) => { app.log[level](fields ?? {}, message) } })
   const checkpointer = startCheckpointer(db, dbFile, { onWarn: (message) => { app.log.warn(message) } })
-  const metrics = createMetricStore(config, db, app.log)
-  const registry = new Registry(db, metrics)
-  const events = new CollectorEvents()
   const counters = new Counters()
+  const metrics = createMetricStore(config, db, app.log, { onSeriesDropped: (n) => { counters.inc('series_dropped_global_cap', n) } })
+  const registry = new Registry(db, metrics)
+  registry.setInventoryBudget({ maxChangesPerReport: config.inventoryMaxChangesPerReport, maxHistoryPerMachine: config.inventoryMaxHistoryPerMachine })
+  const events = new CollectorEvents()
   const vigie: Vigie = {
     config,
     db,
@@ -147,7 +162,8 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     try {
       const dropped = await metrics.prune(now())
       const ledger = registry.pruneLedger(now() - config.retentionDays * 86_400_000)
-      if (dropped > 0 || ledger > 0) app.log.info({ dropped, ledger }, 'retention pruned old data')
+      const inventoryChanges = registry.pruneInventoryChanges(now() - config.inventoryHistoryDays * 86_400_000)
+      if (dropped > 0 || ledger > 0 || inventoryChanges > 0) app.log.info({ dropped, ledger, inventoryChanges }, 'retention pruned old data')
     } catch (err) {
       app.log.warn({ err }, 'retention prune failed')
     }

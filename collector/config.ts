@@ -115,6 +115,25 @@ export interface CollectorConfig {
   /** enrollment requests (successful or not) per minute per client address, and in total (0 = no limit) */
   enrollRatePerAddressPerMin: number
   enrollRatePerMin: number
+  /* ---- budgets (docs/security.md "Bounds and defences: budgets") ---- */
+  /** inventory change history older than this is pruned, days */
+  inventoryHistoryDays: number
+  /** inventory changes recorded per report; beyond it one summary row counts the rest */
+  inventoryMaxChangesPerReport: number
+  /** inventory change rows kept per machine (oldest pruned beyond) */
+  inventoryMaxHistoryPerMachine: number
+  /** series all machines together may create; points of further new series are dropped */
+  maxSeriesTotal: number
+  /** open TCP connections per client address (0 = no limit) */
+  maxConnectionsPerIp: number
+  /** time to receive the request headers, ms (at most requestTimeoutMs) */
+  headersTimeoutMs: number
+  /** incidents: active incidents per machine; further findings fold into one "too many incidents" incident */
+  incidentMaxOpenPerMachine: number
+  /** metric queries: most points one answer may hold (the step is raised to fit) */
+  queryMaxPoints: number
+  /** metric queries: longest time range of one query, days */
+  queryMaxRangeDays: number
 }
 
 interface Option {
@@ -227,7 +246,17 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'liveMaxBufferedBytes', env: 'VIGIE_LIVE_MAX_BUFFERED_BYTES', description: 'bytes a live socket may have unsent before it is dropped as too slow', parse: int(16 * 1024, 256 * 1024 * 1024), default: 1024 * 1024 },
   { key: 'maxSampleAgeHours', env: 'VIGIE_MAX_SAMPLE_AGE_HOURS', description: 'reports sampled longer ago than this are refused (400), hours; above the agent spool age bound (72 h)', parse: int(1, 24 * 3650), default: 78 },
   { key: 'sampleFutureSec', env: 'VIGIE_SAMPLE_FUTURE_SEC', description: 'reports sampled (after clock correction) further ahead than this are refused (400), seconds', parse: int(1, 86_400), default: 600 },
-  { key: 'maxClockSkewHours', env: 'VIGIE_MAX_CLOCK_SKEW_HOURS', description: 'an agentClock further from the collector clock than this is refused (400), hours', parse: int(1, 24 * 3650), default: 168 }
+  { key: 'maxClockSkewHours', env: 'VIGIE_MAX_CLOCK_SKEW_HOURS', description: 'an agentClock further from the collector clock than this is refused (400), hours', parse: int(1, 24 * 3650), default: 168 },
+  // budgets: bounds on what a client can make the collector keep or do (docs/security.md)
+  { key: 'inventoryHistoryDays', env: 'VIGIE_INVENTORY_HISTORY_DAYS', description: 'days of inventory change history kept', parse: int(1, 36_500), default: 180 },
+  { key: 'inventoryMaxChangesPerReport', env: 'VIGIE_INVENTORY_MAX_CHANGES_PER_REPORT', description: 'inventory changes recorded per report; the rest are counted in one summary row', parse: int(10, 1_000_000), default: 2000 },
+  { key: 'inventoryMaxHistoryPerMachine', env: 'VIGIE_INVENTORY_MAX_HISTORY_PER_MACHINE', description: 'inventory change rows kept per machine (oldest pruned)', parse: int(100, 10_000_000), default: 20_000 },
+  { key: 'maxSeriesTotal', env: 'VIGIE_MAX_SERIES_TOTAL', description: 'series all machines together may create; points of further new series are dropped', parse: int(10, 1_000_000_000), default: 2_000_000 },
+  { key: 'maxConnectionsPerIp', env: 'VIGIE_MAX_CONNECTIONS_PER_IP', description: 'open connections per client address (0 = off; raise behind a reverse proxy)', parse: int(0, 1_000_000), default: 256 },
+  { key: 'headersTimeoutMs', env: 'VIGIE_HEADERS_TIMEOUT_MS', description: 'time to receive the request headers, ms (at most VIGIE_REQUEST_TIMEOUT_MS)', parse: int(1000, 3_600_000), default: 30_000 },
+  { key: 'incidentMaxOpenPerMachine', env: 'VIGIE_INCIDENT_MAX_OPEN_PER_MACHINE', description: 'active incidents per machine; further findings fold into one "too many incidents" incident', parse: int(2, 100_000), default: 50 },
+  { key: 'queryMaxPoints', env: 'VIGIE_QUERY_MAX_POINTS', description: 'points per series in one metric answer (the step is raised to fit)', parse: int(100, 1_000_000), default: 10_000 },
+  { key: 'queryMaxRangeDays', env: 'VIGIE_QUERY_MAX_RANGE_DAYS', description: 'longest time range of one metric query, days', parse: int(1, 36_500), default: 800 }
 ]
 
 function trustProxy (raw: string): boolean | number | string {

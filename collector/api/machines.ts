@@ -206,8 +206,14 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
     const toMs = q.to === undefined ? now : parseTime(q.to, now, 'to')
     const fromMs = q.from === undefined ? toMs - 3_600_000 : parseTime(q.from, toMs, 'from')
     if (!(fromMs < toMs)) throw new VigieError('VIGIE_ERR_VALIDATION', 'from must be before to', { path: '/from' })
-    const stepMs = q.step === undefined ? Math.max(1000, Math.ceil((toMs - fromMs) / 300)) : parseDuration(q.step, 'step')
-    if ((toMs - fromMs) / stepMs > 10_000) throw new VigieError('VIGIE_ERR_VALIDATION', 'range / step gives more than 10000 points; use a larger step', { path: '/step' })
+    // budgets: a bounded range and a bounded number of points per series (VIGIE_QUERY_MAX_RANGE_DAYS, VIGIE_QUERY_MAX_POINTS)
+    const maxRangeMs = vigie.config.queryMaxRangeDays * 86_400_000
+    if (toMs - fromMs > maxRangeMs) throw new VigieError('VIGIE_ERR_VALIDATION', `the range is longer than ${vigie.config.queryMaxRangeDays} days (VIGIE_QUERY_MAX_RANGE_DAYS); ask for a shorter range`, { path: '/from' })
+    const maxPoints = vigie.config.queryMaxPoints
+    const stepMs = q.step === undefined ? Math.max(1000, Math.ceil((toMs - fromMs) / Math.min(300, maxPoints - 1))) : parseDuration(q.step, 'step')
+    // buckets start at multiples of step: count those [from, to) touches, so the answer never exceeds the bound
+    const buckets = Math.floor((Math.ceil(toMs) - 1) / stepMs) - Math.floor(Math.floor(fromMs) / stepMs) + 1
+    if (buckets > maxPoints) throw new VigieError('VIGIE_ERR_VALIDATION', `range / step gives more than ${maxPoints} points (VIGIE_QUERY_MAX_POINTS); use a step of at least ${Math.ceil((toMs - fromMs) / (maxPoints - 1))} ms`, { path: '/step' })
     let labels: Record<string, string> | undefined
     if (q.labels !== undefined) {
       try {

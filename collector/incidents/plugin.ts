@@ -35,7 +35,9 @@ export async function incidentsPlugin (app: FastifyInstance, opts: { vigie: Vigi
     hostnameOf: (id) => vigie.registry.getMachine(id)?.hostname,
     groupOf: (id) => vigie.fleet.get(id)?.host.group,
     log: app.log,
+    onFolded: () => { vigie.counters.inc('incidents_folded') },
     policy: {
+      maxOpenPerMachine: cfg.incidentMaxOpenPerMachine,
       holdMs: cfg.incidentHoldSec * 1000,
       verifyMs: cfg.incidentVerifySec * 1000,
       escalateMs: cfg.incidentEscalateSec * 1000,

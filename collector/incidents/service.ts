@@ -44,6 +44,12 @@ export interface IncidentPolicy {
   /** series evidence: this long before detection, at most this many points */
   evidenceWindowMs: number
   evidenceMaxPoints: number
+  /**
+   * active incidents one machine may have of its own; a finding that would open
+   * (or reopen) one more is folded into that machine's single "too many
+   * incidents" incident (key OVERFLOW_KEY) instead
+   */
+  maxOpenPerMachine: number
 }
 
 export const DEFAULT_POLICY: IncidentPolicy = {
@@ -56,8 +62,14 @@ export const DEFAULT_POLICY: IncidentPolicy = {
   fleetMin: 5,
   fleetWindowMs: 600_000,
   evidenceWindowMs: 3_600_000,
-  evidenceMaxPoints: 120
+  evidenceMaxPoints: 120,
+  maxOpenPerMachine: 50
 }
+
+/** Key of a machine's "too many incidents" incident (one at most, active). */
+export const OVERFLOW_KEY = 'vigie.incidents.overflow'
+/** Keys of folded findings listed in the overflow incident's evidence, at most. */
+const OVERFLOW_KEYS_SHOWN = 20
 
 export interface IncidentServiceOptions {
   db: Db
@@ -71,6 +83,8 @@ export interface IncidentServiceOptions {
   /** a machine's group, for group silences (machines carry no group yet: undefined) */
   groupOf?: (machineId: string) => string | undefined
   log?: { warn: (obj: object, msg: string) => void }
+  /** called once per finding folded into a "too many incidents" incident (counted on /metrics) */
+  onFolded?: (machineId: string) => void
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -87,6 +101,7 @@ export class IncidentService {
   readonly #hostnameOf: (id: string) => string | undefined
   readonly #groupOf: (id: string) => string | undefined
   readonly #log: NonNullable<IncidentServiceOptions['log']>
+  readonly #onFolded: NonNullable<IncidentServiceOptions['onFolded']>
   #chain: Promise<void> = Promise.resolve()
   readonly #upstream: Array<() => Promise<void>> = []
 
@@ -101,6 +116,7 @@ export class IncidentService {
     this.#hostnameOf = opts.hostnameOf ?? (() => undefined)
     this.#groupOf = opts.groupOf ?? (() => undefined)
     this.#log = opts.log ?? { warn: () => {} }
+    this.#onFolded = opts.onFolded ?? (() => {})
   }
 
   /* ---- findings ---- */
@@ -171,6 +187,11 @@ export class IncidentService {
       return
     }
 
+    if (f.machineId !== FLEET && f.key !== OVERFLOW_KEY && this.store.countActive(f.machineId, OVERFLOW_KEY) >= this.policy.maxOpenPerMachine) {
+      this.#fold(f, now)
+      return
+    }
+
     const watched = this.store.latest(f.machineId, f.key, ['resolved'])
     if (watched !== undefined && watched.verifyUntilMs !== null && watched.verifyUntilMs > now) {
       this.store.recordOpen(f.machineId, f.key, now)
@@ -237,6 +258,47 @@ export class IncidentService {
     else this.#findParent(row, f, now)
     this.#publish('opened', row, 'incident.opened')
     return row
+  }
+
+  /**
+   * The machine has maxOpenPerMachine active incidents: this finding is folded
+   * into its one "too many incidents" incident (opened, and notified, once; then
+   * counted: `count`, `evidence.folded`, the latest keys, the worst severity).
+   * A technician sees that the machine is in trouble and what kept coming,
+   * without thousands of incidents or notifications; once they have worked
+   * through the open ones and resolved this one, new findings open as usual.
+   */
+  #fold (f: Finding, now: number): void {
+    this.#onFolded(f.machineId)
+    const cap = this.policy.maxOpenPerMachine
+    const active = this.store.active(f.machineId, OVERFLOW_KEY)
+    if (active === undefined) {
+      this.#open({
+        machineId: f.machineId,
+        key: OVERFLOW_KEY,
+        kind: f.kind,
+        state: 'open',
+        severity: f.severity,
+        atMs: f.atMs,
+        title: `Too many incidents on this machine: ${cap} are active, further findings are counted here`,
+        evidence: { limit: cap, folded: 1, keys: [f.key], latest: f.title }
+      }, now)
+      return
+    }
+    const keys = Array.isArray(active.evidence.keys) ? (active.evidence.keys as string[]).filter(k => k !== f.key) : []
+    keys.push(f.key)
+    active.evidence = { ...active.evidence, folded: Number(active.evidence.folded ?? 0) + 1, keys: keys.slice(-OVERFLOW_KEYS_SHOWN), latest: f.title }
+    active.count++
+    active.lastSeenMs = now
+    active.updatedMs = now
+    let notify: string | undefined
+    if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[active.severity]) {
+      this.store.addTimeline(active.id, now, 'severity', { text: `${active.severity} → ${f.severity}: ${f.title}` })
+      active.severity = f.severity
+      notify = 'severity'
+    }
+    this.store.save(active)
+    this.#publish('updated', active, notify === undefined ? undefined : 'incident.updated', notify)
   }
 
   #repeat (inc: IncidentRow, f: Finding, now: number): void {

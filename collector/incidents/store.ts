@@ -306,6 +306,11 @@ export class IncidentStore {
     return r === undefined ? undefined : fromRaw(r)
   }
 
+  /** Active incidents of one machine, the "too many incidents" one (`exceptKey`) left out. */
+  countActive (machineId: string, exceptKey: string): number {
+    return (this.#db.prepare(`SELECT count(*) AS n FROM incidents WHERE machine_id = ? AND key != ? AND ${ACTIVE_SQL}`).get(machineId, exceptKey) as { n: number }).n
+  }
+
   /** The most recent incident of (machine, key) in one of `states`. */
   latest (machineId: string, key: string, states: readonly IncidentState[]): IncidentRow | undefined {
     const r = this.#db.prepare(`SELECT * FROM incidents WHERE machine_id = ? AND key = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY opened_ms DESC LIMIT 1`)

@@ -50,6 +50,18 @@ const MIGRATIONS = [
   `
 ]
 
+/**
+ * Fair eviction (budgets): each outbox row names the machine whose incident it
+ * announces, so a full outbox gives up rows of the machine with the most
+ * waiting, never another machine's alert (#bound).
+ */
+const FAIR_MIGRATIONS = [
+  `
+  ALTER TABLE webhook_outbox ADD COLUMN machine_id TEXT NOT NULL DEFAULT '';
+  CREATE INDEX webhook_outbox_machine ON webhook_outbox(state, machine_id, id);
+  `
+]
+
 /** Longest wait between two attempts. */
 const MAX_BACKOFF_MS = 3_600_000
 /** An event not delivered after this long is given up (state 'dead'). */
@@ -136,6 +148,7 @@ export class WebhookNotifier {
   constructor (db: Db, opts: NotifierOptions = {}) {
     this.#db = db
     migrate(db, { name: 'webhooks', sql: MIGRATIONS })
+    migrate(db, { name: 'webhook_outbox_fair', sql: FAIR_MIGRATIONS })
     this.#now = opts.now ?? Date.now
     this.#timeoutMs = opts.timeoutMs ?? 10_000
     this.#retryMs = opts.retryMs ?? 5000
@@ -226,24 +239,42 @@ export class WebhookNotifier {
     const now = this.#now()
     const eventId = newId('evt')
     const body = JSON.stringify(buildPayload(eventId, type, incident, now, change, text))
-    const insert = this.#db.prepare('INSERT INTO webhook_outbox (webhook_id, event_id, event_type, body, created_ms, next_ms) VALUES (?, ?, ?, ?, ?, ?)')
+    const insert = this.#db.prepare('INSERT INTO webhook_outbox (webhook_id, event_id, event_type, body, created_ms, next_ms, machine_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
     this.#db.transaction(() => {
-      for (const w of hooks) insert.run(w.id, eventId, type, body, now, now)
+      for (const w of hooks) insert.run(w.id, eventId, type, body, now, now, incident.machineId)
       this.#bound()
     })()
     this.#scheduleKick()
     return eventId
   }
 
-  /** Keeps the outbox bounded: the oldest pending rows beyond the limit are given up, old finished rows removed. */
+  /**
+   * Keeps the outbox bounded, fairly: beyond the limit, the pending rows given up
+   * are the oldest of the machine with the most rows waiting (ties: the machine
+   * with the oldest row), taken down towards the next heaviest. A flood from one
+   * machine therefore evicts its own rows, never another machine's alert.
+   */
   #bound (): void {
-    const over = this.pending() - this.#maxPending
-    if (over > 0) {
-      const n = this.#db.prepare(`UPDATE webhook_outbox SET state = 'dead', last_error = 'dropped: outbox full', done_ms = ?
-        WHERE id IN (SELECT id FROM webhook_outbox WHERE state = 'pending' ORDER BY id LIMIT ?)`).run(this.#now(), over).changes
-      this.dropped += n
-      this.#log.warn({ dropped: n, max: this.#maxPending }, 'webhook outbox full: oldest deliveries dropped')
+    let over = this.pending() - this.#maxPending
+    if (over <= 0) return
+    const heaviest = this.#db.prepare(`SELECT machine_id, count(*) AS n FROM webhook_outbox WHERE state = 'pending'
+      GROUP BY machine_id ORDER BY n DESC, min(id) LIMIT 2`)
+    const drop = this.#db.prepare(`UPDATE webhook_outbox SET state = 'dead', last_error = 'dropped: outbox full', done_ms = ?
+      WHERE id IN (SELECT id FROM webhook_outbox WHERE state = 'pending' AND machine_id = ? ORDER BY id LIMIT ?)`)
+    let dropped = 0
+    const machines = new Set<string>()
+    while (over > 0) {
+      const [top, next] = heaviest.all() as Array<{ machine_id: string, n: number }>
+      if (top === undefined) break
+      const take = Math.min(over, Math.max(1, top.n - (next?.n ?? 0)))
+      const n = drop.run(this.#now(), top.machine_id, take).changes
+      if (n === 0) break
+      over -= n
+      dropped += n
+      machines.add(top.machine_id)
     }
+    this.dropped += dropped
+    this.#log.warn({ dropped, max: this.#maxPending, machines: [...machines].slice(0, 10) }, 'webhook outbox full: oldest deliveries of the machine with the most waiting dropped')
   }
 
   #scheduleKick (): void {

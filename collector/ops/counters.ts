@@ -9,7 +9,10 @@ export const COUNTER_HELP = {
   enrollments: 'agents enrolled',
   auth_failures: 'requests refused for a missing, unknown or revoked token',
   sign_in_throttled: 'sign-in attempts answered 429 before any password was checked',
-  detection_skipped: 'stored reports that skipped detection because it was too far behind (stored all the same)'
+  detection_skipped: 'stored reports that skipped detection because it was too far behind (stored all the same)',
+  connections_refused: 'connections closed at once: their address had VIGIE_MAX_CONNECTIONS_PER_IP open already',
+  series_dropped_global_cap: 'points of new series dropped because VIGIE_MAX_SERIES_TOTAL series exist',
+  incidents_folded: 'findings folded into a machine\'s "too many incidents" incident (VIGIE_INCIDENT_MAX_OPEN_PER_MACHINE)'
 } as const
 
 export type CounterName = keyof typeof COUNTER_HELP

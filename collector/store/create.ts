@@ -7,7 +7,12 @@ import { SqliteMetricStore } from './sqlite/metrics.js'
 import { MetricOutbox } from './sqlite/outbox.js'
 import { InfluxMetricStore } from './influx/influx-metric-store.js'
 
-export function createMetricStore (config: CollectorConfig, db: Db, log: FastifyBaseLogger): MetricStore {
+/** Budgets: points dropped at VIGIE_MAX_SERIES_TOTAL are counted here (/metrics) and logged once a minute per machine. */
+export interface MetricStoreHooks {
+  onSeriesDropped?: (points: number) => void
+}
+
+export function createMetricStore (config: CollectorConfig, db: Db, log: FastifyBaseLogger, hooks: MetricStoreHooks = {}): MetricStore {
   if (config.metricStore === 'influx') {
     return new InfluxMetricStore({
       url: config.influxUrl!,
@@ -24,10 +29,20 @@ export function createMetricStore (config: CollectorConfig, db: Db, log: Fastify
       manageSchema: config.influxManageSchema
     })
   }
+  const globalLogged = new Map<string, number>()
   return new SqliteMetricStore(db, {
     retentionDays: config.retentionDays,
     rollupRetentionDays: config.rollupRetentionDays,
     maxSeriesPerMachine: config.maxSeriesPerMachine,
-    onSeriesLimit: (machineId, limit) => { log.warn({ machineId, limit }, 'machine reached its series bound; points of new series are dropped') }
+    onSeriesLimit: (machineId, limit) => { log.warn({ machineId, limit }, 'machine reached its series bound; points of new series are dropped') },
+    maxSeriesTotal: config.maxSeriesTotal,
+    onGlobalSeriesLimit: (machineId, limit, dropped) => {
+      hooks.onSeriesDropped?.(dropped)
+      const now = Date.now()
+      if ((globalLogged.get(machineId) ?? 0) > now - 60_000) return
+      if (globalLogged.size > 10_000) globalLogged.clear()
+      globalLogged.set(machineId, now)
+      log.warn({ machineId, limit, dropped }, 'the collector holds VIGIE_MAX_SERIES_TOTAL series; points of new series are dropped (logged once a minute per machine)')
+    }
   })
 }

@@ -260,6 +260,7 @@ export function openDb (file: string, opts: OpenDbOptions = {}): Db {
     immediateTransactions(db)
     migrate(db)
     migrate(db, { name: 'agent-identity', sql: AGENT_IDENTITY_MIGRATIONS })
+    migrate(db, { name: 'inventory_history', sql: INVENTORY_HISTORY_MIGRATIONS })
     return db
   } catch (err) {
     if (db?.open === true) db.close()
@@ -267,6 +268,19 @@ export function openDb (file: string, opts: OpenDbOptions = {}): Db {
     throw new DbOpenError(file, err)
   }
 }
+
+/**
+ * Inventory change history budget (registry.ts): a count of changes a report
+ * could not record (one summary row per report), and the indexes the per-machine
+ * bound (by id) and the retention prune (by time) need.
+ */
+const INVENTORY_HISTORY_MIGRATIONS: string[] = [
+  `
+  ALTER TABLE inventory_changes ADD COLUMN omitted INTEGER;
+  CREATE INDEX inventory_changes_machine_id ON inventory_changes(machine_id, id);
+  CREATE INDEX inventory_changes_at ON inventory_changes(at_ms);
+  `
+]
 
 /**
  * Makes `db.transaction(fn)` begin IMMEDIATE (take the write lock at BEGIN) instead

@@ -32,6 +32,10 @@ export interface SqliteMetricStoreOptions {
   maxSeriesPerMachine?: number
   /** told once per machine when it reaches the series bound */
   onSeriesLimit?: (machineId: string, limit: number) => void
+  /** series all machines together may create (default 2,000,000); points of further new series are dropped */
+  maxSeriesTotal?: number
+  /** told of every point dropped because the global series bound is reached (called per report, with the count) */
+  onGlobalSeriesLimit?: (machineId: string, limit: number, droppedPoints: number) => void
 }
 
 /** One value to store: a protocol metric or a SamplePoint. */
@@ -97,6 +101,9 @@ function findId (data: Buffer, n: number, id: number): number {
   return -1
 }
 
+/** Frames read per chunk by a query before it yields to the event loop (a few ms of work). */
+const QUERY_CHUNK_FRAMES = 500
+
 export class SqliteMetricStore implements MetricStore {
   readonly kind = 'sqlite' as const
   readonly #db: Db
@@ -106,6 +113,12 @@ export class SqliteMetricStore implements MetricStore {
   readonly #onSeriesLimit: SqliteMetricStoreOptions['onSeriesLimit']
   readonly #machines = new Map<string, MachineSeries>()
   readonly #limited = new Set<string>()
+  readonly #maxSeriesTotal: number
+  readonly #onGlobalSeriesLimit: SqliteMetricStoreOptions['onGlobalSeriesLimit']
+  /** series in the table, all machines (undefined: count again, e.g. after a rollback) */
+  #seriesTotal: number | undefined
+  /** points the current append dropped at the global bound */
+  #droppedGlobal = 0
   readonly #findSeries: Statement<[string, string, string], { id: number }>
   readonly #insertSeries: Statement<[string, string, string, string], unknown>
   readonly #insertFrame: Statement<[string, number, Buffer], unknown>
@@ -124,6 +137,8 @@ export class SqliteMetricStore implements MetricStore {
     this.#rollupRetentionMs = (opts.rollupRetentionDays ?? 400) * 86_400_000
     this.#maxSeries = opts.maxSeriesPerMachine ?? 5000
     this.#onSeriesLimit = opts.onSeriesLimit
+    this.#maxSeriesTotal = opts.maxSeriesTotal ?? 2_000_000
+    this.#onGlobalSeriesLimit = opts.onGlobalSeriesLimit
     migrateRollup(db)
     migrate(db, { name: 'frames', sql: FRAME_MIGRATIONS })
     this.#findSeries = db.prepare('SELECT id FROM series WHERE machine_id = ? AND name = ? AND labels_json = ?')
@@ -186,6 +201,11 @@ export class SqliteMetricStore implements MetricStore {
       this.#vals[n] = m.value
       n++
     }
+    if (this.#droppedGlobal > 0) {
+      const dropped = this.#droppedGlobal
+      this.#droppedGlobal = 0
+      this.#onGlobalSeriesLimit?.(machineId, this.#maxSeriesTotal, dropped)
+    }
     if (n === 0) return
     const data = Buffer.allocUnsafe(12 * n)
     for (let i = 0; i < n; i++) {
@@ -239,8 +259,14 @@ export class SqliteMetricStore implements MetricStore {
         if (!this.#limited.has(machineId)) { this.#limited.add(machineId); this.#onSeriesLimit?.(machineId, this.#maxSeries) }
         return undefined
       }
+      this.#seriesTotal ??= (this.#db.prepare('SELECT COUNT(*) AS n FROM series').get() as { n: number }).n
+      if (this.#seriesTotal >= this.#maxSeriesTotal) {
+        this.#droppedGlobal++
+        return undefined
+      }
       id = Number(this.#insertSeries.run(machineId, m.name, lj, m.unit).lastInsertRowid as number | bigint)
       ms.count++
+      this.#seriesTotal++
     }
     ms.byKey.set(key, id)
     return id
@@ -248,6 +274,7 @@ export class SqliteMetricStore implements MetricStore {
 
   discardCache (machineIds: readonly string[]): void {
     for (const id of machineIds) { this.#machines.delete(id); this.#limited.delete(id) }
+    this.#seriesTotal = undefined
   }
 
   latestAt (machineId: string, atMs: number): MetricValue[] | undefined {
@@ -279,7 +306,7 @@ export class SqliteMetricStore implements MetricStore {
     const boundary = Number(this.#db.prepare("SELECT value FROM meta WHERE key = 'raw_pruned_before'").pluck().get() ?? 0)
     const useRollup = from < boundary
     const step = Math.max(useRollup ? ROLLUP_MS : 1, Math.floor(q.stepMs))
-    const raw = this.#rawPartials(q.machineId, series.map(s => s.id), from, to, step)
+    const raw = await this.#rawPartials(q.machineId, series.map(s => s.id), from, to, step)
     const out: SeriesResult[] = []
     for (let j = 0; j < series.length; j++) {
       const s = series[j]
@@ -301,28 +328,40 @@ export class SqliteMetricStore implements MetricStore {
     return out
   }
 
-  /** Per-`step` partial aggregates of each series in `ids`, from the machine's frames in [from, to). */
-  #rawPartials (machineId: string, ids: readonly number[], fromMs: number, toMs: number, stepMs: number): Partial[][] {
+  /**
+   * Per-`step` partial aggregates of each series in `ids`, from the machine's frames
+   * in [from, to). Read in chunks of QUERY_CHUNK_FRAMES frames (a cursor on ts, the
+   * unique key with machine_id), yielding to the event loop between chunks: a
+   * 30-day query of a dense machine once held the loop ~0.5 s while agents waited.
+   */
+  async #rawPartials (machineId: string, ids: readonly number[], fromMs: number, toMs: number, stepMs: number): Promise<Partial[][]> {
     const parts: Partial[][] = ids.map(() => [])
     const hint = ids.map(() => 0)
-    const stmt = this.#db.prepare('SELECT ts, data FROM frames WHERE machine_id = ? AND ts >= ? AND ts < ? ORDER BY ts')
-    for (const row of stmt.iterate(machineId, fromMs, toMs) as IterableIterator<{ ts: number, data: Buffer }>) {
-      const { ts, data } = row
-      const n = data.length / 12
-      const b = ts - (ts % stepMs)
-      for (let j = 0; j < ids.length; j++) {
-        let pos = hint[j]
-        if (pos >= n || data.readUInt32LE(8 * n + 4 * pos) !== ids[j]) {
-          pos = findId(data, n, ids[j])
-          if (pos < 0) continue
-          hint[j] = pos
+    const stmt = this.#db.prepare('SELECT ts, data FROM frames WHERE machine_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?')
+    let cursor = fromMs
+    for (;;) {
+      const rows = stmt.all(machineId, cursor, toMs, QUERY_CHUNK_FRAMES) as Array<{ ts: number, data: Buffer }>
+      for (const row of rows) {
+        const { ts, data } = row
+        const n = data.length / 12
+        const b = ts - (ts % stepMs)
+        for (let j = 0; j < ids.length; j++) {
+          let pos = hint[j]
+          if (pos >= n || data.readUInt32LE(8 * n + 4 * pos) !== ids[j]) {
+            pos = findId(data, n, ids[j])
+            if (pos < 0) continue
+            hint[j] = pos
+          }
+          const v = data.readDoubleLE(8 * pos)
+          const list = parts[j]
+          const p = list.length > 0 ? list[list.length - 1] : undefined
+          if (p !== undefined && p.b === b) addSample(p, ts, v)
+          else list.push({ b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
         }
-        const v = data.readDoubleLE(8 * pos)
-        const list = parts[j]
-        const p = list.length > 0 ? list[list.length - 1] : undefined
-        if (p !== undefined && p.b === b) addSample(p, ts, v)
-        else list.push({ b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
       }
+      if (rows.length < QUERY_CHUNK_FRAMES) break
+      cursor = rows[rows.length - 1].ts + 1
+      await new Promise(resolve => setImmediate(resolve))
     }
     return parts
   }

@@ -73,7 +73,25 @@ export interface MachineRow {
   inventoryHash: string | null
 }
 
-export interface InventoryChange { atMs: number, name: string, source: string, from: string | null, to: string | null }
+export interface InventoryChange {
+  atMs: number
+  name: string
+  source: string
+  from: string | null
+  to: string | null
+  /** on a summary row only: changes of that report beyond the per-report cap, counted but not recorded */
+  omitted?: number
+}
+
+/** Bounds on the inventory change history (collector/config.ts: VIGIE_INVENTORY_*). */
+export interface InventoryBudget {
+  /** changes recorded per report; beyond it one summary row counts the rest */
+  maxChangesPerReport: number
+  /** change rows kept per machine; the oldest are deleted beyond it */
+  maxHistoryPerMachine: number
+}
+
+export const DEFAULT_INVENTORY_BUDGET: InventoryBudget = { maxChangesPerReport: 2000, maxHistoryPerMachine: 20_000 }
 
 export interface IngestResult {
   stored: number[]
@@ -256,6 +274,7 @@ export class Registry {
   readonly #activeAgents = new Set<string>()
   /** Machines as last written by ingest (the only writer of the table): no row read and JSON parse per batch. */
   readonly #machineCache = new Map<string, MachineRow>()
+  #inventoryBudget: InventoryBudget = DEFAULT_INVENTORY_BUDGET
 
   constructor (db: Db, metrics: MetricStore) {
     // API-token expiry, its own chain (append only). Tokens created before it keep
@@ -725,6 +744,19 @@ export class Registry {
     }
   }
 
+  /** Sets the inventory history bounds (collector/app.ts, from the configuration). */
+  setInventoryBudget (budget: Partial<InventoryBudget>): void {
+    this.#inventoryBudget = { ...this.#inventoryBudget, ...budget }
+  }
+
+  /**
+   * Applies one report's inventory. The inventory itself always becomes what the
+   * report says; the change history is bounded: at most `maxChangesPerReport` rows
+   * per report (the first ones, in report order, then removals), plus one summary
+   * row (empty name, `omitted` = how many more) when there were more, and at most
+   * `maxHistoryPerMachine` rows per machine (the oldest deleted). Returns the
+   * changes recorded.
+   */
   #applyInventory (machineId: string, apps: readonly InstalledApp[], atMs: number): InventoryChange[] {
     const current = this.#db.prepare('SELECT name, source, version FROM inventory WHERE machine_id = ?').all(machineId) as Array<{ name: string, source: string, version: string }>
     const before = new Map(current.map(a => [a.name + '\0' + a.source, a.version]))
@@ -732,28 +764,50 @@ export class Registry {
     for (const a of apps) after.set(a.name + '\0' + (a.source ?? ''), a)
     const changes: InventoryChange[] = []
     const first = current.length === 0
+    const { maxChangesPerReport, maxHistoryPerMachine } = this.#inventoryBudget
+    let omitted = 0
     const upsert = this.#db.prepare(`INSERT INTO inventory (machine_id, name, source, version, since_ms) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(machine_id, name, source) DO UPDATE SET version = excluded.version, since_ms = excluded.since_ms`)
     const del = this.#db.prepare('DELETE FROM inventory WHERE machine_id = ? AND name = ? AND source = ?')
     const log = this.#db.prepare('INSERT INTO inventory_changes (machine_id, at_ms, name, source, from_version, to_version) VALUES (?, ?, ?, ?, ?, ?)')
+    const record = (c: InventoryChange): void => {
+      if (changes.length >= maxChangesPerReport) { omitted++; return }
+      log.run(machineId, atMs, c.name, c.source, c.from, c.to)
+      changes.push(c)
+    }
     for (const [key, app] of after) {
       const old = before.get(key)
       if (old === app.version) continue
       upsert.run(machineId, app.name, app.source ?? '', app.version, atMs)
-      if (!first) {
-        const c: InventoryChange = { atMs, name: app.name, source: app.source ?? '', from: old ?? null, to: app.version }
-        log.run(machineId, atMs, c.name, c.source, c.from, c.to)
-        changes.push(c)
-      }
+      if (!first) record({ atMs, name: app.name, source: app.source ?? '', from: old ?? null, to: app.version })
     }
     for (const [key, version] of before) {
       if (after.has(key)) continue
       const [name, source] = key.split('\0')
       del.run(machineId, name, source)
-      log.run(machineId, atMs, name, source, version, null)
-      changes.push({ atMs, name, source, from: version, to: null })
+      record({ atMs, name, source, from: version, to: null })
+    }
+    if (omitted > 0) {
+      this.#db.prepare("INSERT INTO inventory_changes (machine_id, at_ms, name, source, from_version, to_version, omitted) VALUES (?, ?, '', '', NULL, NULL, ?)")
+        .run(machineId, atMs, omitted)
+    }
+    if (changes.length > 0) {
+      // Keep the newest maxHistoryPerMachine rows of this machine (index machine_id, id).
+      const edge = this.#db.prepare('SELECT id FROM inventory_changes WHERE machine_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?')
+        .get(machineId, maxHistoryPerMachine) as { id: number } | undefined
+      if (edge !== undefined) this.#db.prepare('DELETE FROM inventory_changes WHERE machine_id = ? AND id <= ?').run(machineId, edge.id)
     }
     return changes
+  }
+
+  /** Deletes inventory change history older than `beforeMs` (the hourly retention prune). Returns rows deleted. */
+  pruneInventoryChanges (beforeMs: number): number {
+    return this.#db.prepare('DELETE FROM inventory_changes WHERE at_ms < ?').run(beforeMs).changes
+  }
+
+  /** Inventory change rows stored for one machine. */
+  countInventoryChanges (machineId: string): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM inventory_changes WHERE machine_id = ?').get(machineId) as { n: number }).n
   }
 
   /* ---- machines ---- */
@@ -786,9 +840,9 @@ export class Registry {
   }
 
   getInventoryChanges (machineId: string, limit = 200): InventoryChange[] {
-    return (this.#db.prepare('SELECT at_ms, name, source, from_version, to_version FROM inventory_changes WHERE machine_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?')
-      .all(machineId, limit) as Array<{ at_ms: number, name: string, source: string, from_version: string | null, to_version: string | null }>)
-      .map(r => ({ atMs: r.at_ms, name: r.name, source: r.source, from: r.from_version, to: r.to_version }))
+    return (this.#db.prepare('SELECT at_ms, name, source, from_version, to_version, omitted FROM inventory_changes WHERE machine_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?')
+      .all(machineId, limit) as Array<{ at_ms: number, name: string, source: string, from_version: string | null, to_version: string | null, omitted: number | null }>)
+      .map(r => ({ atMs: r.at_ms, name: r.name, source: r.source, from: r.from_version, to: r.to_version, ...(r.omitted !== null ? { omitted: r.omitted } : {}) }))
   }
 
   /**
