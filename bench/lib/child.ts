@@ -87,9 +87,13 @@ export async function spawnCollector (opts: { dataDir?: string, port?: number, e
     VIGIE_METRIC_STORE: 'sqlite',
     // Every simulated agent connects from 127.0.0.1: the per-address limit would
     // throttle the whole fleet as one client. Benchmarks measure capacity, so both
-    // limits are off unless the caller sets them.
+    // limits are off unless the caller sets them; so are the per-address
+    // enrollment and connection limits (10,000 agents enroll and connect from it).
     VIGIE_RATE_LIMIT_IP: '0',
     VIGIE_RATE_LIMIT_AGENT: '0',
+    VIGIE_ENROLL_RATE_PER_ADDRESS: '0',
+    VIGIE_ENROLL_RATE: '0',
+    VIGIE_MAX_CONNECTIONS_PER_IP: '0',
     ...opts.env
   }, { nodeArgs: opts.nodeArgs })
   return { ...h, dataDir, cleanup: () => { if (opts.dataDir === undefined) fs.rmSync(dataDir, { recursive: true, force: true }) } }

@@ -4,6 +4,7 @@
  * (agent, seq) in one transaction → announced to detection and live.
  */
 import type { Report } from '../../protocol/index.js'
+import { storageFailure, storageMessage } from '../store/storage-errors.js'
 import { VigieError } from '../errors.js'
 import type { IngestResult, Registry } from '../store/sqlite/registry.js'
 import type { MetricStore } from '../store/metric-store.js'
@@ -44,7 +45,10 @@ export class IngestService {
   #queue: Array<{ agentId: string, reports: readonly Report[], resolve: (o: IngestOutcome) => void, reject: (e: Error) => void }> = []
   #flushScheduled: NodeJS.Immediate | undefined
 
-  constructor (opts: { registry: Registry, metrics: MetricStore, events: CollectorEvents, counters: Counters, now?: () => number, timeWindow?: TimeWindow }) {
+  readonly #dbFile: string
+
+  constructor (opts: { registry: Registry, metrics: MetricStore, events: CollectorEvents, counters: Counters, now?: () => number, timeWindow?: TimeWindow, /** the database file, named in storage errors */ dbFile?: string }) {
+    this.#dbFile = opts.dbFile ?? 'vigie.db'
     this.#window = opts.timeWindow ?? DEFAULT_TIME_WINDOW
     this.#registry = opts.registry
     this.#metrics = opts.metrics
@@ -160,9 +164,11 @@ export class IngestService {
     // A refusal the store decided (seq conflict, seq jump) is the agent's answer, not a store failure.
     if (err instanceof VigieError) return err
     this.#counters.inc('store_errors', 1)
-    const code = (err as { code?: string }).code ?? ''
-    const why = code === 'SQLITE_FULL' ? 'the collector disk is full' : code.startsWith('SQLITE_') ? `database error ${code}` : 'store error'
-    return new VigieError('VIGIE_ERR_STORE_UNAVAILABLE', `${why}; nothing was stored, retry later`, { cause: err, headers: { 'retry-after': '30' } })
+    // Named as on every other route (collector/store/storage-errors.ts): the stream's
+    // error frames carry this message, the HTTP handler rewrites it the same way.
+    const f = storageFailure(err)
+    const message = f !== undefined ? `${storageMessage(f, this.#dbFile)}; nothing was stored` : 'store error; nothing was stored, retry later'
+    return new VigieError('VIGIE_ERR_STORE_UNAVAILABLE', message, { cause: err, headers: { 'retry-after': '30' } })
   }
 
   #announce (agentId: string, receivedMs: number, result: IngestResult): IngestOutcome {

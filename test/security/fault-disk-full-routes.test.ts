@@ -23,7 +23,7 @@ t.test('a full disk answers 503 naming the database on every write route, keeps 
   const dataDir = path.join(mountDir, 'data')
   const logs: Array<Record<string, unknown>> = []
   const stream = new Writable({ write (chunk: Buffer, _enc, cb) { for (const l of chunk.toString().split('\n')) if (l !== '') logs.push(JSON.parse(l) as Record<string, unknown>); cb() } })
-  const h: TestApp = await testApp({ logger: { stream, level: 'warn' }, config: { dataDir, minFreeDiskMb: 1, rateLimitAgentPerMin: 0, rateLimitIpPerMin: 0 } })
+  const h: TestApp = await testApp({ logger: { stream, level: 'warn' }, config: { dataDir, minFreeDiskMb: 1, rateLimitAgentPerMin: 0, rateLimitIpPerMin: 0, webhookAllow: ['127.0.0.1/32'] } })
   const filler = path.join(mountDir, 'filler')
   t.teardown(async () => {
     await h.close().catch(() => {})
@@ -58,7 +58,7 @@ t.test('a full disk answers 503 naming the database on every write route, keeps 
     () => ({ name: 'API token create', method: 'POST', url: '/api/v1/admin/tokens', auth: 'admin', payload: { name: `script ${++n}`, role: 'viewer' } }),
     () => ({ name: 'agent token rotation', method: 'POST', url: '/api/v1/agent/rotate', auth: 'agent', payload: {} }),
     () => ({ name: 'user create', method: 'POST', url: '/api/v1/admin/users', auth: 'admin', payload: { username: `tech${++n}`, role: 'technician' } }),
-    () => ({ name: 'webhook create', method: 'POST', url: '/api/v1/webhooks', auth: 'admin', payload: { url: 'https://hooks.example.com/vigie' } }),
+    () => ({ name: 'webhook create', method: 'POST', url: '/api/v1/webhooks', auth: 'admin', payload: { url: 'http://127.0.0.1:9/vigie' } }),
     () => ({ name: 'silence create', method: 'POST', url: '/api/v1/silences', auth: 'admin', payload: { machineId: agent.agentId, until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'maintenance' } }),
     () => ({ name: 'incident acknowledge', method: 'POST', url: `/api/v1/incidents/${incidentId}/acknowledge`, auth: 'admin', payload: {} }),
     () => ({ name: 'incident note', method: 'POST', url: `/api/v1/incidents/${incidentId}/notes`, auth: 'admin', payload: { text: 'looking' } }),

@@ -80,16 +80,23 @@ test('per-report cap: at the cap every change is recorded, one over records a su
 })
 
 test('retention: the hourly prune deletes inventory history older than VIGIE_INVENTORY_HISTORY_DAYS', async (t) => {
-  const h = await testApp({ config: { rateLimitAgentPerMin: 0, inventoryHistoryDays: 10 } })
-  t.teardown(h.close)
-  const { agentId, token } = h.enroll('inv-old')
   const day = 86_400_000
   const now = Date.now()
+  // The collector's clock walks through the days: each report is sampled at its receipt
+  // time (reports older than the spool's age bound are refused at ingest).
+  let clock = now - 12 * day
+  const h = await testApp({ now: () => clock, config: { rateLimitAgentPerMin: 0, inventoryHistoryDays: 10 } })
+  t.teardown(h.close)
+  const { agentId, token } = h.enroll('inv-old')
   let seq = 0
   for (const [i, ageDays] of [[0, 12], [1, 11], [2, 1]] as const) {
-    const r = { ...makeReport(agentId, ++seq, { atMs: now - ageDays * day }), inventory: inventory('v' + i, 5) }
-    await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: [r] } })
+    clock = now - ageDays * day
+    const at = new Date(clock).toISOString()
+    const r = { ...makeReport(agentId, ++seq, { atMs: clock }), agentClock: at, inventory: inventory('v' + i, 5) }
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: [r] } })
+    t.equal(res.statusCode, 200, `the report sampled ${ageDays} days ago is stored`)
   }
+  clock = now
   // the first inventory records nothing; the second (11 days old) and third (1 day) each 10 changes
   t.equal(h.app.vigie.registry.countInventoryChanges(agentId), 20)
   t.equal(h.app.vigie.registry.pruneInventoryChanges(now - 10 * day), 10, 'changes older than 10 days pruned')

@@ -233,7 +233,8 @@ t.test('flapping is also caught when clears come faster than the hold time', asy
 })
 
 t.test('escalates an unacknowledged incident past the delay: severity raised, notified again; acknowledged ones do not', async (t) => {
-  const h = await testApp(t, { config: { incidentEscalateSec: 1800 } })
+  // the webhook's target is a local port: loopback is refused unless allow-listed
+  const h = await testApp(t, { config: { incidentEscalateSec: 1800, webhookAllow: ['127.0.0.1/32'] } })
   const updates: LiveEvent[] = []
   h.app.vigie.events.on('live', (e) => { if (e.change === 'updated') updates.push(e) })
   const wh = h.app.vigie.notifier!.create({ url: 'http://127.0.0.1:9/hook' }, 'test')

@@ -75,7 +75,8 @@ t.test('key patterns and families', async (t) => {
 })
 
 t.test('the same key opening on many machines within a short window is grouped under one fleet parent', async (t) => {
-  const h = await testApp(t)
+  // the webhook's target is a local port: loopback is refused unless allow-listed
+  const h = await testApp(t, { config: { webhookAllow: ['127.0.0.1/32'] } })
   const wh = h.app.vigie.notifier!.create({ url: 'http://127.0.0.1:9/hook' }, 'test')
   const machines = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']
   for (const m of machines) {
