@@ -13,6 +13,22 @@ import { loadFixture } from '../helpers/reports.js'
 import { applyMutations, damageText, mutation, textDamage } from './mutate.js'
 import { firstNonFinite } from '../../collector/limits/finite-numbers.js'
 import { decodeFrame } from '../../collector/store/sqlite/metrics.js'
+import { WebSocket } from 'ws'
+import { waitFor } from '../helpers/wait.js'
+import { LIMITS } from '../../protocol/index.js'
+
+/** Nesting of arrays and objects in a parsed value (the oracle's own count, not the collector's). */
+function depthOf (v: unknown): number {
+  let max = 0
+  const stack: Array<[unknown, number]> = [[v, 0]]
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!
+    if (x === null || typeof x !== 'object') continue
+    if (d + 1 > max) max = d + 1
+    for (const c of Array.isArray(x) ? x : Object.values(x)) stack.push([c, d + 1])
+  }
+  return max
+}
 
 const batchCheck = Compile(ReportBatch)
 const enrollCheck = Compile(EnrollRequest)
@@ -32,6 +48,19 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
   t.teardown(h.close)
   const { agentId, token } = h.enroll('fuzz-pc')
   const other = h.enroll('other-pc')
+  // A dashboard watches the fuzzed machine the whole time: whatever an agent sends,
+  // the live feed must neither crash the collector nor relay what the agent made up.
+  await h.app.listen({ host: '127.0.0.1', port: 0 })
+  const addr = h.app.server.address() as { port: number }
+  const watcher = new WebSocket(`ws://127.0.0.1:${addr.port}/api/v1/live`, { headers: { authorization: `Bearer ${h.adminToken}` } })
+  const frames: Array<{ type: string, events?: Array<{ type: string, machineId?: string, seq?: number }> }> = []
+  let watcherClosed: number | undefined
+  watcher.on('message', (d) => { frames.push(JSON.parse(String(d))) })
+  watcher.on('close', (code) => { watcherClosed = code })
+  await new Promise<void>((resolve, reject) => { watcher.once('open', () => { resolve() }); watcher.once('error', reject) })
+  t.teardown(() => { watcher.terminate() })
+  await waitFor(() => frames.some(f => f.type === 'hello'), { what: 'the live hello frame' })
+  watcher.send(JSON.stringify({ type: 'watch', machines: [agentId] }))
   let seq = 0
   const base = Date.now() - 3_600_000
   const statuses = new Map<number, number>()
@@ -72,7 +101,8 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
     // Bodies with "__proto__" / "constructor" keys are refused by Fastify's JSON parser on purpose.
     const protoKeys = /"(__proto__|constructor)"\s*:/.test(text)
     // JSON has no Infinity, but 1e999 parses to it: the collector refuses such bodies (collector/limits/finite-numbers.ts).
-    const strictlyValid = parsed !== undefined && !protoKeys && firstNonFinite(parsed) === undefined && batchCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
+    // Nesting deeper than LIMITS.maxJsonDepth is refused before parsing (VIGIE_ERR_JSON_TOO_DEEP).
+    const strictlyValid = parsed !== undefined && !protoKeys && firstNonFinite(parsed) === undefined && depthOf(parsed) <= LIMITS.maxJsonDepth && batchCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
     if (strictlyValid && res.statusCode !== 200) throw new Error(`a valid batch was refused (${res.statusCode} ${res.body.slice(0, 300)})`)
     if (res.statusCode === 200 && !strictlyValid) {
       acceptedOnlyByCoercion++
@@ -112,10 +142,19 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
   t.ok(ledger.every(r => Number.isSafeInteger(r.seq) && r.seq >= 1), `all ${ledger.length} stored seqs are valid`)
   t.equal((await h.app.inject({ url: '/healthz' })).statusCode, 200, 'the collector still serves')
   t.notOk(({} as Record<string, unknown>).polluted, 'no prototype pollution')
+  // The watcher saw the stored reports live, still connected, each event only with v1 fields.
+  const newest = Math.max(...ledger.map(r => r.seq))
+  await waitFor(() => frames.some(f => f.type === 'batch' && f.events!.some(e => e.type === 'report' && e.seq === newest)), { what: `the live event of seq ${newest}`, timeoutMs: 10_000 })
+  t.equal(watcherClosed, undefined, 'the live watcher is still connected')
+  const events = frames.filter(f => f.type === 'batch').flatMap(f => f.events!).filter(e => e.type === 'report' && e.machineId === agentId)
+  t.ok(events.length > 0, `the watcher got ${events.length} live report events`)
+  const FIELDS = new Set(['type', 'machineId', 'atMs', 'seq', 'metrics', 'unavailable'])
+  t.equal(events.filter(e => Object.keys(e).some(k => !FIELDS.has(k))).length, 0, 'no live event carries a field the collector did not build')
 })
 
 t.test('damaged enrollment requests get 4xx, never 5xx, and only valid agents are registered', async t => {
-  const h = await testApp({ config: { rateLimitIpPerMin: 0 } })
+  // enrollment rate limits off: the fuzzer enrolls far faster than any fleet
+  const h = await testApp({ config: { rateLimitIpPerMin: 0, enrollRatePerMin: 0, enrollRatePerAddressPerMin: 0 } })
   t.teardown(h.close)
   const goldenEnroll = loadFixture<Record<string, unknown>>('enroll-request.json')
   const statuses = new Map<number, number>()
