@@ -48,7 +48,9 @@ function detectedMs (i: IncidentItem): number {
 }
 
 t.test('injected faults open incidents before impact, healthy machines open none', async t => {
-  const c = await spawnCollector({ env: { VIGIE_DETECT_TICK_MS: '1000' } })
+  // Four days of backfilled history: older than a real agent's spool keeps (72 h), so
+  // the collector is told to take samples up to five days old.
+  const c = await spawnCollector({ env: { VIGIE_DETECT_TICK_MS: '1000', VIGIE_MAX_SAMPLE_AGE_HOURS: '120' } })
   t.teardown(async () => { await c.stop(); c.cleanup() })
   const sim = await startSimulation({
     collectorUrl: c.ready.url,
