@@ -66,7 +66,12 @@ function errorOf (res: JsonResponse): LinkError {
   return new LinkError('network', msg)
 }
 
-export interface Credentials { agentId: string, agentToken: string }
+export interface Credentials {
+  agentId: string
+  agentToken: string
+  /** the simulator's seq epoch for this agent, seconds (bench/sim/simulation.ts) */
+  seqEpochS?: number
+}
 
 /** POST /api/v1/enroll with the machine's hostname and stable key. */
 export async function enrollAgent (agent: http.Agent, baseUrl: string, enrollToken: string, hostname: string, machineKey: string): Promise<Credentials> {

@@ -20,8 +20,14 @@ import { hashInts } from './rng.js'
 import { loadScenario, type Scenario } from './scenario.js'
 import { faultTruth, machineTruth, writeTruth, type TruthRecord } from './truth.js'
 
-/** seq = seconds of the sample time since this epoch: strictly increasing per agent and stable across simulator restarts. */
-const SEQ_EPOCH_S = 1_577_836_800 // 2020-01-01T00:00:00Z
+/**
+ * seq = seconds of the sample time since the agent's own epoch, a second before its
+ * first sample: strictly increasing per agent, starting near 1 as a real agent's does
+ * (the collector refuses a first seq far above the ledger), and stable across
+ * simulator restarts (the epoch is kept with the credentials). Credentials saved
+ * before there was an epoch keep this fixed one.
+ */
+const LEGACY_SEQ_EPOCH_S = 1_577_836_800 // 2020-01-01T00:00:00Z
 
 export interface SimulationOptions {
   collectorUrl: string
@@ -154,10 +160,11 @@ export async function startSimulation (opts: SimulationOptions): Promise<Simulat
   if (opts.credentialsFile !== undefined && fs.existsSync(opts.credentialsFile)) {
     try {
       const c = JSON.parse(fs.readFileSync(opts.credentialsFile, 'utf8')) as { collectorUrl: string, seed: number, agents: Array<Credentials & { index: number }> }
-      if (c.collectorUrl === baseUrl && c.seed === opts.seed) for (const a of c.agents) saved.set(a.index, { agentId: a.agentId, agentToken: a.agentToken })
+      if (c.collectorUrl === baseUrl && c.seed === opts.seed) for (const a of c.agents) saved.set(a.index, { agentId: a.agentId, agentToken: a.agentToken, seqEpochS: a.seqEpochS ?? LEGACY_SEQ_EPOCH_S })
     } catch { /* unreadable: enroll again */ }
   }
-  const creds = await Promise.all(fleet.map(m => saved.get(m.index) ?? enrollGate.run(() => enrollAgent(httpAgent, baseUrl, opts.enrollToken, m.hostname, m.machineKey))))
+  const firstSampleS = Math.floor(simStartMs / 1000) - 1
+  const creds = await Promise.all(fleet.map(m => saved.get(m.index) ?? enrollGate.run(async () => ({ ...await enrollAgent(httpAgent, baseUrl, opts.enrollToken, m.hostname, m.machineKey), seqEpochS: firstSampleS }))))
   if (opts.credentialsFile !== undefined) {
     fs.writeFileSync(opts.credentialsFile, JSON.stringify({ collectorUrl: baseUrl, seed: opts.seed, agents: creds.map((c, index) => ({ index, ...c })) }), { mode: 0o600 })
   }
@@ -233,7 +240,7 @@ export async function startSimulation (opts: SimulationOptions): Promise<Simulat
     const report: Report = {
       v: 1,
       agentId: a.creds.agentId,
-      seq: Math.floor(t / 1000) - SEQ_EPOCH_S,
+      seq: Math.floor(t / 1000) - (a.creds.seqEpochS ?? LEGACY_SEQ_EPOCH_S),
       sampledAt: new Date(t).toISOString(),
       agentClock: '',
       host: hostFactsOf(a.m, t),
@@ -297,7 +304,7 @@ export async function startSimulation (opts: SimulationOptions): Promise<Simulat
       if (e.kind === 'unauthorized' && !a.reenrolled) {
         a.reenrolled = true
         try {
-          a.creds = await enrollAgent(httpAgent, baseUrl, opts.enrollToken, a.m.hostname, a.m.machineKey)
+          a.creds = { ...await enrollAgent(httpAgent, baseUrl, opts.enrollToken, a.m.hostname, a.m.machineKey), seqEpochS: a.creds.seqEpochS }
           a.link.close()
           a.link = new AgentLink({ baseUrl, credentials: a.creds, transport, httpAgent, gate: connectGate })
           for (const r of a.queue) r.agentId = a.creds.agentId
