@@ -10,25 +10,13 @@ import { Type } from 'typebox'
 import { HostFacts, MetricValue, ReportBatch, Unavailable, EnrollRequest } from '../../protocol/index.js'
 import { testApp } from '../helpers/app.js'
 import { loadFixture } from '../helpers/reports.js'
-import { applyMutations, damageText, mutation, textDamage } from './mutate.js'
+import { applyMutations, damageText, depthOf, mutation, textDamage } from './mutate.js'
 import { firstNonFinite } from '../../collector/limits/finite-numbers.js'
 import { decodeFrame } from '../../collector/store/sqlite/metrics.js'
 import { WebSocket } from 'ws'
 import { waitFor } from '../helpers/wait.js'
 import { LIMITS } from '../../protocol/index.js'
 
-/** Nesting of arrays and objects in a parsed value (the oracle's own count, not the collector's). */
-function depthOf (v: unknown): number {
-  let max = 0
-  const stack: Array<[unknown, number]> = [[v, 0]]
-  while (stack.length > 0) {
-    const [x, d] = stack.pop()!
-    if (x === null || typeof x !== 'object') continue
-    if (d + 1 > max) max = d + 1
-    for (const c of Array.isArray(x) ? x : Object.values(x)) stack.push([c, d + 1])
-  }
-  return max
-}
 
 const batchCheck = Compile(ReportBatch)
 const enrollCheck = Compile(EnrollRequest)
@@ -84,7 +72,8 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
     cases++
     const reports = c.reports.map(r => {
       seq++
-      const at = new Date(base + seq * 1000).toISOString()
+      // a second ago, whatever the case number: a sample ahead of the collector's clock is refused
+      const at = new Date(Math.min(base + seq * 1000, Date.now() - 1000)).toISOString()
       const rep = { ...golden, agentId: r.foreign === 0 ? other.agentId : agentId, seq, sampledAt: at, agentClock: new Date().toISOString() }
       return applyMutations(rep, r.muts)
     })

@@ -12,7 +12,8 @@ import { Type } from 'typebox'
 import { HostFacts, MetricValue, StreamReports } from '../../protocol/index.js'
 import { testApp } from '../helpers/app.js'
 import { loadFixture } from '../helpers/reports.js'
-import { applyMutations, damageText, mutation, textDamage } from './mutate.js'
+import { applyMutations, damageText, depthOf, mutation, textDamage } from './mutate.js'
+import { LIMITS } from '../../protocol/index.js'
 import { decodeFrame } from '../../collector/store/sqlite/metrics.js'
 
 const SECONDS = Number(process.env.VIGIE_FUZZ_SECONDS ?? 8)
@@ -72,14 +73,15 @@ t.test('damaged stream frames are acknowledged or refused with a close code, nev
     if (f.kind === 'reports') {
       const reports = f.reports.map(r => {
         seq++
-        return applyMutations({ ...golden, agentId: r.foreign === 0 ? other.agentId : agentId, seq, sampledAt: new Date(base + seq * 1000).toISOString(), agentClock: new Date().toISOString() }, r.muts)
+        return applyMutations({ ...golden, agentId: r.foreign === 0 ? other.agentId : agentId, seq, sampledAt: new Date(Math.min(base + seq * 1000, Date.now() - 1000)).toISOString(), agentClock: new Date().toISOString() }, r.muts)
       })
       const msg: Record<string, unknown> = { type: f.typeMut === 0 ? 'Reports' : 'reports', reports }
       data = JSON.stringify(msg)
       if (f.text !== null) data = damageText(data, f.text)
       let parsed: unknown
       try { parsed = JSON.parse(data) } catch { parsed = undefined }
-      valid = parsed !== undefined && frameCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
+      // nesting deeper than LIMITS.maxJsonDepth is refused before parsing (VIGIE_ERR_JSON_TOO_DEEP)
+      valid = parsed !== undefined && depthOf(parsed) <= LIMITS.maxJsonDepth && frameCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
     } else if (f.kind === 'text') data = f.s
     else if (f.kind === 'binary') data = Buffer.from(f.b)
     else data = '{"type":"reports","reports":[' + ' '.repeat(f.n) + ']}'

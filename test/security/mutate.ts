@@ -98,3 +98,16 @@ export function damageText (text: string, d: { op: 'cut', at: number } | { op: '
   if (d.op === 'flip') return text.slice(0, i) + d.ch + text.slice(i + 1)
   return text.slice(0, i) + d.s + text.slice(i)
 }
+
+/** Nesting of arrays and objects in a parsed value (the oracle's own count, not the collector's). */
+export function depthOf (v: unknown): number {
+  let max = 0
+  const stack: Array<[unknown, number]> = [[v, 0]]
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!
+    if (x === null || typeof x !== 'object') continue
+    if (d + 1 > max) max = d + 1
+    for (const c of Array.isArray(x) ? x : Object.values(x)) stack.push([c, d + 1])
+  }
+  return max
+}
