@@ -35,23 +35,6 @@ export function jsonDepthExceeds (buf: Uint8Array, max: number): boolean {
   return false
 }
 
-/** The same for a string (WebSocket text already decoded, or tests). */
-export function jsonTextDepthExceeds (text: string, max: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === BACKSLASH) i++
-      else if (c === QUOTE) inString = false
-      continue
-    }
-    if (c === QUOTE) inString = true
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) { if (++depth > max) return true } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--
-  }
-  return false
-}
-
 function closeMetric (m: MetricValue): MetricValue {
   if (m.labels === undefined) return { name: m.name, unit: m.unit, value: m.value }
   // Label keys are validated (pattern, count, no others): copy them as they are.

@@ -12,7 +12,7 @@ import { VigieError } from '../errors.js'
 import { requireRole } from '../http/auth.js'
 import type { Vigie } from '../vigie.js'
 import { summaryOf } from '../api/machines.js'
-import { jsonTextDepthExceeds } from '../ingest/closed.js'
+import { jsonDepthExceeds } from '../ingest/closed.js'
 import { LIVE_LIMIT_CLOSE } from './hub.js'
 
 /** Whose budget a live socket counts against: the user, or the token when it has none. */
@@ -54,9 +54,10 @@ export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }):
     socket.on('message', (data: RawData) => {
       let msg: { type?: unknown, machines?: unknown }
       try {
-        const text = String(data)
-        if (jsonTextDepthExceeds(text, LIMITS.maxJsonDepth)) throw new Error('too deep')
-        msg = JSON.parse(text) as typeof msg
+        // dashboard frames are a few bytes (watch lists): one scan of their bytes
+        const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+        if (jsonDepthExceeds(buf, LIMITS.maxJsonDepth)) throw new Error('too deep')
+        msg = JSON.parse(buf.toString('utf8')) as typeof msg
       } catch {
         socket.close(4400, 'VIGIE_ERR_FRAME_INVALID: not JSON')
         return

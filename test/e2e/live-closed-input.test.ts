@@ -11,7 +11,7 @@ import { spawnCollector, api, type CollectorProc } from '../helpers/processes.js
 import { tempDir } from '../helpers/app.js'
 import { makeReport } from '../helpers/reports.js'
 import { waitFor } from '../helpers/wait.js'
-import type { Report } from '../../protocol/index.js'
+import { LIMITS, type Report } from '../../protocol/index.js'
 
 const ENROLL = 'live-closed-enroll-0123456789'
 
@@ -132,5 +132,13 @@ t.test('a real collector with a live watcher survives deep and unknown fields, a
   await waitFor(async () => (await api<string>(c.url + '/metrics', c.adminToken!)).body.includes('live_clients 2'), { what: 'a socket freed' })
   const w4 = await watch(c, [])
   t.pass('once one closes, a new socket fits')
-  for (const x of [w, w3, w4]) x.ws.close()
+
+  // 7. A dashboard frame nested past the depth bound closes that socket alone (4400).
+  const deepWatch = '{"type":"watch","machines":' + '['.repeat(LIMITS.maxJsonDepth) + ']'.repeat(LIMITS.maxJsonDepth) + '}'
+  w4.ws.send(deepWatch)
+  await waitFor(() => w4.closed.code, { what: 'the deep dashboard frame closes its socket' })
+  t.equal(w4.closed.code, 4400, 'a dashboard frame deeper than the bound is refused with 4400')
+  t.equal(w3.closed.code, undefined, 'other dashboard sockets stay open')
+  t.equal((await api(c.url + '/healthz', c.adminToken!)).status, 200, 'the collector still serves')
+  for (const x of [w, w3]) x.ws.close()
 })
