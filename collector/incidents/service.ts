@@ -291,14 +291,17 @@ export class IncidentService {
     active.count++
     active.lastSeenMs = now
     active.updatedMs = now
-    let notify: string | undefined
-    if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[active.severity]) {
-      this.store.addTimeline(active.id, now, 'severity', { text: `${active.severity} → ${f.severity}: ${f.title}` })
-      active.severity = f.severity
-      notify = 'severity'
-    }
+    const notify = this.#raiseSeverity(active, f, now) ? 'severity' : undefined
     this.store.save(active)
     this.#publish('updated', active, notify === undefined ? undefined : 'incident.updated', notify)
+  }
+
+  /** Raises the incident to the finding's severity when that is worse, with a timeline entry; true if it did. */
+  #raiseSeverity (inc: IncidentRow, f: Finding, now: number): boolean {
+    if (SEVERITY_RANK[f.severity] <= SEVERITY_RANK[inc.severity]) return false
+    this.store.addTimeline(inc.id, now, 'severity', { text: `${inc.severity} → ${f.severity}: ${f.title}` })
+    inc.severity = f.severity
+    return true
   }
 
   #repeat (inc: IncidentRow, f: Finding, now: number): void {
@@ -309,9 +312,7 @@ export class IncidentService {
     inc.conditionOpen = true
     inc.clearedMs = null
     let notify: string | undefined
-    if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[inc.severity]) {
-      this.store.addTimeline(inc.id, now, 'severity', { text: `${inc.severity} → ${f.severity}: ${f.title}` })
-      inc.severity = f.severity
+    if (this.#raiseSeverity(inc, f, now)) {
       inc.title = f.title
       notify = 'severity'
     }
