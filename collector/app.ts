@@ -124,10 +124,11 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
 
   const routes: RouteOptions[] = []
   app.addHook('onRoute', (r) => { routes.push(r) })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     if (reply.statusCode >= 400) {
       request.log.info({ method: request.method, url: request.url.split('?')[0], statusCode: reply.statusCode }, 'request refused')
     }
+    done()
   })
 
   // TypeBox validates every schema (the same compiler as the agent stream): bodies

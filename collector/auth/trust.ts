@@ -3,7 +3,7 @@
  * other areas register their routes): users and sessions, per-user API tokens,
  * agent-token rotation, request limits, the audit log and the admin API.
  */
-import type { FastifyInstance, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { Vigie } from '../vigie.js'
 import { adminRoutes } from '../admin/routes.js'
 import { actorOf, audit, migrateAudit, pruneAudit } from '../audit/audit.js'
@@ -38,7 +38,8 @@ export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: 
   await installLimits(app, vigie)
   vigie.tokenRotationDue = (agentId) => auth.agentTokens.rotationDue(agentId, vigie.config.agentTokenRotateDays * 86_400_000, vigie.now())
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // a callback hook (runs on every response; an async hook costs a promise and a microtask each)
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.agent !== undefined && reply.statusCode < 400 &&
         auth.agentTokens.rotationDue(request.agent.id, vigie.config.agentTokenRotateDays * 86_400_000, vigie.now())) {
       void reply.header(ROTATE_HEADER, 'due')
@@ -53,12 +54,20 @@ export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: 
         audit(rec, { actor: 'anonymous', action: 'agent.enroll_failed', ip: request.ip })
       }
     }
-    return payload
+    done(null, payload)
   })
 
   // Every technician action is audited, also in areas that record nothing themselves;
   // refusals of signed-in technicians (role, CSRF) are security events.
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    try {
+      auditResponse(request, reply)
+    } catch (err) {
+      app.log.warn({ err }, 'audit of a response failed')
+    }
+    done()
+  })
+  function auditResponse (request: FastifyRequest, reply: FastifyReply): void {
     if (request.technician === undefined && reply.statusCode !== 403) return
     const url = request.routeOptions.url ?? ''
     if (SELF_AUDITED.some(p => url.startsWith(p)) && reply.statusCode !== 403) return
@@ -72,7 +81,7 @@ export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: 
     if (request.technician !== undefined && UNSAFE.has(request.method) && reply.statusCode < 400) {
       audit(rec, { actor: actorOf(request), action: `http.${request.method} ${url}`, ip: request.ip, detail: { statusCode: reply.statusCode }, ...(target !== undefined ? { target } : {}) })
     }
-  })
+  }
 
   await app.register(authRoutes, { vigie, auth })
   await app.register(agentTokenRoutes, { vigie, auth })

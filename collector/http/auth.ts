@@ -39,30 +39,41 @@ declare module 'fastify' {
 }
 
 export function requireAgent (registry: Registry) {
-  return async function (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const token = bearerToken(request)
-    if (token === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing agent token (Authorization: Bearer …)')
-    let agent = registry.findAgent(token)
-    const auth = authFor(registry)
-    const tokens = auth?.agentTokens
-    const nowMs = auth?.now() ?? Date.now()
-    if (agent === undefined && tokens !== undefined) {
-      // A token retired by a rotation keeps working during its grace period.
-      const id = tokens.findByGraceToken(token, nowMs)
-      const info = id === undefined ? undefined : registry.getAgent(id)
-      if (info !== undefined) agent = { id: info.id, hostname: info.hostname }
+  // A callback hook, not an async one: it runs on every agent request (ingest's hot path).
+  return function (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+    try {
+      checkAgent(registry, request)
+    } catch (err) {
+      done(err as Error)
+      return
     }
-    if (agent === undefined && registry.findRevokedAgent(token) !== undefined) {
-      throw new VigieError('VIGIE_ERR_AGENT_REVOKED', 'this agent was revoked by an admin; only an admin can reinstate it (nothing sent now is stored)')
-    }
-    if (agent === undefined || tokens?.pastDeadline(agent.id, token, nowMs) === true) {
-      throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent token')
-    }
-    if (agent.pending === true) {
-      throw new VigieError('VIGIE_ERR_AGENT_PENDING', `machine ${agent.id} enrolled with a machine key already known and awaits an admin's approval; its reports are refused until then`)
-    }
-    request.agent = agent
+    done()
   }
+}
+
+function checkAgent (registry: Registry, request: FastifyRequest): void {
+  const token = bearerToken(request)
+  if (token === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing agent token (Authorization: Bearer …)')
+  let agent = registry.findAgent(token)
+  const auth = authFor(registry)
+  const tokens = auth?.agentTokens
+  const nowMs = auth?.now() ?? Date.now()
+  if (agent === undefined && tokens !== undefined) {
+    // A token retired by a rotation keeps working during its grace period.
+    const id = tokens.findByGraceToken(token, nowMs)
+    const info = id === undefined ? undefined : registry.getAgent(id)
+    if (info !== undefined) agent = { id: info.id, hostname: info.hostname }
+  }
+  if (agent === undefined && registry.findRevokedAgent(token) !== undefined) {
+    throw new VigieError('VIGIE_ERR_AGENT_REVOKED', 'this agent was revoked by an admin; only an admin can reinstate it (nothing sent now is stored)')
+  }
+  if (agent === undefined || tokens?.pastDeadline(agent.id, token, nowMs) === true) {
+    throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent token')
+  }
+  if (agent.pending === true) {
+    throw new VigieError('VIGIE_ERR_AGENT_PENDING', `machine ${agent.id} enrolled with a machine key already known and awaits an admin's approval; its reports are refused until then`)
+  }
+  request.agent = agent
 }
 
 export function requireRole (registry: Registry, role: Role) {

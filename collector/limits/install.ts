@@ -63,12 +63,13 @@ export async function installLimits (app: FastifyInstance, vigie: Vigie): Promis
     // the library: it is charged after the fact (on the 401/403 answer) and checked
     // before any work, which a request-counting window cannot express.
     const authFailures = new RateLimiter({ capacity: Math.max(10, Math.ceil(config.rateLimitIpPerMin / 6)), refillPerSec: config.rateLimitIpPerMin / 60, now })
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       const failed = authFailures.check(request.ip)
-      if (!failed.ok) throw tooMany('refused credentials from this address', failed.retryAfterSec)
+      done(failed.ok ? undefined : tooMany('refused credentials from this address', failed.retryAfterSec))
     })
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       if (reply.statusCode === 401 || reply.statusCode === 403) authFailures.charge(request.ip)
+      done()
     })
   }
 
@@ -78,32 +79,34 @@ export async function installLimits (app: FastifyInstance, vigie: Vigie): Promis
     const opts = { capacity: Math.max(5, Math.ceil(config.rateLimitAgentPerMin / 4)), refillPerSec: config.rateLimitAgentPerMin / 60, now }
     const perAgent = new RateLimiter(opts)
     frameLimiters.set(vigie, new RateLimiter(opts))
-    app.addHook('preValidation', async (request) => {
-      if (request.agent === undefined) return
+    app.addHook('preValidation', (request, _reply, done) => {
+      if (request.agent === undefined) { done(); return }
       const r = perAgent.take(request.agent.id)
-      if (!r.ok) { throw tooMany('requests from this agent', r.retryAfterSec) }
+      done(r.ok ? undefined : tooMany('requests from this agent', r.retryAfterSec))
     })
   }
 
   // Enrollment tokens can be short when fixed by VIGIE_ENROLL_TOKEN: slow down guessing.
   const enrollFailures = new RateLimiter({ capacity: ENROLL_FAILURE_BURST, refillPerSec: 1 / ENROLL_FAILURE_EVERY_SEC, now })
-  app.addHook('onRequest', async (request) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== '/api/v1/enroll') return
+  // Hooks on every request are callbacks, not async functions: each async hook costs
+  // a promise and a microtask per request (measured on the ingest path).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== '/api/v1/enroll') { done(); return }
     const r = enrollFailures.check(request.ip)
-    if (!r.ok) throw tooMany('failed enrollments from this address', r.retryAfterSec)
+    done(r.ok ? undefined : tooMany('failed enrollments from this address', r.retryAfterSec))
   })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     if (reply.statusCode === 401 && request.routeOptions.url === '/api/v1/enroll') enrollFailures.charge(request.ip)
+    done()
   })
 
-  app.addHook('preHandler', async (request) => {
-    if (request.body === undefined || request.body === null || typeof request.body !== 'object') return
+  app.addHook('preHandler', (request, _reply, done) => {
     // A body schema already refuses non-finite numbers (TypeBox's number check), and
     // bodies are validated as sent, never coerced: walking them again was ~6 % of
     // ingest time. Only bodies without a schema are walked.
-    if (request.routeOptions.schema?.body !== undefined) return
+    if (request.body === undefined || request.body === null || typeof request.body !== 'object' || request.routeOptions.schema?.body !== undefined) { done(); return }
     const where = firstNonFinite(request.body)
-    if (where !== undefined) throw new VigieError('VIGIE_ERR_VALIDATION', `body${where} must be a finite number`, { path: where })
+    done(where === undefined ? undefined : new VigieError('VIGIE_ERR_VALIDATION', `body${where} must be a finite number`, { path: where }))
   })
 
   if (config.wsPingSec > 0) {
