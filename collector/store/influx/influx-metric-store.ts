@@ -236,6 +236,11 @@ export class InfluxMetricStore implements MetricStore {
     return out
   }
 
+  async countSeries (machineId: string, name: string, labels?: Record<string, string>): Promise<number> {
+    const wanted = labels === undefined ? undefined : seriesKey(name, labels)
+    return (await this.listSeries(machineId)).filter(s => s.name === name && (wanted === undefined || seriesKey(s.name, s.labels) === wanted)).length
+  }
+
   async listSeries (machineId: string): Promise<SeriesInfo[]> {
     const res = await this.#read(listSeriesStatement(this.#db, machineId), 'listing series')
     const byKey = new Map<string, SeriesInfo>()

@@ -158,6 +158,14 @@ export function runMetricStoreContract (t: Test, name: string, makeStore: MakeSt
     tt.same(eth0.map((r) => [r.labels, r.points]), [[{ iface: 'eth0' }, [[at, 1200]]]], 'a label filter is exact, not a subset match')
     const none = await store.query({ ...range, name: 'fs.used_pct', labels: { mount: '/mnt' } })
     tt.same(none, [], 'unknown label value: nothing')
+    // countSeries says how many series query would answer, without reading samples (the answer budget)
+    tt.same([
+      await store.countSeries(M1, 'fs.used_pct'),
+      await store.countSeries(M1, 'fs.used_pct', { mount: '/' }),
+      await store.countSeries(M1, 'net.rx_bytes_per_sec', { iface: 'eth0' }),
+      await store.countSeries(M1, 'fs.used_pct', { mount: '/mnt' }),
+      await store.countSeries(M2, 'fs.used_pct')
+    ], [2, 1, 1, 0, 0], 'countSeries matches what query answers')
   })
 
   t.test(`${name}: keeps label values with spaces, commas, quotes and equals signs intact`, async (tt) => {
