@@ -162,8 +162,8 @@ test('the largest answer (30 days, ~10,000 points per series, ~100,000 in all) n
     t.ok(held < took / 4, `run ${run + 1}: the query yielded: the longest block (${Math.round(held)} ms) is a small part of the query (${Math.round(took)} ms)`)
   }
   t.comment(`runs: ${runs.map(r => `query ${Math.round(r.took)} ms, longest block ${Math.round(r.held)} ms wall, ${Math.round(r.heldCpu)} ms CPU`).join('; ')}`)
-  // Measured here: longest block 15-26 ms of CPU for this answer (wall: 20-25 ms at a
-  // load average of 3.5 on 2 cores, up to 180 ms at 5.5, the OS's doing); a 30-day
+  // Measured here: longest block 15-26 ms of CPU for this answer, up to ~60 ms at a load
+  // average of 7 on 2 cores (wall: 20-25 ms at 3.5, up to 200 ms at 7, the OS's doing); a 30-day
   // read in one piece held ~0.5 s, one JSON.stringify of this answer 40-100 ms.
   // The process's CPU includes V8's helper threads (concurrent GC): the median of three runs.
   const median = runs.map(r => r.heldCpu).sort((x, y) => x - y)[1]
