@@ -122,6 +122,12 @@ export function forgetEnrollToken (config: AgentConfig): { removed: string[], fa
   return { removed, failed }
 }
 
+/** The report a refusal names by its path (`/reports/N/...`), if any. */
+function reportIndex (p: string | undefined): number | undefined {
+  const m = /^\/reports\/(\d+)(?:\/|$)/.exec(p ?? '')
+  return m === null ? undefined : Number(m[1])
+}
+
 /** Exponential backoff with full jitter, 1 s to 5 min. */
 export function backoffMs (attempt: number, random = Math.random): number {
   const cap = Math.min(300_000, 1000 * 2 ** Math.min(attempt, 20))
@@ -386,10 +392,13 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
       saveState()
     } else if (err.kind === 'too-large') {
       batchLimit = Math.max(1, Math.floor(batch.length / 2))
+    } else if ((err.kind === 'rejected' || err.kind === 'forbidden') && batch.length > 1 && reportIndex(err.opts.path) === undefined) {
+      // Refused for good, but the answer names no report (a body or frame too deep):
+      // send one at a time, at once, so only the report at fault is dropped.
+      batchLimit = 1
     } else if (err.kind === 'rejected' || err.kind === 'forbidden') {
       // The collector will never accept this report; keep the rest moving.
-      const idx = Number(/^\/reports\/(\d+)/.exec(err.opts.path ?? '')?.[1] ?? 0)
-      const bad = batch[Math.min(idx, batch.length - 1)]
+      const bad = batch[Math.min(reportIndex(err.opts.path) ?? 0, batch.length - 1)]
       log.error({ seq: bad.seq, err: err.message }, 'collector rejected a report; dropping it')
       spool!.ack([bad.seq])
       state!.droppedReports = (state!.droppedReports ?? 0) + 1

@@ -8,7 +8,7 @@ import https from 'node:https'
 import fs from 'node:fs'
 import WebSocket from 'ws'
 import type { AgentRotateResponse, BatchAck, EnrollRequest, EnrollResponse, Report } from '../protocol/index.js'
-import { TOKEN_ROTATE_HEADER } from './wire.js'
+import { STREAM_CLOSE, TOKEN_ROTATE_HEADER } from './wire.js'
 
 /** Why a send failed, and what the caller should do about it. */
 export class SendError extends Error {
@@ -34,6 +34,18 @@ export interface TransportOptions {
 
 /** Stream error codes that refuse a report for good (the HTTP route answers them 400/409). */
 const PERMANENT_CODES = new Set(['VIGIE_ERR_VALIDATION', 'VIGIE_ERR_SEQ_CONFLICT', 'VIGIE_ERR_SEQ_JUMP', 'VIGIE_ERR_TIME_INVALID'])
+
+/**
+ * A frame closed as bad (4400: invalid against the schema, too deep, not JSON) is
+ * refused for good, like the HTTP route's 400: the reason names the code and, for
+ * a schema failure, the field (`/reports/N/...`), so the caller drops that one
+ * report (or, with no report named, sends one at a time to find it). Treated as a network error, the same frame was resent forever on a
+ * stream-only agent, and every later report waited behind it.
+ */
+function badFrame (reason: string): SendError {
+  const m = /^(VIGIE_ERR_[A-Z_]+):?\s*(\/reports\/\d+\S*)?/.exec(reason)
+  return new SendError('rejected', `stream closed 4400 ${reason}`, { code: m?.[1] ?? 'VIGIE_ERR_FRAME_INVALID', ...(m?.[2] !== undefined ? { path: m[2] } : {}) })
+}
 
 interface JsonResponse { statusCode: number, headers: http.IncomingHttpHeaders, body: unknown }
 
@@ -207,9 +219,11 @@ export class Transport {
           this.#pending = undefined
           clearTimeout(p.timer)
           // 4011 (rotation due) is like a network error: HTTP carries the rotation header.
-          p.reject(code === 4010 || code === 4001
+          p.reject(code === STREAM_CLOSE.revoked || code === STREAM_CLOSE.unauthorized
             ? new SendError('unauthorized', why)
-            : code === 1009
+            : code === STREAM_CLOSE.badFrame
+              ? badFrame(reason.toString())
+              : code === STREAM_CLOSE.tooLarge
               ? new SendError('too-large', why)
               : code === 1013 ? new SendError('busy', why, { retryAfterMs: 30_000 }) : new SendError('network', why))
         }

@@ -11,3 +11,10 @@ export const LIMITS = {
   maxUnavailablePerReport: 200
 } as const
 export const TOKEN_ROTATE_HEADER = 'vigie-token-rotate'
+/** The stream's close codes the agent acts on. */
+export const STREAM_CLOSE = {
+  unauthorized: 4001,
+  badFrame: 4400,
+  tooLarge: 1009,
+  revoked: 4010
+} as const

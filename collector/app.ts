@@ -111,7 +111,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     counters,
     ingest: new IngestService({ registry, metrics, events, counters, now, dbFile, timeWindow: { maxSampleAgeMs: config.maxSampleAgeHours * 3_600_000, sampleFutureMs: config.sampleFutureSec * 1000, maxClockSkewMs: config.maxClockSkewHours * 3_600_000 } }),
     streams: new AgentStreams(),
-    live: new LiveHub({ flushMs: options.liveFlushMs, maxPerPrincipal: config.liveMaxSocketsPerUser, maxClients: config.liveMaxSockets, maxBufferedBytes: config.liveMaxBufferedBytes, onError: (what, err) => { app.log.warn({ err }, what) } }),
+    live: new LiveHub({ flushMs: options.liveFlushMs, maxPerPrincipal: config.liveMaxSocketsPerUser, maxClients: config.liveMaxSockets, maxBufferedBytes: config.liveMaxBufferedBytes, onError: (what, err) => { app.log.warn({ err }, what) }, onDrop: (reason, info) => { counters.inc('live_clients_dropped'); app.log.warn(info, `live socket cut off: ${reason}`) } }),
     status: new MachineStatusBoard(config.reportIntervalSec),
     fleet: new FleetIndex(),
     now

@@ -130,8 +130,10 @@ export interface CollectorConfig {
   headersTimeoutMs: number
   /** incidents: active incidents per machine; further findings fold into one "too many incidents" incident */
   incidentMaxOpenPerMachine: number
-  /** metric queries: most points one answer may hold (the step is raised to fit) */
+  /** metric queries: most points one answer may hold per series (the step is raised to fit) */
   queryMaxPoints: number
+  /** metric queries: most points one answer may hold, all its series together */
+  queryMaxAnswerPoints: number
   /** metric queries: longest time range of one query, days */
   queryMaxRangeDays: number
 }
@@ -256,6 +258,7 @@ export const COLLECTOR_OPTIONS: Option[] = [
   { key: 'headersTimeoutMs', env: 'VIGIE_HEADERS_TIMEOUT_MS', description: 'time to receive the request headers, ms (at most VIGIE_REQUEST_TIMEOUT_MS)', parse: int(1000, 3_600_000), default: 30_000 },
   { key: 'incidentMaxOpenPerMachine', env: 'VIGIE_INCIDENT_MAX_OPEN_PER_MACHINE', description: 'active incidents per machine; further findings fold into one "too many incidents" incident', parse: int(2, 100_000), default: 50 },
   { key: 'queryMaxPoints', env: 'VIGIE_QUERY_MAX_POINTS', description: 'points per series in one metric answer (the step is raised to fit)', parse: int(100, 1_000_000), default: 10_000 },
+  { key: 'queryMaxAnswerPoints', env: 'VIGIE_QUERY_MAX_ANSWER_POINTS', description: 'points in one metric answer, all its series together (a name with many series needs a larger step or a label filter)', parse: int(1000, 10_000_000), default: 100_000 },
   { key: 'queryMaxRangeDays', env: 'VIGIE_QUERY_MAX_RANGE_DAYS', description: 'longest time range of one metric query, days', parse: int(1, 36_500), default: 800 }
 ]
 

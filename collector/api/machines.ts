@@ -12,6 +12,7 @@ import { STATUS_RANK, type MachineStatus, type Worst } from './machine-status.js
 import type { FleetEntry } from './fleet-index.js'
 import type { Vigie } from '../vigie.js'
 import { parseDuration, parseTime } from './time-params.js'
+import { answerStep, serializeAnswer } from './metric-answer.js'
 
 const Status = Type.Union([
   Type.Literal('healthy'), Type.Literal('warning'), Type.Literal('critical'),
@@ -199,21 +200,18 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
   app.get('/api/v1/machines/:id/metrics', {
     onRequest: viewer,
     schema: { summary: 'A series over a time range, aggregated per step', tags: ['machines'], params: IdParams, querystring: MetricsQuery }
-  }, async (request) => {
+  }, async (request, reply) => {
     const m = machineOr404((request.params as { id: string }).id)
     const q = request.query as Static<typeof MetricsQuery>
     const now = vigie.now()
     const toMs = q.to === undefined ? now : parseTime(q.to, now, 'to')
     const fromMs = q.from === undefined ? toMs - 3_600_000 : parseTime(q.from, toMs, 'from')
     if (!(fromMs < toMs)) throw new VigieError('VIGIE_ERR_VALIDATION', 'from must be before to', { path: '/from' })
-    // budgets: a bounded range and a bounded number of points per series (VIGIE_QUERY_MAX_RANGE_DAYS, VIGIE_QUERY_MAX_POINTS)
+    // budgets: a bounded range, and bounded points per series and per answer
+    // (VIGIE_QUERY_MAX_RANGE_DAYS, VIGIE_QUERY_MAX_POINTS, VIGIE_QUERY_MAX_ANSWER_POINTS)
     const maxRangeMs = vigie.config.queryMaxRangeDays * 86_400_000
     if (toMs - fromMs > maxRangeMs) throw new VigieError('VIGIE_ERR_VALIDATION', `the range is longer than ${vigie.config.queryMaxRangeDays} days (VIGIE_QUERY_MAX_RANGE_DAYS); ask for a shorter range`, { path: '/from' })
-    const maxPoints = vigie.config.queryMaxPoints
-    const stepMs = q.step === undefined ? Math.max(1000, Math.ceil((toMs - fromMs) / Math.min(300, maxPoints - 1))) : parseDuration(q.step, 'step')
-    // buckets start at multiples of step: count those [from, to) touches, so the answer never exceeds the bound
-    const buckets = Math.floor((Math.ceil(toMs) - 1) / stepMs) - Math.floor(Math.floor(fromMs) / stepMs) + 1
-    if (buckets > maxPoints) throw new VigieError('VIGIE_ERR_VALIDATION', `range / step gives more than ${maxPoints} points (VIGIE_QUERY_MAX_POINTS); use a step of at least ${Math.ceil((toMs - fromMs) / (maxPoints - 1))} ms`, { path: '/step' })
+    const askedStepMs = q.step === undefined ? undefined : parseDuration(q.step, 'step')
     let labels: Record<string, string> | undefined
     if (q.labels !== undefined) {
       try {
@@ -224,8 +222,11 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
         throw new VigieError('VIGIE_ERR_VALIDATION', 'labels must be a JSON object of strings, e.g. {"mount":"/"}', { path: '/labels' })
       }
     }
-    const series = await vigie.metrics.query({ machineId: m.id, name: q.name, labels, fromMs, toMs, stepMs, aggregate: q.agg })
-    return { machineId: m.id, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), stepMs, series }
+    const count = await vigie.metrics.countSeries(m.id, q.name, labels)
+    const stepMs = answerStep(fromMs, toMs, askedStepMs, count, { maxPoints: vigie.config.queryMaxPoints, maxAnswerPoints: vigie.config.queryMaxAnswerPoints })
+    const series = count === 0 ? [] : await vigie.metrics.query({ machineId: m.id, name: q.name, labels, fromMs, toMs, stepMs, aggregate: q.agg })
+    const text = await serializeAnswer({ machineId: m.id, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), stepMs }, series)
+    return await reply.type('application/json; charset=utf-8').send(text)
   })
 
   app.get('/api/v1/machines/:id/inventory', {

@@ -10,6 +10,12 @@
  *
  * Budgets: sockets per principal (user, or token without a user) and in total, and
  * bytes buffered per socket (a consumer that does not read is cut off, not buffered).
+ * The buffer is checked before every frame, and a frame never carries more than
+ * LIVE_FRAME_BYTES of events (one is sent as soon as a client's queue reaches it,
+ * without waiting for the timer): so what the collector holds for a socket stays
+ * under the bound + one frame + one event, however fast its machines publish. (The
+ * check once per timer let one 250 ms frame of a busy machine pile up: 4.8 MB were
+ * held for a socket with a 1 MiB bound.)
  */
 import type { WebSocket } from 'ws'
 import type { LiveEvent } from '../events.js'
@@ -20,6 +26,8 @@ export interface LiveClient {
   detail: Set<string>
   /** serialised events waiting for the next flush */
   queue: string[]
+  /** characters in `queue` */
+  queuedBytes: number
   principal: string
 }
 
@@ -35,10 +43,14 @@ export interface LiveHubOptions {
   maxClients?: number
   /** called when an event or a client fails (never throws into the caller) */
   onError?: (what: string, err: unknown) => void
+  /** called when a client is cut off for a budget (too slow), with what it had unsent */
+  onDrop?: (reason: string, info: { principal: string, bufferedBytes: number }) => void
 }
 
 /** Close code of a live socket refused for a budget (over the per-user or total cap). */
 export const LIVE_LIMIT_CLOSE = 4429
+/** Events (characters of JSON) that make a client's frame go out at once rather than at the next tick. */
+export const LIVE_FRAME_BYTES = 256 * 1024
 
 export class LiveHub {
   readonly #clients = new Set<LiveClient>()
@@ -49,6 +61,7 @@ export class LiveHub {
   readonly #maxPerPrincipal: number
   readonly #maxClients: number
   readonly #onError: (what: string, err: unknown) => void
+  readonly #onDrop: NonNullable<LiveHubOptions['onDrop']>
   #timer: NodeJS.Timeout | undefined
   /** events dropped because they could not be serialised, and clients dropped because a send failed */
   failures = 0
@@ -60,6 +73,7 @@ export class LiveHub {
     this.#maxPerPrincipal = opts.maxPerPrincipal ?? 8
     this.#maxClients = opts.maxClients ?? 500
     this.#onError = opts.onError ?? (() => {})
+    this.#onDrop = opts.onDrop ?? (() => {})
   }
 
   get size (): number { return this.#clients.size }
@@ -75,7 +89,7 @@ export class LiveHub {
   add (socket: WebSocket, principal = 'anonymous'): LiveClient | string {
     const refused = this.refusal(principal)
     if (refused !== undefined) return refused
-    const client: LiveClient = { socket, detail: new Set(), queue: [], principal }
+    const client: LiveClient = { socket, detail: new Set(), queue: [], queuedBytes: 0, principal }
     this.#clients.add(client)
     this.#byPrincipal.set(principal, (this.#byPrincipal.get(principal) ?? 0) + 1)
     socket.on('close', () => { this.#forget(client) })
@@ -88,7 +102,11 @@ export class LiveHub {
     let text: string | undefined
     for (const c of this.#clients) {
       if (opts.detailOf !== undefined && !c.detail.has(opts.detailOf) && !c.detail.has('*')) continue
-      if (c.queue.length >= this.#maxQueue) { this.#drop(c, 'too slow: live queue full'); continue }
+      if (c.queue.length >= this.#maxQueue) {
+        this.#drop(c, 'too slow: live queue full')
+        this.#safe(() => { this.#onDrop('too slow: live queue full', { principal: c.principal, bufferedBytes: c.socket.bufferedAmount }) })
+        continue
+      }
       if (text === undefined) {
         try {
           text = JSON.stringify(event)
@@ -100,6 +118,8 @@ export class LiveHub {
         }
       }
       c.queue.push(text)
+      c.queuedBytes += text.length
+      if (c.queuedBytes >= LIVE_FRAME_BYTES) this.#send(c)
     }
     this.#timer ??= setTimeout(() => { this.#safe(() => { this.flush() }) }, this.#flushMs)
   }
@@ -108,21 +128,28 @@ export class LiveHub {
   flush (): void {
     if (this.#timer !== undefined) { clearTimeout(this.#timer); this.#timer = undefined }
     for (const c of this.#clients) {
-      if (c.queue.length === 0) continue
-      try {
-        if (c.socket.bufferedAmount > this.#maxBuffered) {
-          // Not reading: cut it off now (a close handshake would wait behind the buffer).
-          this.#drop(c, 'too slow: socket buffer full', true)
-          continue
-        }
-        const frame = '{"type":"batch","sentAt":' + JSON.stringify(new Date().toISOString()) + ',"events":[' + c.queue.join(',') + ']}'
-        c.queue = []
-        c.socket.send(frame, (err) => { if (err != null) this.#drop(c, 'send failed', true) })
-      } catch (err) {
-        this.failures++
-        this.#safe(() => { this.#onError('live send failed; client dropped', err) })
-        this.#drop(c, 'send failed', true)
+      if (c.queue.length > 0) this.#send(c)
+    }
+  }
+
+  /** One client's queued events as one frame, unless it has more than the bound unsent already. */
+  #send (c: LiveClient): void {
+    try {
+      const buffered = c.socket.bufferedAmount
+      if (buffered > this.#maxBuffered) {
+        // Not reading: cut it off now (a close handshake would wait behind the buffer).
+        this.#drop(c, 'too slow: socket buffer full', true)
+        this.#safe(() => { this.#onDrop('too slow: socket buffer full', { principal: c.principal, bufferedBytes: buffered }) })
+        return
       }
+      const frame = '{"type":"batch","sentAt":' + JSON.stringify(new Date().toISOString()) + ',"events":[' + c.queue.join(',') + ']}'
+      c.queue = []
+      c.queuedBytes = 0
+      c.socket.send(frame, (err) => { if (err != null) this.#drop(c, 'send failed', true) })
+    } catch (err) {
+      this.failures++
+      this.#safe(() => { this.#onError('live send failed; client dropped', err) })
+      this.#drop(c, 'send failed', true)
     }
   }
 
@@ -136,6 +163,7 @@ export class LiveHub {
   #drop (c: LiveClient, reason: string, terminate = false): void {
     this.#forget(c)
     c.queue = []
+    c.queuedBytes = 0
     this.#safe(() => { if (terminate) c.socket.terminate(); else c.socket.close(1013, reason) })
   }
 

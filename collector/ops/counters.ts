@@ -12,6 +12,7 @@ export const COUNTER_HELP = {
   detection_skipped: 'stored reports that skipped detection because it was too far behind (stored all the same)',
   connections_refused: 'connections closed at once: their address had VIGIE_MAX_CONNECTIONS_PER_IP open already',
   series_dropped_global_cap: 'points of new series dropped because VIGIE_MAX_SERIES_TOTAL series exist',
+  live_clients_dropped: 'live dashboard sockets cut off for not reading (VIGIE_LIVE_MAX_BUFFERED_BYTES unsent, or the live queue full)',
   incidents_folded: 'findings folded into a machine\'s "too many incidents" incident (VIGIE_INCIDENT_MAX_OPEN_PER_MACHINE)'
 } as const
 

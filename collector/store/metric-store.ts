@@ -81,6 +81,8 @@ export interface MetricStore {
   /** The values stored for one machine at one instant, in report order, if the store can read them back synchronously (SQLite). */
   latestAt? (machineId: string, atMs: number): MetricValue[] | undefined
   query (q: SeriesQuery): Promise<SeriesResult[]>
+  /** How many series `query` would answer for this machine, name and (exact) labels, without reading samples: the route's answer budget. */
+  countSeries (machineId: string, name: string, labels?: Record<string, string>): Promise<number>
   listSeries (machineId: string): Promise<SeriesInfo[]>
   /** Drop raw samples older than the retention; returns how many were dropped (approximate for InfluxDB, which does it itself). */
   prune (nowMs: number): Promise<number>

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { EventEmitter } from 'node:events'
 import type { WebSocket } from 'ws'
-import { LiveHub } from '../../collector/live/hub.js'
+import { LIVE_FRAME_BYTES, LiveHub } from '../../collector/live/hub.js'
 import type { LiveEvent } from '../../collector/events.js'
 
 class FakeSocket extends EventEmitter {
@@ -72,4 +72,25 @@ t.test('a socket that does not read is cut off once over the buffer bound', asyn
   hub.flush()
   t.ok(slow.terminated, 'one byte over: cut off')
   t.equal(ok.sent.length, 2, 'the reading client keeps getting events')
+})
+
+t.test('a queue that reaches one frame\'s worth of events goes out at once, after the buffer check', async t => {
+  const drops: Array<{ reason: string, bufferedBytes: number }> = []
+  const hub = new LiveHub({ flushMs: 60_000, maxBufferedBytes: 1024 * 1024, onDrop: (reason, info) => { drops.push({ reason, bufferedBytes: info.bufferedBytes }) } })
+  t.teardown(() => { hub.close() })
+  const slow = fake(); const ok = fake()
+  hub.add(slow, 'user:a'); hub.add(ok, 'user:b')
+  const event = { type: 'machine', machine: { id: 'm1', pad: 'x'.repeat(10_000) } } as unknown as LiveEvent
+  const size = JSON.stringify(event).length
+  const perFrame = Math.ceil(LIVE_FRAME_BYTES / size)
+  for (let i = 0; i < perFrame - 1; i++) hub.publish(event)
+  t.equal(ok.sent.length, 0, 'below a frame\'s worth: waits for the timer')
+  hub.publish(event)
+  t.equal(ok.sent.length, 1, 'a frame\'s worth: sent without waiting for the timer')
+  t.equal(JSON.parse(ok.sent[0]).events.length, perFrame)
+  slow.bufferedAmount = 1024 * 1024 + 1
+  for (let i = 0; i < perFrame; i++) hub.publish(event)
+  t.ok(slow.terminated, 'a socket over the bound is cut off at its next frame, not at the next tick')
+  t.same(drops, [{ reason: 'too slow: socket buffer full', bufferedBytes: 1024 * 1024 + 1 }], 'the drop is reported with what it held')
+  t.equal(ok.sent.length, 2, 'the reading client got its second frame')
 })

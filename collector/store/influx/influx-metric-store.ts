@@ -13,12 +13,19 @@
  *
  * A re-sent batch (acknowledgement lost) is harmless: InfluxDB keeps one value
  * per series and timestamp, so replays overwrite rather than duplicate.
+ *
+ * Budgets, as in the SQLite store: the series registry (on the same SQLite
+ * database) drops points of new series past VIGIE_MAX_SERIES_PER_MACHINE and
+ * VIGIE_MAX_SERIES_TOTAL before they reach the outbox; and a query is read in
+ * windows of whole buckets, each answer at most ~QUERY_WINDOW_POINTS points, so
+ * no single InfluxDB answer is parsed in one long piece.
  */
 import type { IPoint } from 'influx'
 import type {
   MetricStore, MetricStoreStatus, SamplePoint, SeriesInfo, SeriesQuery, SeriesResult
 } from '../metric-store.js'
 import type { MetricOutbox, OutboxRow, RollupRepair } from '../sqlite/outbox.js'
+import type { SeriesRegistry } from '../sqlite/series-registry.js'
 import { seriesKey, type MetricValue } from '../../../protocol/index.js'
 import { connectInflux, describeFailure, type Failure, type InfluxConnection } from './connection.js'
 import { MetricStoreError } from './errors.js'
@@ -43,6 +50,8 @@ export interface InfluxMetricStoreOptions {
   database: string
   /** the durable outbox, on the same SQLite database as the ingest transaction */
   outbox: MetricOutbox
+  /** the series budgets (per machine, in total), on the same SQLite database */
+  series: SeriesRegistry
   logger?: StoreLogger
   /** days raw samples are kept (retention policy `raw`, the database DEFAULT) */
   rawRetentionDays: number
@@ -79,6 +88,9 @@ const IDLE_PING_MS = 15_000
 /** Largest time window and measurement list of one repair statement. */
 const REPAIR_WINDOW_MS: Record<Rollup['name'], number> = { '5m': DAY_MS, '1h': 14 * DAY_MS }
 const REPAIR_NAMES_PER_STATEMENT = 50
+/** Points (buckets × series) one query window asks InfluxDB for; the first window, series unknown yet, is FIRST_WINDOW_BUCKETS buckets. */
+export const QUERY_WINDOW_POINTS = 20_000
+const FIRST_WINDOW_BUCKETS = 500
 
 interface RawResponse {
   results?: Array<{
@@ -92,6 +104,7 @@ export class InfluxMetricStore implements MetricStore {
   readonly #conn: InfluxConnection
   readonly #db: string
   readonly #outbox: MetricOutbox
+  readonly #series: SeriesRegistry
   readonly #log: StoreLogger
   readonly #rawRetentionMs: number
   readonly #rollupRetentionMs: Record<Rollup['name'], number>
@@ -147,6 +160,7 @@ export class InfluxMetricStore implements MetricStore {
     this.#resample = { ...DEFAULT_RESAMPLE, ...options.resample }
     this.#db = options.database
     this.#outbox = options.outbox
+    this.#series = options.series
     this.#log = options.logger ?? NOOP_LOGGER
     this.#conn = connectInflux(options.url, options.database, options.requestTimeoutMs ?? 10_000)
   }
@@ -174,9 +188,13 @@ export class InfluxMetricStore implements MetricStore {
       throw new MetricStoreError('VIGIE_ERR_METRIC_BACKLOG_FULL',
         `metric outbox holds ${backlog} points waiting for InfluxDB (max ${this.#maxBacklog}); retry later`)
     }
-    const keep = points.filter((p) => Number.isFinite(p.value) && Number.isFinite(p.atMs))
+    const keep = this.#series.admit(points.filter((p) => Number.isFinite(p.value) && Number.isFinite(p.atMs)))
     this.#outbox.append(keep)
     if (backlog + keep.length >= this.#batchSize && this.#backoffMs === 0) this.#wakeUp()
+  }
+
+  discardCache (machineIds: readonly string[]): void {
+    this.#series.discard(machineIds)
   }
 
   appendReport (machineId: string, atMs: number, metrics: readonly MetricValue[]): void {
@@ -219,21 +237,36 @@ export class InfluxMetricStore implements MetricStore {
     }
     if (q.toMs <= q.fromMs) return []
     const rollup = pickResolution(q.stepMs)
-    const res = await this.#read(seriesQueryStatement(this.#db, { ...q, fromMs: Math.floor(q.fromMs), toMs: Math.ceil(q.toMs) }, rollup), 'querying a series')
     const wanted = q.labels === undefined ? undefined : seriesKey(q.name, q.labels)
-    const out: SeriesResult[] = []
-    for (const s of res.results?.[0]?.series ?? []) {
-      const { unit, labels } = fromTags(s.tags ?? {})
-      if (wanted !== undefined && seriesKey(q.name, labels) !== wanted) continue
-      const points: Array<[number, number]> = []
-      for (const row of s.values) {
-        if (typeof row[0] === 'number' && typeof row[1] === 'number') points.push([row[0], row[1]])
+    const from = Math.floor(q.fromMs)
+    const to = Math.ceil(q.toMs)
+    const step = q.stepMs
+    const bySeries = new Map<string, SeriesResult>()
+    // Windows end on multiples of the step, as buckets do (GROUP BY time is epoch-aligned): each bucket is read whole, once.
+    let buckets = FIRST_WINDOW_BUCKETS
+    for (let start = from; start < to;) {
+      const end = Math.min(to, (Math.floor(start / step) + buckets) * step)
+      const res = await this.#read(seriesQueryStatement(this.#db, { ...q, fromMs: start, toMs: end }, rollup), 'querying a series')
+      for (const s of res.results?.[0]?.series ?? []) {
+        const { unit, labels } = fromTags(s.tags ?? {})
+        const key = seriesKey(q.name, labels)
+        if (wanted !== undefined && key !== wanted) continue
+        let r = bySeries.get(key)
+        for (const row of s.values) {
+          if (typeof row[0] !== 'number' || typeof row[1] !== 'number') continue
+          if (r === undefined) bySeries.set(key, r = { name: q.name, labels, unit, points: [], resolution: rollup?.name ?? 'raw' })
+          r.points.push([row[0], row[1]])
+        }
       }
-      if (points.length === 0) continue
-      out.push({ name: q.name, labels, unit, points, resolution: rollup?.name ?? 'raw' })
+      buckets = Math.max(1, Math.floor(QUERY_WINDOW_POINTS / Math.max(1, bySeries.size)))
+      start = end
     }
-    out.sort((a, b) => compare(seriesKey(a.name, a.labels), seriesKey(b.name, b.labels)))
-    return out
+    return [...bySeries.entries()].sort((a, b) => compare(a[0], b[0])).map((e) => e[1])
+  }
+
+  async countSeries (machineId: string, name: string, labels?: Record<string, string>): Promise<number> {
+    const wanted = labels === undefined ? undefined : seriesKey(name, labels)
+    return (await this.listSeries(machineId)).filter(s => s.name === name && (wanted === undefined || seriesKey(s.name, s.labels) === wanted)).length
   }
 
   async listSeries (machineId: string): Promise<SeriesInfo[]> {

@@ -103,6 +103,8 @@ function findId (data: Buffer, n: number, id: number): number {
 
 /** Frames read per chunk by a query before it yields to the event loop (a few ms of work). */
 const QUERY_CHUNK_FRAMES = 500
+/** Values (frames × series asked for) folded per chunk: a query of many series reads fewer frames per chunk. */
+const QUERY_CHUNK_VALUES = 20_000
 
 export class SqliteMetricStore implements MetricStore {
   readonly kind = 'sqlite' as const
@@ -323,6 +325,8 @@ export class SqliteMetricStore implements MetricStore {
         points: finish(parts, agg),
         resolution: useRollup ? '5m' : 'raw'
       })
+      // One series at a time (its rollups, its points): many series must not add up to one long hold.
+      if (j + 1 < series.length) await new Promise(resolve => setImmediate(resolve))
     }
     out.sort((a, b) => labelsJson(a.labels).localeCompare(labelsJson(b.labels)))
     return out
@@ -330,17 +334,19 @@ export class SqliteMetricStore implements MetricStore {
 
   /**
    * Per-`step` partial aggregates of each series in `ids`, from the machine's frames
-   * in [from, to). Read in chunks of QUERY_CHUNK_FRAMES frames (a cursor on ts, the
-   * unique key with machine_id), yielding to the event loop between chunks: a
+   * in [from, to). Read in chunks of QUERY_CHUNK_FRAMES frames, fewer when many
+   * series are asked for (QUERY_CHUNK_VALUES values per chunk), with a cursor on ts
+   * (the unique key with machine_id), yielding to the event loop between chunks: a
    * 30-day query of a dense machine once held the loop ~0.5 s while agents waited.
    */
   async #rawPartials (machineId: string, ids: readonly number[], fromMs: number, toMs: number, stepMs: number): Promise<Partial[][]> {
     const parts: Partial[][] = ids.map(() => [])
     const hint = ids.map(() => 0)
     const stmt = this.#db.prepare('SELECT ts, data FROM frames WHERE machine_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?')
+    const chunk = Math.max(1, Math.min(QUERY_CHUNK_FRAMES, Math.floor(QUERY_CHUNK_VALUES / Math.max(1, ids.length))))
     let cursor = fromMs
     for (;;) {
-      const rows = stmt.all(machineId, cursor, toMs, QUERY_CHUNK_FRAMES) as Array<{ ts: number, data: Buffer }>
+      const rows = stmt.all(machineId, cursor, toMs, chunk) as Array<{ ts: number, data: Buffer }>
       for (const row of rows) {
         const { ts, data } = row
         const n = data.length / 12
@@ -359,11 +365,18 @@ export class SqliteMetricStore implements MetricStore {
           else list.push({ b, n: 1, sum: v, min: v, max: v, lastTs: ts, last: v })
         }
       }
-      if (rows.length < QUERY_CHUNK_FRAMES) break
+      if (rows.length < chunk) break
       cursor = rows[rows.length - 1].ts + 1
       await new Promise(resolve => setImmediate(resolve))
     }
     return parts
+  }
+
+  async countSeries (machineId: string, name: string, labels?: Record<string, string>): Promise<number> {
+    if (labels !== undefined) {
+      return (this.#db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ? AND name = ? AND labels_json = ?').get(machineId, name, labelsJson(labels)) as { n: number }).n
+    }
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ? AND name = ?').get(machineId, name) as { n: number }).n
   }
 
   async listSeries (machineId: string): Promise<SeriesInfo[]> {

@@ -1,10 +1,12 @@
 /**
  * Budgets: a global series cap, and metric queries bounded in points and time.
  * Findings: 40 machines × 5,000 series took RSS from 190 MiB to 1.44 GiB (no
- * global cap); a viewer's 30-day metric query held the event loop ~0.5 s.
+ * global cap); a viewer's 30-day metric query held the event loop ~0.5 s, and a
+ * name with many series asked at the per-series maximum 1.8-3.2 s.
  */
 import { test } from 'tap'
 import { Writable } from 'node:stream'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { testApp } from '../../helpers/app.js'
 import { makeReport } from '../../helpers/reports.js'
 import type { MetricValue } from '../../../protocol/index.js'
@@ -64,14 +66,53 @@ test('metric queries: at most VIGIE_QUERY_MAX_POINTS points and VIGIE_QUERY_MAX_
   t.match(r.json(), { code: 'VIGIE_ERR_VALIDATION', message: /longer than 2 days \(VIGIE_QUERY_MAX_RANGE_DAYS\)/ })
 })
 
-test("a dense 30-day query never holds the event loop, and stays within the point bound", async (t) => {
+test('one answer holds at most VIGIE_QUERY_MAX_ANSWER_POINTS points, all series together; at the bound answered, one over a clear 400', async (t) => {
+  const h = await testApp({ config: { queryMaxPoints: 100, queryMaxAnswerPoints: 1000 } })
+  t.teardown(h.close)
+  const a = h.enroll('pc-many')
+  // 11 series of one name (one per core), and 501 of another
+  const cores: MetricValue[] = Array.from({ length: 11 }, (_, i) => ({ name: 'cpu.core_pct', unit: 'percent', value: i, labels: { core: String(i) } }))
+  const procs: MetricValue[] = Array.from({ length: 501 }, (_, i) => ({ name: 'proc.rss_bytes', unit: 'bytes', value: i, labels: { pid: String(i) } }))
+  const sent = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, 1, { metrics: [...cores, ...procs], atMs: Date.now() - 60_000 })] } })
+  t.equal(sent.statusCode, 200)
+  const get = (qs: string) => h.app.inject({ url: `/api/v1/machines/${a.agentId}/metrics?${qs}`, headers: { authorization: `Bearer ${h.viewerToken}` } })
+  const to = 1_800_000_000_000 // aligned on 1 s steps
+  let r = await get(`name=cpu.core_pct&from=${to - 90_000}&to=${to}&step=1000`)
+  t.equal(r.statusCode, 200, '11 series × 90 points = 990: answered')
+  r = await get(`name=cpu.core_pct&from=${to - 91_000}&to=${to}&step=1000`)
+  t.equal(r.statusCode, 400, '11 series × 91 points = 1001: refused')
+  t.match(r.json(), { code: 'VIGIE_ERR_VALIDATION', path: '/step', message: /11 series × 91 points is more than 1000 points in one answer \(VIGIE_QUERY_MAX_ANSWER_POINTS\); use a step of at least \d+ ms/ })
+  const smallest = Number(/at least (\d+) ms/.exec((r.json() as { message: string }).message)![1])
+  r = await get(`name=cpu.core_pct&from=${to - 91_000}&to=${to}&step=${smallest}`)
+  t.equal(r.statusCode, 200, 'the step the refusal names is answered')
+  r = await get(`name=cpu.core_pct&labels=${encodeURIComponent('{"core":"3"}')}&from=${to - 100_000}&to=${to}&step=1000`)
+  t.equal(r.statusCode, 200, 'one series asked with labels: the per-series bound (100) applies')
+  // without a step the default fits whatever the series count
+  r = await get('name=cpu.core_pct&from=1h')
+  t.equal(r.statusCode, 200, 'default step: answered')
+  const body = r.json() as { series: Array<{ points: unknown[] }>, stepMs: number }
+  t.equal(body.series.length, 11)
+  t.ok(body.stepMs * 89 >= 3_600_000, `the default step (${body.stepMs} ms) gives at most 90 points per series`)
+  // more series than two points each allow: only a label filter helps
+  r = await get('name=proc.rss_bytes&from=1h')
+  t.equal(r.statusCode, 400, '501 series: refused even at the default step')
+  t.match(r.json(), { code: 'VIGIE_ERR_VALIDATION', path: '/labels', message: /501 series: more than VIGIE_QUERY_MAX_ANSWER_POINTS \(1000\)/ })
+  r = await get(`name=proc.rss_bytes&labels=${encodeURIComponent('{"pid":"7"}')}&from=1h`)
+  t.equal(r.statusCode, 200, 'one of them asked with labels: answered')
+  t.equal((r.json() as { series: unknown[] }).series.length, 1)
+})
+
+test('the largest answer (30 days, ~10,000 points per series, ~100,000 in all) never holds the event loop more than 100 ms', async (t) => {
   const h = await testApp({ config: { retentionDays: 60 } })
   t.teardown(h.close)
   const a = h.enroll('pc-dense')
   const now = Date.now()
-  const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, 1, { atMs: now - 1000 })] } })
+  // The fixture's cpu.load_pct plus 9 per-core series of the same name: 10 series.
+  const base = makeReport(a.agentId, 1, { atMs: now - 1000 })
+  const cores: MetricValue[] = Array.from({ length: 9 }, (_, i) => ({ name: 'cpu.load_pct', unit: 'percent', value: i * 7.3, labels: { core: String(i) } }))
+  const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [{ ...base, metrics: [...base.metrics, ...cores] }] } })
   t.equal(res.statusCode, 200)
-  // Seed 30 days at a 10 s cadence with direct inserts: 259,200 frames of the fixture's metrics.
+  // Seed 30 days at a 10 s cadence with direct inserts: 259,200 frames of those values.
   const db = h.app.vigie.db
   const frame = db.prepare('SELECT data FROM frames WHERE machine_id = ?').get(a.agentId) as { data: Buffer }
   const insert = db.prepare('INSERT OR IGNORE INTO frames (machine_id, ts, data) VALUES (?, ?, ?)')
@@ -80,24 +121,51 @@ test("a dense 30-day query never holds the event loop, and stays within the poin
   // the seeding's WAL is checkpointed now, not during the measurement
   db.pragma('wal_checkpoint(TRUNCATE)')
 
-  // Lag probe: the longest gap between 5 ms ticks while the query runs.
-  let maxGap = 0
-  let last = performance.now()
-  const probe = setInterval(() => { const n = performance.now(); maxGap = Math.max(maxGap, n - last); last = n }, 5)
-  const began = performance.now()
-  const q = await h.app.inject({ url: `/api/v1/machines/${a.agentId}/metrics?name=cpu.load_pct&from=30d&step=5m`, headers: { authorization: `Bearer ${h.viewerToken}` } })
-  const took = performance.now() - began
-  clearInterval(probe)
-  maxGap = Math.max(maxGap, performance.now() - last) // a query that never yielded shows here
-
-  t.equal(q.statusCode, 200)
-  const body = q.json() as { series: Array<{ points: unknown[] }> }
-  t.ok(body.series[0].points.length <= 10_000, `within the point bound (${body.series[0].points.length} points)`)
-  t.ok(body.series[0].points.length >= 8600, 'the whole 30 days answered')
-  t.comment(`query took ${Math.round(took)} ms; longest event-loop stall ${Math.round(maxGap)} ms`)
-  // Unloaded, the longest stall is a few ms (the old code: the whole query, ~0.5 s for
-  // 30 days). On a shared, heavily loaded 2-core machine the OS alone can stall the
-  // process a few hundred ms, so the bound is relative to the query as well as fixed.
-  t.ok(maxGap <= 2000, `the event loop was never held more than 2 s even under heavy load (longest ${Math.round(maxGap)} ms)`)
-  t.ok(maxGap < took / 4, `the query yielded: the longest stall (${Math.round(maxGap)} ms) is a small part of the query (${Math.round(took)} ms)`)
+  // 30 days at a 260 s step: 9,970 points per series, the most under VIGIE_QUERY_MAX_POINTS (10,000);
+  // 10 series: 99,700 points, under VIGIE_QUERY_MAX_ANSWER_POINTS (100,000).
+  const url = `/api/v1/machines/${a.agentId}/metrics?name=cpu.load_pct&from=30d&step=260s`
+  const runs: Array<{ took: number, held: number, heldCpu: number }> = []
+  const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+  for (let run = 0; run < 3; run++) {
+    // The longest event-loop block, two ways. Wall time: Node's delay histogram (1 ms
+    // resolution) and the longest gap between 1 ms ticks, closed after the answer (a
+    // block at the very end shows only there). CPU time: what the process burnt
+    // between two ticks, so a loaded machine's OS taking the core away (a gap with
+    // no work in it) does not count, while a block of work does.
+    const hist = monitorEventLoopDelay({ resolution: 1 })
+    let maxGap = 0
+    let maxCpu = 0
+    let last = performance.now()
+    let lastCpu = cpuMs()
+    const tick = (): void => {
+      const n = performance.now(); const c = cpuMs()
+      maxGap = Math.max(maxGap, n - last); maxCpu = Math.max(maxCpu, c - lastCpu)
+      last = n; lastCpu = c
+    }
+    const probe = setInterval(tick, 1)
+    hist.enable()
+    const began = performance.now()
+    const q = await h.app.inject({ url, headers: { authorization: `Bearer ${h.viewerToken}` } })
+    const took = performance.now() - began
+    hist.disable()
+    clearInterval(probe)
+    tick()
+    t.equal(q.statusCode, 200)
+    const body = q.json() as { series: Array<{ points: unknown[] }> }
+    t.equal(body.series.length, 10, 'ten series answered')
+    const points = body.series.reduce((n, s) => n + s.points.length, 0)
+    t.ok(body.series.every(s => s.points.length >= 9960 && s.points.length <= 10_000), `each series: the whole 30 days within the point bound (${points} points in all)`)
+    const held = Math.max(maxGap, hist.max / 1e6)
+    runs.push({ took, held, heldCpu: maxCpu })
+    // as before, for every run
+    t.ok(held <= 2000, `run ${run + 1}: the event loop was never held more than 2 s (longest ${Math.round(held)} ms)`)
+    t.ok(held < took / 4, `run ${run + 1}: the query yielded: the longest block (${Math.round(held)} ms) is a small part of the query (${Math.round(took)} ms)`)
+  }
+  t.comment(`runs: ${runs.map(r => `query ${Math.round(r.took)} ms, longest block ${Math.round(r.held)} ms wall, ${Math.round(r.heldCpu)} ms CPU`).join('; ')}`)
+  // Measured here: longest block 15-26 ms of CPU for this answer, up to ~60 ms at a load
+  // average of 7 on 2 cores (wall: 20-25 ms at 3.5, up to 200 ms at 7, the OS's doing); a 30-day
+  // read in one piece held ~0.5 s, one JSON.stringify of this answer 40-100 ms.
+  // The process's CPU includes V8's helper threads (concurrent GC): the median of three runs.
+  const median = runs.map(r => r.heldCpu).sort((x, y) => x - y)[1]
+  t.ok(median <= 100, `the longest single block of work, median of three runs, is at most 100 ms (${Math.round(median)} ms)`)
 })

@@ -4,6 +4,7 @@
  * database file and the write-ahead log is reused instead of growing.
  */
 import t, { type Test } from 'tap'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -108,4 +109,51 @@ t.test('an in-memory database needs no checkpoints', async t => {
   await cp.stop()
   t.equal((db.prepare('SELECT 1 AS one').get() as { one: number }).one, 1)
   db.close()
+})
+
+t.test('a checkpoint that fails (the file may not grow) warns naming the database file and its code, once, then once a minute', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
+  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const file = path.join(dir, 'vigie.db')
+  const helper = path.join(import.meta.dirname, 'helpers', 'checkpoint-file-limit.ts')
+  // 1200 KiB per file for this process: SQLite's writes past it fail (EFBIG) instead of killing it (SIGXFSZ
+  // ignored). Without the test runner's preload (NODE_OPTIONS), which catches SIGXFSZ to re-raise it.
+  const child = spawn('bash', ['-c', 'unset NODE_OPTIONS; trap "" XFSZ; ulimit -f 1200; exec "$0" --import tsx "$1" "$2"', process.execPath, helper, file], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const code = await new Promise<number | string | null>((resolve) => { child.once('exit', (c, sig) => { resolve(c ?? sig) }) })
+  t.equal(code, 0, `the helper ran (${stderr.slice(0, 500)})`)
+  const lines = stdout.trim().split('\n').map(l => JSON.parse(l) as { warn?: string, phase?: string, warnings?: number, rows?: number })
+  const warnings = lines.filter(l => l.warn !== undefined).map(l => l.warn!)
+  t.ok(warnings.length >= 2, `warnings: ${JSON.stringify(warnings)}`)
+  for (const w of warnings) {
+    t.ok(w.includes(file), `the warning names the database file: ${w}`)
+    t.match(w, /\(SQLITE_IOERR[A-Z_]*\)|\(SQLITE_FULL\)/, 'and the SQLite code')
+  }
+  t.equal(lines.find(l => l.phase !== undefined)?.warnings, 1, 'thirty failing checkpoints within a minute: one warning')
+  t.match(warnings[1], /failed \d+ more times since the last warning/, 'a minute later: one more, counting the repeats')
+  t.equal(lines.at(-1)?.rows, 1400, 'every committed row is still readable (the WAL holds them)')
+})
+
+t.test('when the thread cannot open the database, the warning names the file and the collector checkpoints itself again', async t => {
+  const { file, db } = tempDb(t)
+  const before = db.pragma('wal_autocheckpoint', { simple: true })
+  // The data folder's file moved away after the collector opened it: a second connection cannot open it.
+  const moved = file + '.moved'
+  fs.renameSync(file, moved)
+  const warnings: string[] = []
+  const cp = startCheckpointer(db, file, { everyMs: 20, onWarn: (m) => { warnings.push(m) } })
+  await until('the fall-back warning', () => warnings.length > 0)
+  t.match(warnings[0], /^background checkpoints of .* stopped \(.+\); the collector checkpoints itself again$/)
+  t.ok(warnings[0].includes(file), `the warning names the database file: ${warnings[0]}`)
+  t.match(warnings[0], /\(SQLITE_CANTOPEN: unable to open database file\)/, 'and why, with the SQLite code')
+  t.equal(db.pragma('wal_autocheckpoint', { simple: true }), before, "the collector's connection checkpoints again")
+  await cp.stop()
+  db.close()
+  fs.renameSync(moved, file)
 })

@@ -19,6 +19,14 @@ export interface ContractSubject {
 export interface ContractStoreOptions {
   /** days raw samples are kept */
   rawRetentionDays: number
+  /** series one machine may create (VIGIE_MAX_SERIES_PER_MACHINE); the store's default when absent */
+  maxSeriesPerMachine?: number
+  /** series all machines together may create (VIGIE_MAX_SERIES_TOTAL); the store's default when absent */
+  maxSeriesTotal?: number
+  /** told once per machine when it reaches maxSeriesPerMachine */
+  onSeriesLimit?: (machineId: string, limit: number) => void
+  /** told of the points of new series dropped at maxSeriesTotal */
+  onGlobalSeriesLimit?: (machineId: string, limit: number, droppedPoints: number) => void
 }
 
 export type MakeStore = (t: Test, options: ContractStoreOptions) => Promise<ContractSubject>
@@ -75,8 +83,8 @@ function byKey (results: SeriesResult[]): SeriesResult[] {
 export function runMetricStoreContract (t: Test, name: string, makeStore: MakeStore): void {
   const anchor = Math.floor(Date.now() / HOUR) * HOUR - DAY
 
-  const open = async (tt: Test): Promise<ContractSubject> => {
-    const subject = await makeStore(tt, { rawRetentionDays: RETENTION_DAYS })
+  const open = async (tt: Test, extra: Omit<ContractStoreOptions, 'rawRetentionDays'> = {}): Promise<ContractSubject> => {
+    const subject = await makeStore(tt, { rawRetentionDays: RETENTION_DAYS, ...extra })
     tt.teardown(async () => { await subject.store.close() })
     await subject.store.start()
     return subject
@@ -158,6 +166,14 @@ export function runMetricStoreContract (t: Test, name: string, makeStore: MakeSt
     tt.same(eth0.map((r) => [r.labels, r.points]), [[{ iface: 'eth0' }, [[at, 1200]]]], 'a label filter is exact, not a subset match')
     const none = await store.query({ ...range, name: 'fs.used_pct', labels: { mount: '/mnt' } })
     tt.same(none, [], 'unknown label value: nothing')
+    // countSeries says how many series query would answer, without reading samples (the answer budget)
+    tt.same([
+      await store.countSeries(M1, 'fs.used_pct'),
+      await store.countSeries(M1, 'fs.used_pct', { mount: '/' }),
+      await store.countSeries(M1, 'net.rx_bytes_per_sec', { iface: 'eth0' }),
+      await store.countSeries(M1, 'fs.used_pct', { mount: '/mnt' }),
+      await store.countSeries(M2, 'fs.used_pct')
+    ], [2, 1, 1, 0, 0], 'countSeries matches what query answers')
   })
 
   t.test(`${name}: keeps label values with spaces, commas, quotes and equals signs intact`, async (tt) => {
@@ -246,6 +262,62 @@ export function runMetricStoreContract (t: Test, name: string, makeStore: MakeSt
     tt.same(gone.filter((r) => r.resolution === 'raw').flatMap((r) => r.points), [], 'expired raw samples are not returned')
     const kept = await store.query({ machineId: M1, name: 'cpu.load_pct', fromMs: anchor, toMs: anchor + 2 * HOUR, stepMs: 15_000 })
     tt.equal(kept[0]?.points.length, recent.length, 'samples inside the retention stay')
+  })
+
+  t.test(`${name}: at VIGIE_MAX_SERIES_TOTAL every series stores; past it points of new series are dropped and counted, known series keep storing`, async (tt) => {
+    const dropped: Array<[string, number, number]> = []
+    const { store, settle } = await open(tt, { maxSeriesTotal: 4, onGlobalSeriesLimit: (m, limit, n) => { dropped.push([m, limit, n]) } })
+    const at = anchor + 10 * MIN
+    const fs = (machineId: string, mount: string, atMs: number, value: number): SamplePoint => ({ machineId, name: 'fs.used_pct', labels: { mount }, unit: 'percent', atMs, value })
+    store.append([fs(M1, '/', at, 1), fs(M1, '/home', at, 2), fs(M1, '/var', at, 3)])
+    store.appendReport(M2, at, [{ name: 'fs.used_pct', unit: 'percent', value: 4, labels: { mount: '/' } }])
+    tt.same(dropped, [], 'at the bound: nothing dropped')
+    // one over: M2's new series is dropped (twice: append and the report path); its known series keeps storing
+    store.append([fs(M2, '/', at + MIN, 5), fs(M2, '/data', at + MIN, 6)])
+    store.appendReport(M2, at + 2 * MIN, [{ name: 'fs.used_pct', unit: 'percent', value: 7, labels: { mount: '/data' } }, { name: 'fs.used_pct', unit: 'percent', value: 8, labels: { mount: '/' } }])
+    await settle()
+    tt.same(dropped, [[M2, 4, 1], [M2, 4, 1]], 'each dropped point is reported, with the bound and the machine')
+    const range = { fromMs: anchor, toMs: anchor + HOUR, stepMs: MIN, name: 'fs.used_pct' }
+    tt.equal(await store.countSeries(M1, 'fs.used_pct') + await store.countSeries(M2, 'fs.used_pct'), 4, 'four series stored')
+    const m2 = await store.query({ ...range, machineId: M2 })
+    tt.same(m2.map((r) => [r.labels, r.points]), [[{ mount: '/' }, [[at, 4], [at + MIN, 5], [at + 2 * MIN, 8]]]], 'the known series kept every point; the new one has none')
+    const m1 = await store.query({ ...range, machineId: M1 })
+    tt.equal(m1.length, 3, "the other machine's series are untouched")
+  })
+
+  t.test(`${name}: at VIGIE_MAX_SERIES_PER_MACHINE a machine's new series are dropped, told once; other machines go on`, async (tt) => {
+    const limited: Array<[string, number]> = []
+    const { store, settle } = await open(tt, { maxSeriesPerMachine: 2, onSeriesLimit: (m, limit) => { limited.push([m, limit]) } })
+    const at = anchor + 10 * MIN
+    const p = (machineId: string, i: number, atMs = at): SamplePoint => ({ machineId, name: 'proc.rss_bytes', labels: { pid: String(i) }, unit: 'bytes', atMs, value: i })
+    store.append([p(M1, 1), p(M1, 2)])
+    tt.same(limited, [], 'at the bound: nothing dropped')
+    store.append([p(M1, 3), p(M1, 4), p(M1, 1, at + MIN)])
+    store.append([p(M1, 5)])
+    store.append([p(M2, 1), p(M2, 2)])
+    await settle()
+    tt.same(limited, [[M1, 2]], 'told once, for that machine')
+    const range = { fromMs: anchor, toMs: anchor + HOUR, stepMs: MIN, name: 'proc.rss_bytes' }
+    const m1 = await store.query({ ...range, machineId: M1 })
+    tt.same(m1.map((r) => [r.labels, r.points.length]), [[{ pid: '1' }, 2], [{ pid: '2' }, 1]], 'its two series, the known one still storing')
+    tt.equal((await store.query({ ...range, machineId: M2 })).length, 2, 'another machine has its own bound')
+  })
+
+  t.test(`${name}: answers a query of 10,000 buckets whole, in order, however it reads it`, async (tt) => {
+    const { store, settle } = await open(tt)
+    const points: SamplePoint[] = []
+    for (let i = 0; i < 10_000; i++) {
+      for (const core of ['0', '1']) points.push({ machineId: M1, name: 'cpu.core_pct', labels: { core }, unit: 'percent', atMs: anchor + i * 1000, value: (i * 13 + Number(core)) % 97 })
+    }
+    store.append(points)
+    await settle()
+    // from mid-bucket: the first bucket is partial, the others whole
+    const res = byKey(await store.query({ machineId: M1, name: 'cpu.core_pct', fromMs: anchor + 500, toMs: anchor + 10_000_000, stepMs: 1000 }))
+    tt.equal(res.length, 2, 'both series')
+    for (const r of res) {
+      const core = r.labels.core
+      sameSeries(tt, r.points, expected(points.filter((p) => p.labels.core === core), anchor + 500, anchor + 10_000_000, 1000, 'avg'), `core ${core}`)
+    }
   })
 
   t.test(`${name}: reports ready with no backlog once settled`, async (tt) => {

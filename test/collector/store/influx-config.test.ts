@@ -5,6 +5,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { MetricOutbox } from '../../../collector/store/sqlite/outbox.js'
+import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.js'
 import { InfluxMetricStore, type InfluxMetricStoreOptions, type StoreLogger } from '../../../collector/store/influx/influx-metric-store.js'
 import { startInfluxd } from '../../helpers/influxd.js'
 
@@ -26,6 +27,7 @@ function makeStore (t: Test, options: Partial<InfluxMetricStoreOptions> & { url:
   const store = new InfluxMetricStore({
     database: 'metrics',
     outbox: new MetricOutbox(db),
+    series: new SeriesRegistry(db),
     rawRetentionDays: 7,
     flushIntervalMs: 50,
     batchSize: 500,

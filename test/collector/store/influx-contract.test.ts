@@ -2,6 +2,7 @@
 import t from 'tap'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { MetricOutbox } from '../../../collector/store/sqlite/outbox.js'
+import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.js'
 import { InfluxMetricStore } from '../../../collector/store/influx/influx-metric-store.js'
 import { startInfluxd } from '../../helpers/influxd.js'
 import { runMetricStoreContract } from './contract.js'
@@ -9,13 +10,14 @@ import { runMetricStoreContract } from './contract.js'
 const influxd = await startInfluxd(t)
 let n = 0
 
-runMetricStoreContract(t, 'influx', async (tt, { rawRetentionDays }) => {
+runMetricStoreContract(t, 'influx', async (tt, { rawRetentionDays, maxSeriesPerMachine, maxSeriesTotal, onSeriesLimit, onGlobalSeriesLimit }) => {
   const db = openDb(':memory:')
   tt.teardown(() => { db.close() })
   const store = new InfluxMetricStore({
     url: influxd.url,
     database: `contract_${++n}`,
     outbox: new MetricOutbox(db),
+    series: new SeriesRegistry(db, { maxPerMachine: maxSeriesPerMachine, maxTotal: maxSeriesTotal, onMachineLimit: onSeriesLimit, onGlobalLimit: onGlobalSeriesLimit }),
     rawRetentionDays,
     flushIntervalMs: 50,
     batchSize: 5000,

@@ -6,6 +6,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { openDb, type Db } from '../../../collector/store/sqlite/db.js'
 import { MetricOutbox } from '../../../collector/store/sqlite/outbox.js'
+import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.js'
 import { InfluxMetricStore } from '../../../collector/store/influx/influx-metric-store.js'
 import type { SamplePoint } from '../../../collector/store/metric-store.js'
 import { startInfluxd } from '../../helpers/influxd.js'
@@ -37,6 +38,7 @@ function open (t: Test, database: string, file: string, maxBacklog = 1_000_000):
     url: influxd.url,
     database,
     outbox: new MetricOutbox(db),
+    series: new SeriesRegistry(db),
     rawRetentionDays: 7,
     flushIntervalMs: 50,
     batchSize: 500,

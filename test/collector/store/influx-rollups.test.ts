@@ -3,6 +3,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { MetricOutbox } from '../../../collector/store/sqlite/outbox.js'
+import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.js'
 import { InfluxMetricStore } from '../../../collector/store/influx/influx-metric-store.js'
 import type { SamplePoint, SeriesResult } from '../../../collector/store/metric-store.js'
 import { startInfluxd } from '../../helpers/influxd.js'
@@ -12,14 +13,16 @@ const HOUR = 3_600_000
 const influxd = await startInfluxd(t)
 let n = 0
 
-async function openStore (t: Test): Promise<{ store: InfluxMetricStore, database: string, outbox: MetricOutbox }> {
+async function openStore (t: Test): Promise<{ store: InfluxMetricStore, database: string, outbox: MetricOutbox, series: SeriesRegistry }> {
   const db = openDb(':memory:')
   const outbox = new MetricOutbox(db)
+  const series = new SeriesRegistry(db)
   const database = `rollups_${++n}`
   const store = new InfluxMetricStore({
     url: influxd.url,
     database,
     outbox,
+    series,
     rawRetentionDays: 7,
     flushIntervalMs: 50,
     batchSize: 5000,
@@ -29,7 +32,7 @@ async function openStore (t: Test): Promise<{ store: InfluxMetricStore, database
   })
   t.teardown(async () => { await store.close(); db.close() })
   await store.start()
-  return { store, database, outbox }
+  return { store, database, outbox, series }
 }
 
 function bucketsOf (points: SamplePoint[], stepMs: number): Array<[number, { sum: number, n: number, min: number, max: number, last: SamplePoint }]> {
@@ -83,14 +86,14 @@ t.test('keeps its continuous queries when started again, and replaces them when 
   }
   const before = await names()
   const again = new InfluxMetricStore({
-    url: influxd.url, database: first.database, outbox: first.outbox, rawRetentionDays: 7, flushIntervalMs: 50, batchSize: 5000, maxBacklog: 1000,
+    url: influxd.url, database: first.database, outbox: first.outbox, series: first.series, rawRetentionDays: 7, flushIntervalMs: 50, batchSize: 5000, maxBacklog: 1000,
     resample: { '5m': { everyMs: 1000, forMs: 10 * MIN }, '1h': { everyMs: 1000, forMs: 2 * HOUR } }
   })
   await again.start()
   await again.close()
   t.same(await names(), before, 'same definition, same continuous queries')
   const changed = new InfluxMetricStore({
-    url: influxd.url, database: first.database, outbox: first.outbox, rawRetentionDays: 7, flushIntervalMs: 50, batchSize: 5000, maxBacklog: 1000
+    url: influxd.url, database: first.database, outbox: first.outbox, series: first.series, rawRetentionDays: 7, flushIntervalMs: 50, batchSize: 5000, maxBacklog: 1000
   })
   await changed.start()
   await changed.close()
