@@ -15,7 +15,7 @@ const APPS = 4000
 /** The documented default of VIGIE_INVENTORY_MAX_HISTORY_PER_MACHINE. */
 const MAX_PER_MACHINE = 20_000
 const inventory = (variant: string) => ({
-  hash: `hash-${variant}`,
+  hash: `inventory-${variant}`,
   apps: Array.from({ length: APPS }, (_, i) => ({ name: `app-${variant}-${i}`, version: '1.0.' + i, source: 'dpkg' }))
 })
 
