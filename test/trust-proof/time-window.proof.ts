@@ -1,7 +1,7 @@
 /**
  * Proof for issue 14, "Time": the checks of step 5 of
  * test/e2e/live-closed-input.test.ts (which the old commit never reaches: it
- * stops at step 1), in process, with what both commits have, and without the
+ * stops at the wait in step 2), in process, with what both commits have, and without the
  * new error code. Findings: a leap second in agentClock answered 503 forever (the
  * agent retries a 503 forever); in sampledAt it was acknowledged but not stored;
  * a sampledAt in year 9999 froze the machine's latest values.
