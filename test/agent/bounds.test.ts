@@ -85,7 +85,7 @@ t.test('full disk: the spool is written first, drops are counted and reported, n
   const agent = createAgent(config, { log, probes: [probe] })
 
   // An injected full disk: writes under the state folder fail with ENOSPC past a budget of bytes on disk.
-  const budget = 6000
+  let budget = 6000
   const paths = new Map<number, string>()
   const open = fs.openSync
   const write = fs.writeSync
@@ -119,6 +119,17 @@ t.test('full disk: the spool is written first, drops are counted and reported, n
   t.equal(kept + dropped, made.length + 2, `every report made is in the spool (${kept}) or counted as dropped (${dropped}); the first start made one`)
   t.ok((last.droppedReports ?? 0) >= dropped - 1, 'the count sent is the count dropped (but for the last one, sent next time)')
   t.ok(lines.some(l => l.msg === 'spool dropped reports' && l.reason === 'disk-full'), 'the drops are logged')
+
+  // The disk full to the last byte: the new report still reaches the spool (its oldest
+  // dropped to make room, counted), and no temp file is left. (With the state written
+  // first, the collection failed on ENOSPC: the report was lost, uncounted, and the
+  // state's temp file stayed.)
+  budget = used()
+  let tight: Awaited<ReturnType<typeof agent.collectOnce>> | undefined
+  try { tight = await agent.collectOnce() } catch (err) { t.fail(`a collection on a disk with no free byte failed: ${(err as Error).message}`) }
+  const after = fs.readdirSync(path.join(dir, 'spool'))
+  t.ok(tight !== undefined && after.includes(String(tight.seq).padStart(16, '0') + '.json'), 'with no free byte, the new report is in the spool')
+  t.notOk(after.some(f => f.endsWith('.tmp')) || fs.readdirSync(dir).some(f => f.endsWith('.tmp')), 'with no free byte, no temp file left behind')
 })
 
 t.test('state-file errors name the file', async t => {

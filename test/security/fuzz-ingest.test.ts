@@ -139,6 +139,14 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
   t.ok(events.length > 0, `the watcher got ${events.length} live report events`)
   const FIELDS = new Set(['type', 'machineId', 'atMs', 'seq', 'metrics', 'unavailable'])
   t.equal(events.filter(e => Object.keys(e).some(k => !FIELDS.has(k))).length, 0, 'no live event carries a field the collector did not build')
+  // Nor inside: each metric and each unavailable entry relayed has only its v1 fields.
+  const METRIC_FIELDS = new Set(['name', 'unit', 'value', 'labels'])
+  const UNAVAILABLE_FIELDS = new Set(['probe', 'reason'])
+  const inner = events.flatMap(e => [
+    ...((e as { metrics?: object[] }).metrics ?? []).flatMap(m => Object.keys(m).filter(k => !METRIC_FIELDS.has(k)).map(k => `metrics[].${k}`)),
+    ...((e as { unavailable?: object[] }).unavailable ?? []).flatMap(u => Object.keys(u).filter(k => !UNAVAILABLE_FIELDS.has(k)).map(k => `unavailable[].${k}`))
+  ])
+  t.same(inner.slice(0, 5), [], 'no metric or unavailable entry in a live event carries a field the agent made up')
 })
 
 t.test('damaged enrollment requests get 4xx, never 5xx, and only valid agents are registered', async t => {
