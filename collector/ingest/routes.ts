@@ -35,12 +35,13 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
   // (prototype-poisoning protection included).
   const defaultJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (jsonDepthExceeds(body as string, LIMITS.maxJsonDepth)) {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const buf = body as Buffer
+    if (jsonDepthExceeds(buf, LIMITS.maxJsonDepth)) {
       done(new VigieError('VIGIE_ERR_JSON_TOO_DEEP', `body nests arrays/objects deeper than ${LIMITS.maxJsonDepth}`), undefined)
       return
     }
-    void defaultJson(request, body as string, done)
+    void defaultJson(request, buf.toString('utf8'), done)
   })
 
   app.post('/api/v1/enroll', {
@@ -138,8 +139,8 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
       socket.close(STREAM_CLOSE.tooLarge, 'VIGIE_ERR_FRAME_TOO_LARGE')
       return
     }
-    const text = isBinary ? '' : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8')
-    if (!isBinary && jsonDepthExceeds(text, LIMITS.maxJsonDepth)) {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
+    if (!isBinary && jsonDepthExceeds(buf, LIMITS.maxJsonDepth)) {
       counters.inc('stream_frames_rejected')
       socket.close(STREAM_CLOSE.badFrame, `VIGIE_ERR_JSON_TOO_DEEP: frame nests deeper than ${LIMITS.maxJsonDepth}`)
       return
@@ -147,7 +148,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
     let msg: unknown
     try {
       if (isBinary) throw new Error('binary frame')
-      msg = JSON.parse(text)
+      msg = JSON.parse(buf.toString('utf8'))
     } catch {
       counters.inc('stream_frames_rejected')
       socket.close(STREAM_CLOSE.badFrame, 'VIGIE_ERR_FRAME_INVALID: not a JSON text frame')

@@ -54,10 +54,10 @@ export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }):
     socket.on('message', (data: RawData) => {
       let msg: { type?: unknown, machines?: unknown }
       try {
-        // dashboard frames are a few bytes (watch lists): one scan of the text parsed
-        const text = (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')
-        if (jsonDepthExceeds(text, LIMITS.maxJsonDepth)) throw new Error('too deep')
-        msg = JSON.parse(text) as typeof msg
+        // dashboard frames are a few bytes (watch lists): one scan of their bytes
+        const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+        if (jsonDepthExceeds(buf, LIMITS.maxJsonDepth)) throw new Error('too deep')
+        msg = JSON.parse(buf.toString('utf8')) as typeof msg
       } catch {
         socket.close(4400, 'VIGIE_ERR_FRAME_INVALID: not JSON')
         return
