@@ -4,9 +4,9 @@
  * macOS and Windows: systeminformation (ioreg / WMI).
  */
 import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
+import type { Measurement, Sample } from '../sample.js'
 import { listDir, readLine, readNumber } from './read-file.js'
-import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import { round, type Probe, type ProbeEnv } from './probe.js'
 
 /** One battery, in neutral units: capacities in Wh or Ah (as long as all three agree), rate in W or A. */
 export interface BatteryReading {
@@ -26,10 +26,10 @@ export interface BatteryReading {
   timeRemainingSec?: number
 }
 
-export function batteryMetrics (b: BatteryReading): MetricValue[] {
+export function batteryMetrics (b: BatteryReading): Measurement[] {
   const labels = { battery: b.name }
   const charging = b.state === 'charging'
-  const metrics: MetricValue[] = [
+  const metrics: Measurement[] = [
     { name: 'battery.charge_pct', unit: 'percent', value: round(b.percent), labels },
     { name: 'battery.charging', unit: 'boolean', value: charging ? 1 : 0, labels }
   ]
@@ -114,7 +114,7 @@ export function batteryProbe (env: ProbeEnv = {}): Probe {
   return {
     name: 'battery',
     timeoutMs: 5000,
-    async collect (): Promise<ProbeResult> {
+    async collect (): Promise<Sample> {
       const list = platform === 'linux' ? await readLinuxBatteries(root) : fromSiBattery(await (await si()).battery())
       if (list.length === 0) return { metrics: [], unavailable: [{ probe: 'battery', reason: 'no battery (desktop, server or virtual machine)' }] }
       return { metrics: list.flatMap(batteryMetrics) }

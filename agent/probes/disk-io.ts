@@ -4,7 +4,7 @@
  * Elsewhere: systeminformation's machine-wide totals, as device "all".
  */
 import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
+import type { Measurement } from '../sample.js'
 import { readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
 
@@ -33,8 +33,8 @@ export function parseDiskstats (text: string): Map<string, DiskCounters> {
 }
 
 /** Rates between two readings `elapsedSec` apart. A counter that went backwards (wrap, hot-plug) yields 0. */
-export function diskIoMetrics (prev: Map<string, DiskCounters>, now: Map<string, DiskCounters>, elapsedSec: number): MetricValue[] {
-  const out: MetricValue[] = []
+export function diskIoMetrics (prev: Map<string, DiskCounters>, now: Map<string, DiskCounters>, elapsedSec: number): Measurement[] {
+  const out: Measurement[] = []
   if (elapsedSec <= 0) return out
   for (const [device, c] of now) {
     const p = prev.get(device)

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises'
 import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
+import type { Measurement } from '../sample.js'
 import { readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
 
@@ -45,8 +45,8 @@ export function parseMounts (text: string): MountEntry[] {
 }
 
 /** Metrics for the filesystems worth reporting. `used_pct` matches `df`: used / (used + available to users). */
-export function filesystemMetrics (entries: readonly FsEntry[]): MetricValue[] {
-  const metrics: MetricValue[] = []
+export function filesystemMetrics (entries: readonly FsEntry[]): Measurement[] {
+  const metrics: Measurement[] = []
   const seen = new Set<string>()
   for (const e of entries) {
     if (IGNORED_TYPES.has(e.type) || e.size <= 0 || seen.has(e.mount)) continue

@@ -12,9 +12,9 @@
  * explicitly with `--check-tcp host:port` (tcp-check.ts).
  */
 import { si } from './si.js'
-import type { MetricValue, Unavailable } from '../../protocol/index.js'
+import type { Measurement, NotMeasured, Sample } from '../sample.js'
 import { readText } from './read-file.js'
-import type { Probe, ProbeEnv, ProbeResult } from './probe.js'
+import type { Probe, ProbeEnv } from './probe.js'
 
 /** The IPv4 default gateway from /proc/net/route (little-endian hex), or undefined. */
 export function parseDefaultGateway (text: string): { iface: string, gateway: string } | undefined {
@@ -51,7 +51,7 @@ export function gatewayProbe (env: ProbeEnv = {}): Probe {
     name: 'gateway',
     timeoutMs: 5000,
     everySec: 60,
-    async collect (): Promise<ProbeResult> {
+    async collect (): Promise<Sample> {
       let gateway: string | undefined
       let iface: string | undefined
       if (platform === 'linux') {
@@ -63,8 +63,8 @@ export function gatewayProbe (env: ProbeEnv = {}): Probe {
         return { metrics: [{ name: 'net.default_route', unit: 'boolean', value: 0 }], unavailable: [{ probe: 'gateway', reason: 'no IPv4 default route' }] }
       }
       const labels = { gateway }
-      const metrics: MetricValue[] = [{ name: 'net.default_route', unit: 'boolean', value: 1, labels: iface !== undefined ? { gateway, iface } : labels }]
-      const unavailable: Unavailable[] = []
+      const metrics: Measurement[] = [{ name: 'net.default_route', unit: 'boolean', value: 1, labels: iface !== undefined ? { gateway, iface } : labels }]
+      const unavailable: NotMeasured[] = []
       if (platform === 'linux') {
         const state = arpState((await readText(root, 'proc/net/arp')) ?? '', gateway)
         if (state === 'none') unavailable.push({ probe: 'gateway', reason: `no neighbour entry for gateway ${gateway} yet (nothing is sent to find out)` })

@@ -6,9 +6,9 @@
  */
 import os from 'node:os'
 import { si } from './si.js'
-import type { HostFacts, Unavailable } from '../../protocol/index.js'
+import type { HostSample, NotMeasured, Sample } from '../sample.js'
 import { readLine, readText } from './read-file.js'
-import type { Probe, ProbeEnv, ProbeResult } from './probe.js'
+import type { Probe, ProbeEnv } from './probe.js'
 
 /** Parses os-release(5): KEY=value lines, values optionally quoted. */
 export function parseOsRelease (text: string): Record<string, string> {
@@ -29,12 +29,12 @@ export function cleanFact (v: string | undefined): string | undefined {
   return t === undefined || t === '' || /^(default string|to be filled.*|not specified|none|system product name|system manufacturer|o\.e\.m\.|-|0)$/i.test(t) ? undefined : t.slice(0, 256)
 }
 
-export async function linuxHostFacts (root: string): Promise<{ host: Partial<HostFacts>, unavailable: Unavailable[] }> {
+export async function linuxHostFacts (root: string): Promise<{ host: HostSample, unavailable: NotMeasured[] }> {
   const rel = parseOsRelease((await readText(root, 'etc/os-release')) ?? (await readText(root, 'usr/lib/os-release')) ?? '')
   const dmi = async (f: string): Promise<string | undefined> => cleanFact(await readLine(root, `sys/class/dmi/id/${f}`))
   const cpus = os.cpus()
   const serial = await dmi('product_serial')
-  const host: Partial<HostFacts> = {
+  const host: HostSample = {
     hostname: os.hostname(),
     os: rel.NAME ?? 'Linux',
     osVersion: [rel.VERSION_ID ?? rel.VERSION ?? '', rel.BUILD_ID !== undefined ? `build ${rel.BUILD_ID}` : ''].filter(s => s !== '').join(' '),
@@ -47,7 +47,7 @@ export async function linuxHostFacts (root: string): Promise<{ host: Partial<Hos
     cpuCores: cpus.length,
     memTotalBytes: os.totalmem()
   }
-  const unavailable: Unavailable[] = serial === undefined ? [{ probe: 'host.serial', reason: 'serial number unreadable (needs root, or the firmware does not state it)' }] : []
+  const unavailable: NotMeasured[] = serial === undefined ? [{ probe: 'host.serial', reason: 'serial number unreadable (needs root, or the firmware does not state it)' }] : []
   return { host, unavailable }
 }
 
@@ -59,16 +59,16 @@ export function hostProbe (env: ProbeEnv = {}): Probe {
     timeoutMs: 15_000,
     everySec: 3600,
     elevation: 'root for the serial number on Linux',
-    async collect (): Promise<ProbeResult> {
+    async collect (): Promise<Sample> {
       if (platform === 'linux') {
         const { host, unavailable } = await linuxHostFacts(root)
-        for (const k of Object.keys(host) as Array<keyof HostFacts>) if (host[k] === undefined) delete host[k]
+        for (const k of Object.keys(host) as Array<keyof HostSample>) if (host[k] === undefined) delete host[k]
         return { metrics: [], host, unavailable }
       }
       const [info, sys, cpu] = await Promise.all([(await si()).osInfo(), (await si()).system(), (await si()).cpu()])
       const build = cleanFact(info.build)
       const release = cleanFact(info.release) ?? ''
-      const host: Partial<HostFacts> = {
+      const host: HostSample = {
         hostname: os.hostname(),
         os: cleanFact(info.distro) ?? info.platform,
         osVersion: build !== undefined && !release.includes(build) ? `${release} build ${build}` : release,

@@ -6,11 +6,11 @@
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import type { InstalledApp, Unavailable } from '../../protocol/index.js'
+import type { App, NotMeasured, Sample } from '../sample.js'
 import { CommandError, runCommand } from './run-command.js'
 import { readText } from './read-file.js'
 import { normalizeApps, parseAptSimulate, parseDnfCheckUpdate, parseDpkg, parseRpm, parseSystemProfiler, parseUpdateNotifier, parseWindowsUninstall } from './inventory-parsers.js'
-import type { Probe, ProbeEnv, ProbeResult } from './probe.js'
+import type { Probe, ProbeEnv } from './probe.js'
 
 /** Registry uninstall keys: machine-wide (64- and 32-bit) and every loaded user profile. */
 export const WINDOWS_INVENTORY_SCRIPT = [
@@ -21,7 +21,7 @@ export const WINDOWS_INVENTORY_SCRIPT = [
 ].join('; ')
 
 /** Stable hash of an app list (order-independent once normalized). */
-export function inventoryHash (apps: readonly InstalledApp[]): string {
+export function inventoryHash (apps: readonly App[]): string {
   const h = createHash('sha256')
   for (const a of normalizeApps(apps)) h.update(`${a.source ?? ''}\u0000${a.name}\u0000${a.version}\n`)
   return h.digest('hex')
@@ -37,7 +37,7 @@ export function inventoryProbe (env: ProbeEnv & { everySec?: number } = {}): Pro
   const run = env.run ?? runCommand
   const opts = { timeoutMs: 90_000, maxBytes: 64 * 1024 * 1024 }
 
-  async function apps (): Promise<InstalledApp[]> {
+  async function apps (): Promise<App[]> {
     if (platform === 'darwin') return parseSystemProfiler((await run('system_profiler', ['SPApplicationsDataType', '-json', '-detailLevel', 'mini'], opts)).stdout)
     if (platform === 'win32') {
       const r = await run('powershell.exe', ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-Command', WINDOWS_INVENTORY_SCRIPT], opts)
@@ -55,8 +55,8 @@ export function inventoryProbe (env: ProbeEnv & { everySec?: number } = {}): Pro
     }
   }
 
-  async function pendingUpdates (): Promise<number | Unavailable> {
-    const reason = (r: string): Unavailable => ({ probe: 'updates', reason: r })
+  async function pendingUpdates (): Promise<number | NotMeasured> {
+    const reason = (r: string): NotMeasured => ({ probe: 'updates', reason: r })
     if (platform === 'darwin') return reason('not read on macOS: softwareupdate -l contacts Apple and can take minutes')
     if (platform === 'win32') return reason('not read on Windows yet (the Windows Update API search takes minutes)')
     const notifier = await readText(root, 'var/lib/update-notifier/updates-available')
@@ -82,7 +82,7 @@ export function inventoryProbe (env: ProbeEnv & { everySec?: number } = {}): Pro
     name: 'inventory',
     timeoutMs: 180_000,
     everySec: env.everySec ?? 6 * 3600,
-    async collect (): Promise<ProbeResult> {
+    async collect (): Promise<Sample> {
       const list = normalizeApps(await apps())
       const pending = await pendingUpdates()
       if (typeof pending === 'number') {

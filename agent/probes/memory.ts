@@ -1,6 +1,6 @@
 /** Memory and swap use, in bytes and percent. Linux: /proc/meminfo; elsewhere systeminformation. */
 import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
+import type { Measurement } from '../sample.js'
 import { readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
 
@@ -19,11 +19,11 @@ export function parseMeminfo (text: string): MemReading {
   return { total, available, swapTotal: kv.get('SwapTotal') ?? 0, swapFree: kv.get('SwapFree') ?? 0 }
 }
 
-export function memoryMetrics (m: MemReading): MetricValue[] {
+export function memoryMetrics (m: MemReading): Measurement[] {
   // "used" excludes page cache and buffers: what a user would call used memory.
   const used = Math.max(0, m.total - m.available)
   const swapUsed = Math.max(0, m.swapTotal - m.swapFree)
-  const metrics: MetricValue[] = [
+  const metrics: Measurement[] = [
     { name: 'mem.total_bytes', unit: 'bytes', value: m.total },
     { name: 'mem.used_bytes', unit: 'bytes', value: used },
     { name: 'mem.available_bytes', unit: 'bytes', value: m.available },

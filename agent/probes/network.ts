@@ -4,7 +4,7 @@
  * operstate}, /proc/net/wireless. Elsewhere: systeminformation.
  */
 import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
+import type { Measurement } from '../sample.js'
 import { readLine, readNumber, readText } from './read-file.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
 
@@ -42,8 +42,8 @@ export function parseWireless (text: string): Map<string, number> {
 }
 
 /** Rates between two /proc/net/dev readings. */
-export function netRateMetrics (prev: Map<string, NetCounters>, now: Map<string, NetCounters>, elapsedSec: number): MetricValue[] {
-  const out: MetricValue[] = []
+export function netRateMetrics (prev: Map<string, NetCounters>, now: Map<string, NetCounters>, elapsedSec: number): Measurement[] {
+  const out: Measurement[] = []
   if (elapsedSec <= 0) return out
   for (const [iface, c] of now) {
     const p = prev.get(iface)
@@ -63,8 +63,8 @@ export function netRateMetrics (prev: Map<string, NetCounters>, now: Map<string,
 }
 
 /** Link state and speed of each interface from /sys/class/net, and Wi-Fi signal. */
-export async function linkMetrics (root: string, ifaces: Iterable<string>): Promise<MetricValue[]> {
-  const out: MetricValue[] = []
+export async function linkMetrics (root: string, ifaces: Iterable<string>): Promise<Measurement[]> {
+  const out: Measurement[] = []
   const wifi = parseWireless((await readText(root, 'proc/net/wireless')) ?? '')
   for (const iface of ifaces) {
     const labels = { iface }
@@ -90,7 +90,7 @@ export function networkProbe (env: ProbeEnv = {}): Probe {
     async collect () {
       if (platform !== 'linux') {
         const [stats, ifs] = await Promise.all([(await si()).networkStats('*'), (await si()).networkInterfaces()])
-        const metrics: MetricValue[] = []
+        const metrics: Measurement[] = []
         for (const s of stats) {
           if (IGNORED_IFACE.test(s.iface)) continue
           const labels = { iface: s.iface }

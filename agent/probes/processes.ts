@@ -7,7 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
+import type { Measurement } from '../sample.js'
 import { round, type Probe, type ProbeEnv } from './probe.js'
 
 /** Linux reports times in clock ticks; USER_HZ is 100 on every mainstream architecture. */
@@ -32,7 +32,7 @@ export function parsePidStat (text: string): ProcSample | undefined {
 }
 
 /** Top `n` names by CPU (needs a previous sample) and by resident memory. */
-export function topProcessMetrics (prev: Map<number, ProcSample> | undefined, now: readonly ProcSample[], elapsedSec: number, n: number): MetricValue[] {
+export function topProcessMetrics (prev: Map<number, ProcSample> | undefined, now: readonly ProcSample[], elapsedSec: number, n: number): Measurement[] {
   const cpu = new Map<string, number>()
   const rss = new Map<string, number>()
   for (const p of now) {
@@ -44,7 +44,7 @@ export function topProcessMetrics (prev: Map<number, ProcSample> | undefined, no
     }
   }
   const top = (m: Map<string, number>): Array<[string, number]> => [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n)
-  const out: MetricValue[] = []
+  const out: Measurement[] = []
   if (prev !== undefined) for (const [name, v] of top(cpu)) out.push({ name: 'proc.cpu_pct', unit: 'percent', value: round(v, 1), labels: { name: name.slice(0, 128) } })
   for (const [name, v] of top(rss)) if (v > 0) out.push({ name: 'proc.rss_bytes', unit: 'bytes', value: v, labels: { name: name.slice(0, 128) } })
   return out

@@ -4,10 +4,10 @@
  * disk, may touch the hardware), so hourly by default, and `-n standby` never
  * spins up a sleeping disk. Needs root/Administrator to open the devices.
  */
-import type { MetricValue, Unavailable } from '../../protocol/index.js'
+import type { Measurement, NotMeasured, Sample } from '../sample.js'
 import { listDir } from './read-file.js'
 import { runCommand, CommandError } from './run-command.js'
-import { type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import { type Probe, type ProbeEnv } from './probe.js'
 
 interface SmartAttr { id: number, name?: string, value?: number, raw?: { value?: number } }
 /** The parts of `smartctl --json -a` output we read. */
@@ -46,12 +46,12 @@ export function smartFailure (j: SmartJson): string | undefined {
 }
 
 /** Metrics from one device's `smartctl --json -a` output. */
-export function smartMetrics (j: SmartJson, device: string): { metrics: MetricValue[], unavailable: Unavailable[] } {
+export function smartMetrics (j: SmartJson, device: string): { metrics: Measurement[], unavailable: NotMeasured[] } {
   const failure = smartFailure(j)
   if (failure !== undefined) return { metrics: [], unavailable: [{ probe: 'smart', reason: `${device}: ${failure}` }] }
   const labels = { device }
-  const metrics: MetricValue[] = []
-  const push = (name: string, unit: MetricValue['unit'], value: number | undefined): void => {
+  const metrics: Measurement[] = []
+  const push = (name: string, unit: Measurement['unit'], value: number | undefined): void => {
     if (typeof value === 'number' && Number.isFinite(value)) metrics.push({ name, unit, value, labels })
   }
   // Bit 3 of the exit status is "SMART status check returned DISK FAILING".
@@ -91,7 +91,7 @@ export function smartProbe (env: ProbeEnv = {}): Probe {
     timeoutMs: 60_000,
     everySec: 3600,
     elevation: 'root / Administrator to open disk devices',
-    async collect (): Promise<ProbeResult> {
+    async collect (): Promise<Sample> {
       let devices: Array<{ name: string, type?: string }>
       try {
         const scan = await run(smartctl, ['--scan', '--json'], { timeoutMs: 10_000, maxBytes: 1024 * 1024 })
@@ -102,8 +102,8 @@ export function smartProbe (env: ProbeEnv = {}): Probe {
       }
       if (devices.length === 0) devices = (await kernelDisks(root)).map(name => ({ name }))
       if (devices.length === 0) return { metrics: [], unavailable: [{ probe: 'smart', reason: 'no disks found' }] }
-      const metrics: MetricValue[] = []
-      const unavailable: Unavailable[] = []
+      const metrics: Measurement[] = []
+      const unavailable: NotMeasured[] = []
       for (const d of devices.slice(0, 16)) {
         const args = ['--json', '-a', '-n', 'standby', ...(d.type !== undefined ? ['-d', d.type] : []), d.name]
         const label = deviceLabel(d.name)

@@ -7,10 +7,10 @@ import os from 'node:os'
 import fs from 'node:fs'
 import path from 'node:path'
 import { si } from './si.js'
-import type { HostFacts, MetricValue, Unavailable } from '../../protocol/index.js'
+import type { HostSample, Measurement, NotMeasured, Sample } from '../sample.js'
 import { parseProcStat } from './cpu.js'
 import { listDir, readText } from './read-file.js'
-import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import { round, type Probe, type ProbeEnv } from './probe.js'
 
 /** glibc's struct utmp on Linux: 384-byte records, ut_type (int16) at 0, ut_user (32 bytes) at 44. */
 const UTMP_RECORD = 384
@@ -65,11 +65,11 @@ export function systemProbe (env: ProbeEnv = {}): Probe {
   return {
     name: 'system',
     timeoutMs: 5000,
-    async collect (): Promise<ProbeResult> {
+    async collect (): Promise<Sample> {
       const uptime = os.uptime()
-      const metrics: MetricValue[] = [{ name: 'system.uptime_s', unit: 'seconds', value: Math.round(uptime) }]
-      const unavailable: Unavailable[] = []
-      const host: Partial<HostFacts> = {}
+      const metrics: Measurement[] = [{ name: 'system.uptime_s', unit: 'seconds', value: Math.round(uptime) }]
+      const unavailable: NotMeasured[] = []
+      const host: HostSample = {}
       let bootMs = Date.now() - uptime * 1000
       let users: string[] | undefined
       if (platform === 'linux') {

@@ -6,9 +6,9 @@
  * unavailable when nothing is exposed — never a fake 0.
  */
 import { si } from './si.js'
-import type { MetricValue, Unavailable } from '../../protocol/index.js'
+import type { Measurement, NotMeasured, Sample } from '../sample.js'
 import { listDir, readLine, readNumber } from './read-file.js'
-import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import { round, type Probe, type ProbeEnv } from './probe.js'
 
 export interface Sensor { label: string, celsius: number }
 export interface Fan { label: string, rpm: number }
@@ -63,8 +63,8 @@ export async function readThermalZones (root: string): Promise<HwmonChip[]> {
 }
 
 /** Turns chips into metrics: temp.cpu_c / temp.cpu_max_c / temp.core_c, temp.disk_c{device}, temp.sensor_c, fan.rpm{fan}. */
-export function sensorMetrics (chips: readonly HwmonChip[]): ProbeResult {
-  const metrics: MetricValue[] = []
+export function sensorMetrics (chips: readonly HwmonChip[]): Sample {
+  const metrics: Measurement[] = []
   const cpu: number[] = []
   let pkg: number | undefined
   for (const c of chips) {
@@ -98,7 +98,7 @@ export function sensorMetrics (chips: readonly HwmonChip[]): ProbeResult {
       { name: 'temp.cpu_max_c', unit: 'celsius', value: Math.max(...cpu) }
     )
   }
-  const unavailable: Unavailable[] = []
+  const unavailable: NotMeasured[] = []
   if (metrics.length === 0) unavailable.push({ probe: 'temperatures', reason: 'no temperature sensors exposed by this machine (typical of virtual machines)' })
   else if (!metrics.some(m => m.name === 'fan.rpm')) unavailable.push({ probe: 'fans', reason: 'no fan speed sensors exposed' })
   return { metrics, unavailable }
