@@ -8,7 +8,6 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { EnrollHardware, HostFacts, Inventory, MetricValue, Report, Unavailable } from '../protocol/index.js'
-import { linuxHostFacts } from './probes/host.js'
 import { LIMITS, PROTOCOL_VERSION } from './wire.js'
 import type { AgentConfig } from './config.js'
 import type { AgentLogger } from './log.js'
@@ -17,8 +16,7 @@ import { Spool } from './spool.js'
 import { SendError, Transport } from './transport.js'
 import { every, type Scheduled } from './scheduler.js'
 import { runProbe, type Probe, type ProbeEnv } from './probes/probe.js'
-import { defaultProbes } from './probes/index.js'
-import { tcpCheckProbe } from './probes/tcp-check.js'
+import { configuredProbes, HARDWARE_FACTS, probeOs } from './probes/registry.js'
 import { inventoryHash } from './probes/inventory.js'
 import { ProbeStats, type ProbeStat } from './probe-stats.js'
 import { AGENT_VERSION } from './version.js'
@@ -67,12 +65,10 @@ async function hardwareFacts (): Promise<EnrollHardware> {
     for (const i of list ?? []) if (!i.internal && i.mac !== '00:00:00:00:00:00') macs.add(i.mac)
   }
   const out: EnrollHardware = { macs: [...macs].sort().slice(0, 32) }
-  if (process.platform === 'linux') {
+  const facts = HARDWARE_FACTS[probeOs()]
+  if (facts !== undefined) {
     try {
-      const { host } = await linuxHostFacts('/')
-      if (host.serial !== undefined) out.serial = host.serial
-      if (host.model !== undefined) out.model = host.model
-      if (host.manufacturer !== undefined) out.manufacturer = host.manufacturer
+      Object.assign(out, await facts())
     } catch { /* facts are a hint, never a reason not to enroll */ }
   }
   return out
@@ -131,11 +127,7 @@ export function backoffMs (attempt: number, random = Math.random): number {
 export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle {
   const log = deps.log
   const now = deps.now ?? Date.now
-  const probes = deps.probes ?? [
-    ...defaultProbes(deps.probeEnv, config.probes),
-    // active checks only when the operator listed targets
-    ...((config.checkTcp?.length ?? 0) > 0 && config.probes.tcp_check !== false ? [tcpCheckProbe(config.checkTcp, config.checkTcpTimeoutMs ?? 2000)] : [])
-  ]
+  const probes = deps.probes ?? configuredProbes(config, deps.probeEnv)
   const stats = new ProbeStats()
   const lastRun = new Map<string, number>()
   /** the latest inventory: hash and pending updates go in every report; apps only when the collector lacks them */

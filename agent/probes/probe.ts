@@ -16,15 +16,19 @@ export interface Probe {
   everySec?: number
   /** what needs elevated rights (root / Administrator) for full results, if anything */
   elevation?: string
-  collect (): Promise<Sample>
+  collect: Collect
 }
+
+/** One collection of a probe; a closure keeps what it needs between runs (the previous counters of a rate). */
+export type Collect = () => Promise<Sample>
+
+/** The operating systems the agent runs on; each probe has one implementation per OS (registry.ts). */
+export type ProbeOs = 'linux' | 'darwin' | 'win32'
 
 /** Where a probe reads from; tests point these at recorded fixtures. */
 export interface ProbeEnv {
   /** filesystem root for /proc and /sys (default '/') */
   root?: string
-  /** OS to behave as (default process.platform) */
-  platform?: NodeJS.Platform
   /** runs an external command (default: runCommand); tests replay recorded outputs */
   run?: (file: string, args: readonly string[], opts: { timeoutMs: number, maxBytes?: number }) => Promise<CommandResult>
 }

@@ -17,15 +17,7 @@ import * as protocol from '../../protocol/index.js'
 import * as wire from '../../agent/wire.js'
 import { createAgent } from '../../agent/agent.js'
 import { loadAgentConfig } from '../../agent/config.js'
-import { cpuProbe } from '../../agent/probes/cpu.js'
-import { memoryProbe } from '../../agent/probes/memory.js'
-import { diskIoProbe } from '../../agent/probes/disk-io.js'
-import { smartProbe } from '../../agent/probes/smart.js'
-import { temperaturesProbe } from '../../agent/probes/temperatures.js'
-import { batteryProbe } from '../../agent/probes/battery.js'
-import { networkProbe } from '../../agent/probes/network.js'
-import { gatewayProbe } from '../../agent/probes/gateway.js'
-import { inventoryProbe } from '../../agent/probes/inventory.js'
+import { probeFor } from '../../agent/probes/registry.js'
 import type { CommandResult } from '../../agent/probes/run-command.js'
 import { memoryLogger } from './helpers/collector.js'
 
@@ -90,7 +82,7 @@ t.test('a real agent on the recorded laptop sends the recorded bytes: enrollment
     'smartctl --json -a -n standby -d sat /dev/sdb': { code: 24, stdout: smart('hdd-failing-wd.json'), stderr: '' },
     'smartctl --json -a -n standby -d nvme /dev/nvme0': smart('nvme-samsung-pm9a1.json')
   })
-  const env = { root: LAPTOP, platform: 'linux' as const, run }
+  const env = { root: LAPTOP, run }
   const host = {
     name: 'host',
     timeoutMs: 1000,
@@ -102,8 +94,7 @@ t.test('a real agent on the recorded laptop sends the recorded bytes: enrollment
     })
   }
   const broken = { name: 'broken', timeoutMs: 1000, collect: async (): Promise<never> => { throw new Error('sensor bus gone') } }
-  const probes = [host, cpuProbe(env), memoryProbe(env), diskIoProbe(env), smartProbe(env), temperaturesProbe(env), batteryProbe(env),
-    networkProbe(env), gatewayProbe(env), inventoryProbe(env), broken]
+  const probes = [host, ...['cpu', 'memory', 'disk_io', 'smart', 'temperatures', 'battery', 'network', 'gateway', 'inventory'].map(name => probeFor(name, 'linux', env)), broken]
 
   let clock = Date.parse('2026-03-02T09:00:00.000Z')
   const config = loadAgentConfig({ collectorUrl: url, enrollToken: 'golden-enroll-token-0001', stateDir: path.join(dir, 'state'), transport: 'http', intervalSec: 3600, hostname: 'pc-042', group: 'site-lyon', machineKeyFile: keyFile } as never, { env: {} })
