@@ -9,15 +9,31 @@ import fs from 'node:fs'
 import WebSocket from 'ws'
 import type { AgentRotateResponse, BatchAck, EnrollRequest, EnrollResponse, Report } from '../protocol/index.js'
 import { TOKEN_ROTATE_HEADER } from './wire.js'
+import { AgentError, type AgentErrorCode } from './errors.js'
 
-/** Why a send failed, and what the caller should do about it. */
-export class SendError extends Error {
+export type SendErrorKind = 'network' | 'unauthorized' | 'forbidden' | 'rejected' | 'too-large' | 'busy'
+
+/** The agent's error code for each kind of failed send. */
+const SEND_CODES = {
+  network: 'VIGIE_AGENT_ERR_UNREACHABLE',
+  unauthorized: 'VIGIE_AGENT_ERR_UNAUTHORIZED',
+  forbidden: 'VIGIE_AGENT_ERR_FORBIDDEN',
+  rejected: 'VIGIE_AGENT_ERR_REJECTED',
+  'too-large': 'VIGIE_AGENT_ERR_TOO_LARGE',
+  busy: 'VIGIE_AGENT_ERR_BUSY'
+} as const satisfies Record<SendErrorKind, AgentErrorCode>
+
+/**
+ * Why a send failed, and what the caller should do about it: `code` is the
+ * agent's (one per kind), `opts.code` the collector's when it gave one.
+ */
+export class SendError extends AgentError {
   constructor (
-    readonly kind: 'network' | 'unauthorized' | 'forbidden' | 'rejected' | 'too-large' | 'busy',
+    readonly kind: SendErrorKind,
     message: string,
     readonly opts: { retryAfterMs?: number, path?: string, statusCode?: number, code?: string } = {}
   ) {
-    super(message)
+    super(SEND_CODES[kind], message)
     this.name = 'SendError'
   }
 }
