@@ -1,7 +1,8 @@
 /**
- * createAgent(config) → { start, stop }: the wiring. Enroll once (enroll.ts),
- * collect on a schedule (collect.ts, scheduler.ts), map each collection to a
- * report (wire.ts), spool it to disk first (spool.ts), and ship the spool
+ * createAgent(config) → { start, stop }: the wiring. Take the identity from
+ * the state file or enroll once (enroll.ts),
+ * collect on a schedule (collect.ts, scheduler.ts), map each collection to
+ * a report (wire.ts), spool it to disk first (spool.ts), and ship the spool
  * oldest-first (ship.ts), removing reports only when acknowledged. Nothing
  * here may take the host down: every failure is logged and retried later.
  */
@@ -11,11 +12,11 @@ import type { Report } from '../protocol/index.js'
 import type { AgentConfig } from './config.js'
 import type { AgentLogger } from './log.js'
 import { AgentError } from './errors.js'
-import { readState, StateKeeper } from './state.js'
+import { StateKeeper } from './state.js'
 import { Spool } from './spool.js'
 import { Transport } from './transport.js'
 import { every, type Scheduled } from './scheduler.js'
-import { cleanEnrollToken, enroll } from './enroll.js'
+import { identity } from './enroll.js'
 import { Collector } from './collect.js'
 import { Shipper } from './ship.js'
 import { toReport } from './wire.js'
@@ -94,21 +95,8 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
       fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 })
       const onDrop = (count: number, reason: string): void => { log.warn({ count, reason }, 'spool dropped reports'); keeper.countDropped(count) }
       const s = spool = new Spool({ dir: path.join(config.stateDir, 'spool'), maxBytes: config.spoolMaxBytes, maxAgeMs: config.spoolMaxAgeHours * 3_600_000, now, onDrop })
-      keeper.current = readState(config.stateDir)
-      if (keeper.current !== undefined && keeper.current.collectorUrl !== config.collectorUrl) {
-        log.warn({ was: keeper.current.collectorUrl, now: config.collectorUrl }, 'collector URL changed; keeping the enrollment')
-      }
-      keeper.current ??= await enroll(config, { log, spoolMaxSeq: () => s.maxSeq, signal: stopping.signal })
-      const state = keeper.current
+      const state = await identity(config, { log, spool: s, keeper, signal: stopping.signal })
       if (stopping.signal.aborted || state === undefined) return
-      // A token given while already enrolled is not needed: forget it too.
-      if (config.enrollToken !== undefined || config.enrollTokenFile !== undefined || config.configFile !== undefined) cleanEnrollToken(config, log)
-      s.restamp(state.agentId)
-      state.nextSeq = Math.max(state.nextSeq, s.maxSeq + 1)
-      if (state.refused !== undefined) {
-        log.error({ agentId: state.agentId, since: new Date(state.refused.atMs).toISOString(), reason: state.refused.message, spooled: s.count },
-          'this agent was refused by the collector (revoked): sending nothing but one check now and one an hour; spool kept')
-      }
       const sender = new Transport({ url: config.collectorUrl, token: state.agentToken, mode: config.transport, caFile: config.caFile, log })
       shipper = new Shipper({ spool: s, sender, state: keeper, log, now, intervalSec: config.intervalSec })
       log.info({ agentId: state.agentId, collector: config.collectorUrl, intervalSec: config.intervalSec, spooled: s.count }, 'agent started')

@@ -11,7 +11,8 @@ import type { EnrollHardware } from '../protocol/index.js'
 import type { AgentConfig } from './config.js'
 import { AgentError } from './errors.js'
 import type { AgentLogger } from './log.js'
-import { readState, writeState, type AgentState } from './state.js'
+import { readState, writeState, type AgentState, type StateKeeper } from './state.js'
+import type { Spool } from './spool.js'
 import { SendError, Transport } from './transport.js'
 import { backoffMs, retryAfterMs } from './backoff.js'
 import { HARDWARE_FACTS, probeOs } from './probes/registry.js'
@@ -151,6 +152,32 @@ export async function enroll (config: AgentConfig, deps: EnrollDeps): Promise<Ag
     }
   }
   return undefined
+}
+
+/**
+ * The identity the agent runs under: the state file's, or a new enrollment.
+ * Then the spool is made to agree with it (reports re-stamped with the id, seq
+ * numbered above the spool's highest), and an enrollment token given while
+ * already enrolled is forgotten too. Undefined when the agent was stopped first.
+ */
+export async function identity (config: AgentConfig, deps: Omit<EnrollDeps, 'spoolMaxSeq'> & { spool: Spool, keeper: StateKeeper }): Promise<AgentState | undefined> {
+  const { log, spool, keeper } = deps
+  // Set as soon as known: reports the spool drops from here on are counted against it.
+  keeper.current = readState(config.stateDir)
+  if (keeper.current !== undefined && keeper.current.collectorUrl !== config.collectorUrl) {
+    log.warn({ was: keeper.current.collectorUrl, now: config.collectorUrl }, 'collector URL changed; keeping the enrollment')
+  }
+  keeper.current ??= await enroll(config, { ...deps, spoolMaxSeq: () => spool.maxSeq })
+  const state = keeper.current
+  if (deps.signal.aborted || state === undefined) return undefined
+  if (config.enrollToken !== undefined || config.enrollTokenFile !== undefined || config.configFile !== undefined) cleanEnrollToken(config, log)
+  spool.restamp(state.agentId)
+  state.nextSeq = Math.max(state.nextSeq, spool.maxSeq + 1)
+  if (state.refused !== undefined) {
+    log.error({ agentId: state.agentId, since: new Date(state.refused.atMs).toISOString(), reason: state.refused.message, spooled: spool.count },
+      'this agent was refused by the collector (revoked): sending nothing but one check now and one an hour; spool kept')
+  }
+  return state
 }
 
 /** Waits `ms`, or less if `signal` aborts. */
