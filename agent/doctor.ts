@@ -13,7 +13,7 @@ import { readState, statePath } from './state.js'
 import { MAX_RESPONSE_BYTES } from './transport.js'
 import { ProbeStats, type ProbeStat } from './probe-stats.js'
 import { runProbe, type Probe } from './probes/probe.js'
-import { defaultProbes } from './probes/index.js'
+import { configuredProbes } from './probes/registry.js'
 
 export interface Check { name: string, ok: boolean, detail: string, warn?: boolean }
 export interface DoctorReport { checks: Check[], probes: ProbeStat[], ok: boolean }
@@ -113,7 +113,7 @@ export async function checkProbes (probes: readonly Probe[]): Promise<ProbeStat[
 }
 
 export async function runDoctor (config: AgentConfig, opts: { probes?: Probe[] } = {}): Promise<DoctorReport> {
-  const [collector, probes] = await Promise.all([checkCollector(config), checkProbes(opts.probes ?? defaultProbes({}, config.probes))])
+  const [collector, probes] = await Promise.all([checkCollector(config), checkProbes(opts.probes ?? configuredProbes(config))])
   const checks = [{ name: 'config', ok: true, detail: `collector ${config.collectorUrl}, every ${config.intervalSec} s, state ${config.stateDir}` }, ...collector, ...checkStateDir(config)]
   return { checks, probes, ok: checks.every(c => c.ok) }
 }

@@ -176,6 +176,13 @@ export class Spool {
     return out
   }
 
+  /** Reports spooled under another identity (a state file lost, the spool kept) carry the old id: re-stamp them with `agentId`. */
+  restamp (agentId: string): void {
+    for (const r of this.oldest(Number.MAX_SAFE_INTEGER)) {
+      if (r.agentId !== agentId) { this.ack([r.seq]); this.add({ ...r, agentId }) }
+    }
+  }
+
   /** Forgets acknowledged reports (stored or duplicate: either way the collector has them). */
   ack (seqs: readonly number[]): void {
     if (seqs.length === 0) return

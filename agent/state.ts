@@ -4,6 +4,8 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { AgentError } from './errors.js'
+import type { AgentLogger } from './log.js'
 
 export interface AgentState {
   collectorUrl: string
@@ -37,10 +39,10 @@ export function readState (stateDir: string): AgentState | undefined {
   }
   let s: AgentState
   try { s = JSON.parse(text) as AgentState } catch (err) {
-    throw new Error(`state file ${statePath(stateDir)} is damaged (${(err as Error).message}); move it away and enroll again with a new enrollment token (an admin approves the new machine)`, { cause: err })
+    throw new AgentError('VIGIE_AGENT_ERR_STATE_DAMAGED', `state file ${statePath(stateDir)} is damaged (${(err as Error).message}); move it away and enroll again with a new enrollment token (an admin approves the new machine)`, { cause: err })
   }
   if (s === null || typeof s !== 'object' || typeof s.agentId !== 'string' || typeof s.agentToken !== 'string' || !Number.isInteger(s.nextSeq)) {
-    throw new Error(`state file ${statePath(stateDir)} is damaged; move it away and enroll again with a new enrollment token (an admin approves the new machine)`)
+    throw new AgentError('VIGIE_AGENT_ERR_STATE_DAMAGED', `state file ${statePath(stateDir)} is damaged; move it away and enroll again with a new enrollment token (an admin approves the new machine)`)
   }
   return s
 }
@@ -63,6 +65,37 @@ export function writeState (stateDir: string, state: AgentState): void {
     // Never leave a temp file behind (a full disk would keep it full).
     try { fs.rmSync(tmp, { force: true }) } catch { /* nothing more to do */ }
     const e = err as NodeJS.ErrnoException
-    throw Object.assign(new Error(`state file ${file}: ${e.message}`, { cause: err }), { code: e.code })
+    throw new AgentError('VIGIE_AGENT_ERR_STATE_WRITE', `state file ${file}: ${e.message}`, { cause: err, ...(e.code !== undefined ? { errno: e.code } : {}) })
+  }
+}
+
+/**
+ * The state the running agent works on, saved after each change. A failed save
+ * (full disk) is logged once per distinct error and the state stays in memory:
+ * the next save tries again, and after a restart seq resumes above the spool's highest.
+ */
+export class StateKeeper {
+  current: AgentState | undefined
+  #lastError: string | undefined
+
+  constructor (readonly dir: string, readonly log: AgentLogger) {}
+
+  save (): void {
+    if (this.current === undefined) return
+    try {
+      writeState(this.dir, this.current)
+      this.#lastError = undefined
+    } catch (err) {
+      const msg = (err as Error).message
+      if (msg !== this.#lastError) this.log.error({ err: msg }, 'state file not written; kept in memory, retried at the next change')
+      this.#lastError = msg
+    }
+  }
+
+  /** Counts reports lost for good (sent to the collector as `droppedReports`). */
+  countDropped (n: number): void {
+    if (this.current === undefined) return
+    this.current.droppedReports = (this.current.droppedReports ?? 0) + n
+    this.save()
   }
 }

@@ -9,15 +9,31 @@ import fs from 'node:fs'
 import WebSocket from 'ws'
 import type { AgentRotateResponse, BatchAck, EnrollRequest, EnrollResponse, Report } from '../protocol/index.js'
 import { STREAM_CLOSE, TOKEN_ROTATE_HEADER } from './wire.js'
+import { AgentError, type AgentErrorCode } from './errors.js'
 
-/** Why a send failed, and what the caller should do about it. */
-export class SendError extends Error {
+export type SendErrorKind = 'network' | 'unauthorized' | 'forbidden' | 'rejected' | 'too-large' | 'busy'
+
+/** The agent's error code for each kind of failed send. */
+const SEND_CODES = {
+  network: 'VIGIE_AGENT_ERR_UNREACHABLE',
+  unauthorized: 'VIGIE_AGENT_ERR_UNAUTHORIZED',
+  forbidden: 'VIGIE_AGENT_ERR_FORBIDDEN',
+  rejected: 'VIGIE_AGENT_ERR_REJECTED',
+  'too-large': 'VIGIE_AGENT_ERR_TOO_LARGE',
+  busy: 'VIGIE_AGENT_ERR_BUSY'
+} as const satisfies Record<SendErrorKind, AgentErrorCode>
+
+/**
+ * Why a send failed, and what the caller should do about it: `code` is the
+ * agent's (one per kind), `opts.code` the collector's when it gave one.
+ */
+export class SendError extends AgentError {
   constructor (
-    readonly kind: 'network' | 'unauthorized' | 'forbidden' | 'rejected' | 'too-large' | 'busy',
+    readonly kind: SendErrorKind,
     message: string,
     readonly opts: { retryAfterMs?: number, path?: string, statusCode?: number, code?: string } = {}
   ) {
-    super(message)
+    super(SEND_CODES[kind], message)
     this.name = 'SendError'
   }
 }
@@ -39,8 +55,9 @@ const PERMANENT_CODES = new Set(['VIGIE_ERR_VALIDATION', 'VIGIE_ERR_SEQ_CONFLICT
  * A frame closed as bad (4400: invalid against the schema, too deep, not JSON) is
  * refused for good, like the HTTP route's 400: the reason names the code and, for
  * a schema failure, the field (`/reports/N/...`), so the caller drops that one
- * report (or, with no report named, sends one at a time to find it). Treated as a network error, the same frame was resent forever on a
- * stream-only agent, and every later report waited behind it.
+ * report (or, with no report named, sends one at a time to find it). Treated as a
+ * network error, the same frame was resent forever on a stream-only agent, and
+ * every later report waited behind it.
  */
 function badFrame (reason: string): SendError {
   const m = /^(VIGIE_ERR_[A-Z_]+):?\s*(\/reports\/\d+\S*)?/.exec(reason)
@@ -224,8 +241,8 @@ export class Transport {
             : code === STREAM_CLOSE.badFrame
               ? badFrame(reason.toString())
               : code === STREAM_CLOSE.tooLarge
-              ? new SendError('too-large', why)
-              : code === 1013 ? new SendError('busy', why, { retryAfterMs: 30_000 }) : new SendError('network', why))
+                ? new SendError('too-large', why)
+                : code === 1013 ? new SendError('busy', why, { retryAfterMs: 30_000 }) : new SendError('network', why))
         }
       })
     })

@@ -1,12 +1,12 @@
 /**
  * Battery charge and honest health: full-charge vs design capacity, cycle
- * count, charging state, time remaining. Linux: /sys/class/power_supply;
- * macOS and Windows: systeminformation (ioreg / WMI).
+ * count, charging state, time remaining. One file per OS family reads the
+ * batteries (battery-linux.ts: /sys/class/power_supply; battery-si.ts: macOS
+ * and Windows through systeminformation, ioreg / WMI); this one turns them
+ * into a sample.
  */
-import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
-import { listDir, readLine, readNumber } from './read-file.js'
-import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import type { Measurement, Sample } from '../sample.js'
+import { round } from './probe.js'
 
 /** One battery, in neutral units: capacities in Wh or Ah (as long as all three agree), rate in W or A. */
 export interface BatteryReading {
@@ -26,10 +26,10 @@ export interface BatteryReading {
   timeRemainingSec?: number
 }
 
-export function batteryMetrics (b: BatteryReading): MetricValue[] {
+export function batteryMetrics (b: BatteryReading): Measurement[] {
   const labels = { battery: b.name }
   const charging = b.state === 'charging'
-  const metrics: MetricValue[] = [
+  const metrics: Measurement[] = [
     { name: 'battery.charge_pct', unit: 'percent', value: round(b.percent), labels },
     { name: 'battery.charging', unit: 'boolean', value: charging ? 1 : 0, labels }
   ]
@@ -51,73 +51,8 @@ export function batteryMetrics (b: BatteryReading): MetricValue[] {
   return metrics
 }
 
-/** Reads every battery under <root>/sys/class/power_supply (µWh/µAh/µW/µA in sysfs). */
-export async function readLinuxBatteries (root: string): Promise<BatteryReading[]> {
-  const base = 'sys/class/power_supply'
-  const names = await listDir(root, base)
-  let ac: boolean | undefined
-  const out: BatteryReading[] = []
-  for (const n of names) {
-    const type = await readLine(root, `${base}/${n}/type`)
-    if (type === 'Mains') {
-      const online = await readNumber(root, `${base}/${n}/online`)
-      if (online !== undefined) ac = (ac ?? false) || online === 1
-      continue
-    }
-    // Mice and keyboards report type Battery too, but with scope Device.
-    if (type !== 'Battery' || (await readLine(root, `${base}/${n}/scope`)) === 'Device') continue
-    if ((await readNumber(root, `${base}/${n}/present`)) === 0) continue
-    const num = async (f: string): Promise<number | undefined> => readNumber(root, `${base}/${n}/${f}`)
-    // Firmware reports either energy (µWh, with power in µW) or charge (µAh, with current in µA).
-    const energy = (await num('energy_full')) !== undefined
-    const full = energy ? await num('energy_full') : await num('charge_full')
-    const design = energy ? await num('energy_full_design') : await num('charge_full_design')
-    const now = energy ? await num('energy_now') : await num('charge_now')
-    const rate = energy ? await num('power_now') : await num('current_now')
-    const status = (await readLine(root, `${base}/${n}/status`))?.toLowerCase().replace(' ', '-') ?? 'unknown'
-    const percent = (await num('capacity')) ?? (full !== undefined && now !== undefined && full > 0 ? 100 * now / full : 0)
-    out.push({
-      name: n,
-      percent,
-      state: status,
-      cycleCount: await num('cycle_count'),
-      designCapacity: design,
-      fullCapacity: full,
-      nowCapacity: now,
-      rate: rate === undefined ? undefined : Math.abs(rate)
-    })
-  }
-  for (const b of out) if (ac !== undefined) b.acConnected = ac
-  return out
-}
-
-/** systeminformation's battery() shape, for macOS and Windows (capacities in mWh). */
-export interface SiBattery { hasBattery: boolean, percent: number, isCharging: boolean, acConnected: boolean, cycleCount: number, designedCapacity: number, maxCapacity: number, currentCapacity?: number, timeRemaining: number | null }
-
-export function fromSiBattery (b: SiBattery): BatteryReading[] {
-  if (!b.hasBattery) return []
-  return [{
-    name: 'BAT0',
-    percent: b.percent,
-    state: b.isCharging ? 'charging' : b.acConnected ? (b.percent >= 99 ? 'full' : 'not-charging') : 'discharging',
-    acConnected: b.acConnected,
-    ...(b.cycleCount > 0 ? { cycleCount: b.cycleCount } : {}),
-    ...(b.designedCapacity > 0 ? { designCapacity: b.designedCapacity } : {}),
-    ...(b.maxCapacity > 0 ? { fullCapacity: b.maxCapacity } : {}),
-    ...(b.timeRemaining !== null && b.timeRemaining > 0 ? { timeRemainingSec: b.timeRemaining * 60 } : {})
-  }]
-}
-
-export function batteryProbe (env: ProbeEnv = {}): Probe {
-  const root = env.root ?? '/'
-  const platform = env.platform ?? process.platform
-  return {
-    name: 'battery',
-    timeoutMs: 5000,
-    async collect (): Promise<ProbeResult> {
-      const list = platform === 'linux' ? await readLinuxBatteries(root) : fromSiBattery(await (await si()).battery())
-      if (list.length === 0) return { metrics: [], unavailable: [{ probe: 'battery', reason: 'no battery (desktop, server or virtual machine)' }] }
-      return { metrics: list.flatMap(batteryMetrics) }
-    }
-  }
+/** The battery probe's sample: metrics per battery, or why there are none. */
+export function batterySample (list: readonly BatteryReading[]): Sample {
+  if (list.length === 0) return { metrics: [], unavailable: [{ probe: 'battery', reason: 'no battery (desktop, server or virtual machine)' }] }
+  return { metrics: list.flatMap(batteryMetrics) }
 }

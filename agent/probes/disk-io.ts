@@ -1,40 +1,16 @@
 /**
- * Disk I/O rates per physical disk (bytes read/written per second, busy percent).
- * Linux: /proc/diskstats deltas (sectors are always 512 bytes there).
- * Elsewhere: systeminformation's machine-wide totals, as device "all".
+ * Disk I/O rates per physical disk (bytes read/written per second, busy
+ * percent), between two readings of the counters. One file per OS reads them:
+ * disk-io-linux.ts, disk-io-darwin.ts, disk-io-win32.ts.
  */
-import { si } from './si.js'
-import type { MetricValue } from '../../protocol/index.js'
-import { readText } from './read-file.js'
-import { round, type Probe, type ProbeEnv } from './probe.js'
+import type { Measurement } from '../sample.js'
+import { round, type Collect } from './probe.js'
 
 export interface DiskCounters { readBytes: number, writeBytes: number, reads: number, writes: number, ioMs: number }
 
-/** Partitions, loop/ram/zram devices and device-mapper layers would count the same I/O twice or not at all. */
-const NOT_A_DISK = /^(loop\d+|ram\d+|zram\d+|sr\d+|fd\d+|dm-\d+|md\d+p\d+|(sd|vd|hd|xvd)[a-z]+\d+|nvme\d+n\d+p\d+|mmcblk\d+p\d+|mmcblk\d+boot\d+|mmcblk\d+rpmb)$/
-
-/** Parses /proc/diskstats into counters per whole disk. */
-export function parseDiskstats (text: string): Map<string, DiskCounters> {
-  const out = new Map<string, DiskCounters>()
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/)
-    if (f.length < 14) continue
-    const name = f[2]
-    if (NOT_A_DISK.test(name)) continue
-    out.set(name, {
-      reads: Number(f[3]),
-      readBytes: Number(f[5]) * 512,
-      writes: Number(f[7]),
-      writeBytes: Number(f[9]) * 512,
-      ioMs: Number(f[12])
-    })
-  }
-  return out
-}
-
 /** Rates between two readings `elapsedSec` apart. A counter that went backwards (wrap, hot-plug) yields 0. */
-export function diskIoMetrics (prev: Map<string, DiskCounters>, now: Map<string, DiskCounters>, elapsedSec: number): MetricValue[] {
-  const out: MetricValue[] = []
+export function diskIoMetrics (prev: Map<string, DiskCounters>, now: Map<string, DiskCounters>, elapsedSec: number): Measurement[] {
+  const out: Measurement[] = []
   if (elapsedSec <= 0) return out
   for (const [device, c] of now) {
     const p = prev.get(device)
@@ -52,33 +28,17 @@ export function diskIoMetrics (prev: Map<string, DiskCounters>, now: Map<string,
   return out
 }
 
-export function diskIoProbe (env: ProbeEnv = {}): Probe {
-  const root = env.root ?? '/'
-  const platform = env.platform ?? process.platform
+/** Rates from successive readings; the first run only sets the baseline, so rates start with the next collection. */
+export function diskRates (read: () => Promise<Map<string, DiskCounters>>): Collect {
   let prev: Map<string, DiskCounters> | undefined
   let prevAt = 0
-  return {
-    name: 'disk_io',
-    timeoutMs: 5000,
-    async collect () {
-      let now: Map<string, DiskCounters>
-      if (platform === 'linux') {
-        const text = await readText(root, 'proc/diskstats')
-        if (text === undefined) throw new Error('cannot read /proc/diskstats')
-        now = parseDiskstats(text)
-      } else if (platform === 'win32') {
-        return { metrics: [], unavailable: [{ probe: 'disk_io', reason: 'disk I/O rates are not read on Windows yet' }] }
-      } else {
-        // macOS: systeminformation only gives machine-wide operation counts.
-        const d = await (await si()).disksIO()
-        now = new Map([['all', { reads: d.rIO, writes: d.wIO, readBytes: NaN, writeBytes: NaN, ioMs: NaN }]])
-      }
-      const at = performance.now()
-      const metrics = prev === undefined ? [] : diskIoMetrics(prev, now, (at - prevAt) / 1000)
-      // The first run only sets the baseline: rates start with the next collection.
-      prev = now
-      prevAt = at
-      return { metrics: metrics.filter(m => Number.isFinite(m.value)) }
-    }
+  return async () => {
+    const now = await read()
+    const at = performance.now()
+    const metrics = prev === undefined ? [] : diskIoMetrics(prev, now, (at - prevAt) / 1000)
+    prev = now
+    prevAt = at
+    // Counters a platform does not give (NaN) yield no value rather than a fake one.
+    return { metrics: metrics.filter(m => Number.isFinite(m.value)) }
   }
 }

@@ -3,13 +3,13 @@
  * functions over the tools' recorded output, so every OS is tested on any OS
  * (test/fixtures/agent/inventory/).
  */
-import type { InstalledApp } from '../../protocol/index.js'
+import type { App } from '../sample.js'
 
 const clip = (s: string, n: number): string => s.trim().slice(0, n)
 
 /** `dpkg-query -W -f '${db:Status-Abbrev}\t${Package}\t${Version}\n'`: installed ('ii') and held ('hi') packages. */
-export function parseDpkg (stdout: string): InstalledApp[] {
-  const out: InstalledApp[] = []
+export function parseDpkg (stdout: string): App[] {
+  const out: App[] = []
   for (const line of stdout.split('\n')) {
     const [status, name, version] = line.split('\t')
     if (version === undefined || !/^[ih]i/.test(status)) continue
@@ -19,8 +19,8 @@ export function parseDpkg (stdout: string): InstalledApp[] {
 }
 
 /** `rpm -qa --queryformat '%{NAME}\t%{VERSION}-%{RELEASE}\n'`. */
-export function parseRpm (stdout: string): InstalledApp[] {
-  const out: InstalledApp[] = []
+export function parseRpm (stdout: string): App[] {
+  const out: App[] = []
   for (const line of stdout.split('\n')) {
     const [name, version] = line.split('\t')
     // Imported signing keys are listed as packages named gpg-pubkey.
@@ -33,9 +33,9 @@ export function parseRpm (stdout: string): InstalledApp[] {
 interface SpApp { _name?: string, version?: string, path?: string, obtained_from?: string }
 
 /** `system_profiler SPApplicationsDataType -json`: applications, without OS internals and bundles nested in other apps. */
-export function parseSystemProfiler (stdout: string): InstalledApp[] {
+export function parseSystemProfiler (stdout: string): App[] {
   const doc = JSON.parse(stdout) as { SPApplicationsDataType?: SpApp[] }
-  const out: InstalledApp[] = []
+  const out: App[] = []
   for (const a of doc.SPApplicationsDataType ?? []) {
     if (a._name === undefined || a._name === '') continue
     const p = a.path ?? ''
@@ -48,12 +48,12 @@ export function parseSystemProfiler (stdout: string): InstalledApp[] {
 interface WinEntry { DisplayName?: string | null, DisplayVersion?: string | null, Publisher?: string | null }
 
 /** The JSON of our PowerShell registry query: an array, a single object (one entry), or nothing. */
-export function parseWindowsUninstall (stdout: string): InstalledApp[] {
+export function parseWindowsUninstall (stdout: string): App[] {
   const text = stdout.replace(/^\uFEFF/, '').trim()
   if (text === '') return []
   const parsed = JSON.parse(text) as WinEntry | WinEntry[]
   const list = Array.isArray(parsed) ? parsed : [parsed]
-  const out: InstalledApp[] = []
+  const out: App[] = []
   for (const e of list) {
     if (typeof e.DisplayName !== 'string' || e.DisplayName.trim() === '') continue
     out.push({ name: clip(e.DisplayName, 256), version: clip(e.DisplayVersion ?? '', 128), source: 'windows' })
@@ -91,8 +91,8 @@ export function parseDnfCheckUpdate (stdout: string): number {
  * kernels repeat a name; the collector keys inventory by name, so keep the
  * highest version.
  */
-export function normalizeApps (apps: readonly InstalledApp[]): InstalledApp[] {
-  const byKey = new Map<string, InstalledApp>()
+export function normalizeApps (apps: readonly App[]): App[] {
+  const byKey = new Map<string, App>()
   for (const a of apps) {
     const key = `${a.source ?? ''}\u0000${a.name}`
     const prev = byKey.get(key)

@@ -4,18 +4,8 @@
  * a timeout into an `unavailable` entry with the reason, and measures what each
  * run cost (wall time), which `vigie-agent doctor` prints.
  */
-import type { HostFacts, InstalledApp, MetricValue, Unavailable } from '../../protocol/index.js'
+import type { Sample } from '../sample.js'
 import type { CommandResult } from './run-command.js'
-
-export interface ProbeResult {
-  metrics: MetricValue[]
-  /** parts of the probe that are absent here, with why (no battery, no sensors, …) */
-  unavailable?: Unavailable[]
-  /** host facts this probe contributes */
-  host?: Partial<HostFacts>
-  /** software inventory (only the inventory probe sets it) */
-  inventory?: { apps: InstalledApp[], pendingUpdates?: number }
-}
 
 export interface Probe {
   /** short stable name, used in `unavailable[].probe` and in config overrides */
@@ -26,21 +16,25 @@ export interface Probe {
   everySec?: number
   /** what needs elevated rights (root / Administrator) for full results, if anything */
   elevation?: string
-  collect (): Promise<ProbeResult>
+  collect: Collect
 }
+
+/** One collection of a probe; a closure keeps what it needs between runs (the previous counters of a rate). */
+export type Collect = () => Promise<Sample>
+
+/** The operating systems the agent runs on; each probe has one implementation per OS (registry.ts). */
+export type ProbeOs = 'linux' | 'darwin' | 'win32'
 
 /** Where a probe reads from; tests point these at recorded fixtures. */
 export interface ProbeEnv {
   /** filesystem root for /proc and /sys (default '/') */
   root?: string
-  /** OS to behave as (default process.platform) */
-  platform?: NodeJS.Platform
   /** runs an external command (default: runCommand); tests replay recorded outputs */
   run?: (file: string, args: readonly string[], opts: { timeoutMs: number, maxBytes?: number }) => Promise<CommandResult>
 }
 
 /** One probe run: its result and what it cost. */
-export interface ProbeRun extends ProbeResult {
+export interface ProbeRun extends Sample {
   /** wall time of the run, ms */
   ms: number
   /** true when the run failed or timed out (as opposed to hardware simply being absent) */
@@ -71,6 +65,6 @@ export function round (value: number, digits = 2): number {
 }
 
 /** Shorthand for a result that says only why nothing was measured. */
-export function unavailable (probe: string, reason: string): ProbeResult {
+export function unavailable (probe: string, reason: string): Sample {
   return { metrics: [], unavailable: [{ probe, reason: reason.slice(0, 500) }] }
 }

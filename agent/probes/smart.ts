@@ -3,11 +3,12 @@
  * verdict and the counters that predict failure. Expensive (one process per
  * disk, may touch the hardware), so hourly by default, and `-n standby` never
  * spins up a sleeping disk. Needs root/Administrator to open the devices.
+ * One file for every OS: smartctl speaks the same JSON everywhere.
  */
-import type { MetricValue, Unavailable } from '../../protocol/index.js'
+import type { Measurement, NotMeasured, Sample } from '../sample.js'
 import { listDir } from './read-file.js'
 import { runCommand, CommandError } from './run-command.js'
-import { type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import type { Collect, ProbeEnv } from './probe.js'
 
 interface SmartAttr { id: number, name?: string, value?: number, raw?: { value?: number } }
 /** The parts of `smartctl --json -a` output we read. */
@@ -46,12 +47,12 @@ export function smartFailure (j: SmartJson): string | undefined {
 }
 
 /** Metrics from one device's `smartctl --json -a` output. */
-export function smartMetrics (j: SmartJson, device: string): { metrics: MetricValue[], unavailable: Unavailable[] } {
+export function smartMetrics (j: SmartJson, device: string): { metrics: Measurement[], unavailable: NotMeasured[] } {
   const failure = smartFailure(j)
   if (failure !== undefined) return { metrics: [], unavailable: [{ probe: 'smart', reason: `${device}: ${failure}` }] }
   const labels = { device }
-  const metrics: MetricValue[] = []
-  const push = (name: string, unit: MetricValue['unit'], value: number | undefined): void => {
+  const metrics: Measurement[] = []
+  const push = (name: string, unit: Measurement['unit'], value: number | undefined): void => {
     if (typeof value === 'number' && Number.isFinite(value)) metrics.push({ name, unit, value, labels })
   }
   // Bit 3 of the exit status is "SMART status check returned DISK FAILING".
@@ -82,41 +83,35 @@ async function kernelDisks (root: string): Promise<string[]> {
   return (await listDir(root, 'sys/block')).filter(d => !/^(loop|ram|zram|dm-|sr|fd|md)/.test(d)).map(d => `/dev/${d}`)
 }
 
-export function smartProbe (env: ProbeEnv = {}): Probe {
+/** SMART through smartctl (`smartctl.exe` on Windows), the same on every OS that has smartmontools. */
+export function smartFromSmartctl (env: ProbeEnv = {}, smartctl = 'smartctl'): Collect {
   const root = env.root ?? '/'
   const run = env.run ?? runCommand
-  const smartctl = (env.platform ?? process.platform) === 'win32' ? 'smartctl.exe' : 'smartctl'
-  return {
-    name: 'smart',
-    timeoutMs: 60_000,
-    everySec: 3600,
-    elevation: 'root / Administrator to open disk devices',
-    async collect (): Promise<ProbeResult> {
-      let devices: Array<{ name: string, type?: string }>
-      try {
-        const scan = await run(smartctl, ['--scan', '--json'], { timeoutMs: 10_000, maxBytes: 1024 * 1024 })
-        devices = (JSON.parse(scan.stdout) as { devices?: Array<{ name: string, type?: string }> }).devices ?? []
-      } catch (err) {
-        if (err instanceof CommandError && err.code === 'ENOENT') return { metrics: [], unavailable: [{ probe: 'smart', reason: 'smartctl not installed (install smartmontools 7 or later)' }] }
-        throw err
-      }
-      if (devices.length === 0) devices = (await kernelDisks(root)).map(name => ({ name }))
-      if (devices.length === 0) return { metrics: [], unavailable: [{ probe: 'smart', reason: 'no disks found' }] }
-      const metrics: MetricValue[] = []
-      const unavailable: Unavailable[] = []
-      for (const d of devices.slice(0, 16)) {
-        const args = ['--json', '-a', '-n', 'standby', ...(d.type !== undefined ? ['-d', d.type] : []), d.name]
-        const label = deviceLabel(d.name)
-        try {
-          const out = await run(smartctl, args, { timeoutMs: 20_000, maxBytes: 4 * 1024 * 1024 })
-          const r = smartMetrics(JSON.parse(out.stdout) as SmartJson, label)
-          metrics.push(...r.metrics)
-          unavailable.push(...r.unavailable)
-        } catch (err) {
-          unavailable.push({ probe: 'smart', reason: `${label}: ${(err as Error).message}` })
-        }
-      }
-      return { metrics, unavailable }
+  return async (): Promise<Sample> => {
+    let devices: Array<{ name: string, type?: string }>
+    try {
+      const scan = await run(smartctl, ['--scan', '--json'], { timeoutMs: 10_000, maxBytes: 1024 * 1024 })
+      devices = (JSON.parse(scan.stdout) as { devices?: Array<{ name: string, type?: string }> }).devices ?? []
+    } catch (err) {
+      if (err instanceof CommandError && err.code === 'ENOENT') return { metrics: [], unavailable: [{ probe: 'smart', reason: 'smartctl not installed (install smartmontools 7 or later)' }] }
+      throw err
     }
+    if (devices.length === 0) devices = (await kernelDisks(root)).map(name => ({ name }))
+    if (devices.length === 0) return { metrics: [], unavailable: [{ probe: 'smart', reason: 'no disks found' }] }
+    const metrics: Measurement[] = []
+    const unavailable: NotMeasured[] = []
+    for (const d of devices.slice(0, 16)) {
+      const args = ['--json', '-a', '-n', 'standby', ...(d.type !== undefined ? ['-d', d.type] : []), d.name]
+      const label = deviceLabel(d.name)
+      try {
+        const out = await run(smartctl, args, { timeoutMs: 20_000, maxBytes: 4 * 1024 * 1024 })
+        const r = smartMetrics(JSON.parse(out.stdout) as SmartJson, label)
+        metrics.push(...r.metrics)
+        unavailable.push(...r.unavailable)
+      } catch (err) {
+        unavailable.push({ probe: 'smart', reason: `${label}: ${(err as Error).message}` })
+      }
+    }
+    return { metrics, unavailable }
   }
 }

@@ -1,105 +1,39 @@
 /**
  * Uptime and boot time (so unexpected reboots show), load average, process
- * count, logged-in users. Linux: /proc/stat btime, /proc, systemd-logind's
- * /run/systemd/users or utmp; elsewhere systeminformation.
+ * count, logged-in users. One file per OS family reads them (system-linux.ts,
+ * system-si.ts); this one turns them into a sample.
  */
 import os from 'node:os'
-import fs from 'node:fs'
-import path from 'node:path'
-import { si } from './si.js'
-import type { HostFacts, MetricValue, Unavailable } from '../../protocol/index.js'
-import { parseProcStat } from './cpu.js'
-import { listDir, readText } from './read-file.js'
-import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import type { HostSample, Measurement, NotMeasured, Sample } from '../sample.js'
+import { round } from './probe.js'
 
-/** glibc's struct utmp on Linux: 384-byte records, ut_type (int16) at 0, ut_user (32 bytes) at 44. */
-const UTMP_RECORD = 384
-const USER_PROCESS = 7
+/** What an OS file read: boot time (epoch ms, when it knows better than now − uptime), processes, users (undefined: no record). */
+export interface SystemReading { bootMs?: number, processCount: number, users: string[] | undefined }
 
-/** Distinct users with a login session in a utmp file. */
-export function parseUtmp (buf: Buffer): string[] {
-  const users = new Set<string>()
-  for (let off = 0; off + UTMP_RECORD <= buf.length; off += UTMP_RECORD) {
-    if (buf.readInt16LE(off) !== USER_PROCESS) continue
-    const raw = buf.subarray(off + 44, off + 76)
-    const end = raw.indexOf(0)
-    const name = raw.subarray(0, end === -1 ? raw.length : end).toString('utf8')
-    if (name !== '') users.add(name)
+/**
+ * The system probe's sample. `uptimeSec` and `atMs` (epoch ms) are read
+ * together before the rest: the fallback boot time; `loadAverage` is false where the OS has none (Windows).
+ */
+export function systemSample (uptimeSec: number, atMs: number, r: SystemReading, loadAverage: boolean): Sample {
+  const metrics: Measurement[] = [{ name: 'system.uptime_s', unit: 'seconds', value: Math.round(uptimeSec) }]
+  const unavailable: NotMeasured[] = []
+  const host: HostSample = {}
+  const bootMs = r.bootMs ?? atMs - uptimeSec * 1000
+  metrics.push({ name: 'system.process_count', unit: 'count', value: r.processCount })
+  if (loadAverage) {
+    const [l1, l5, l15] = os.loadavg()
+    metrics.push(
+      { name: 'load.avg1', unit: 'count', value: round(l1) },
+      { name: 'load.avg5', unit: 'count', value: round(l5) },
+      { name: 'load.avg15', unit: 'count', value: round(l15) }
+    )
   }
-  return [...users].sort()
-}
-
-/** A systemd-logind user file (`/run/systemd/users/<uid>`): name and state. */
-export function parseLogindUser (text: string): { name?: string, state?: string } {
-  const kv = Object.fromEntries(text.split('\n').map(l => l.split('=')).filter(p => p.length >= 2).map(([k, ...v]) => [k, v.join('=')]))
-  return { name: kv.NAME, state: kv.STATE }
-}
-
-/** Logged-in users (by name, active first), or undefined when this machine keeps no record we can read. */
-export async function readLinuxUsers (root: string): Promise<string[] | undefined> {
-  const dir = 'run/systemd/users'
-  try {
-    // /run/systemd/system exists only while systemd is PID 1 (sd_booted); otherwise the users folder is stale.
-    fs.accessSync(path.join(root, 'run/systemd/system'))
-    fs.accessSync(path.join(root, dir))
-    const active: string[] = []
-    const other: string[] = []
-    for (const uid of await listDir(root, dir)) {
-      const u = parseLogindUser((await readText(root, `${dir}/${uid}`)) ?? '')
-      // "lingering" users have services running but nobody logged in.
-      if (u.name === undefined || u.state === 'lingering' || u.state === 'closing') continue
-      if (u.state === 'active') active.push(u.name)
-      else other.push(u.name)
-    }
-    return [...active, ...other]
-  } catch { /* no logind */ }
-  for (const f of ['run/utmp', 'var/run/utmp']) {
-    try { return parseUtmp(fs.readFileSync(path.join(root, f))) } catch { /* next */ }
+  if (r.users !== undefined) {
+    metrics.push({ name: 'system.users_count', unit: 'count', value: r.users.length })
+    if (r.users.length > 0) host.user = r.users[0]
+  } else {
+    unavailable.push({ probe: 'system.users', reason: 'no systemd-logind records and no utmp file' })
   }
-  return undefined
-}
-
-export function systemProbe (env: ProbeEnv = {}): Probe {
-  const root = env.root ?? '/'
-  const platform = env.platform ?? process.platform
-  return {
-    name: 'system',
-    timeoutMs: 5000,
-    async collect (): Promise<ProbeResult> {
-      const uptime = os.uptime()
-      const metrics: MetricValue[] = [{ name: 'system.uptime_s', unit: 'seconds', value: Math.round(uptime) }]
-      const unavailable: Unavailable[] = []
-      const host: Partial<HostFacts> = {}
-      let bootMs = Date.now() - uptime * 1000
-      let users: string[] | undefined
-      if (platform === 'linux') {
-        // btime is exact; now − uptime drifts by a second either way between reports.
-        const btime = parseProcStat((await readText(root, 'proc/stat')) ?? '').bootTimeSec
-        if (btime !== undefined) bootMs = btime * 1000
-        const procs = (await listDir(root, 'proc')).filter(e => /^\d+$/.test(e)).length
-        metrics.push({ name: 'system.process_count', unit: 'count', value: procs })
-        users = await readLinuxUsers(root)
-      } else {
-        const [list, procs] = await Promise.all([(await si()).users(), (await si()).processes()])
-        users = [...new Set(list.map(u => u.user))]
-        metrics.push({ name: 'system.process_count', unit: 'count', value: procs.all })
-      }
-      if (platform !== 'win32') {
-        const [l1, l5, l15] = os.loadavg()
-        metrics.push(
-          { name: 'load.avg1', unit: 'count', value: round(l1) },
-          { name: 'load.avg5', unit: 'count', value: round(l5) },
-          { name: 'load.avg15', unit: 'count', value: round(l15) }
-        )
-      }
-      if (users !== undefined) {
-        metrics.push({ name: 'system.users_count', unit: 'count', value: users.length })
-        if (users.length > 0) host.user = users[0]
-      } else {
-        unavailable.push({ probe: 'system.users', reason: 'no systemd-logind records and no utmp file' })
-      }
-      host.bootTime = new Date(Math.round(bootMs / 1000) * 1000).toISOString()
-      return { metrics, unavailable, host }
-    }
-  }
+  host.bootTime = new Date(Math.round(bootMs / 1000) * 1000).toISOString()
+  return { metrics, unavailable, host }
 }

@@ -6,7 +6,7 @@
  * written to it).
  */
 import net from 'node:net'
-import type { MetricValue } from '../../protocol/index.js'
+import type { Measurement } from '../sample.js'
 import { round, type Probe } from './probe.js'
 
 export interface TcpTarget { host: string, port: number }
@@ -55,7 +55,7 @@ export function tcpCheckProbe (targets: TcpTarget[], timeoutMs: number): Probe {
     timeoutMs: timeoutMs + 1000,
     everySec: 60,
     async collect () {
-      const metrics: MetricValue[] = []
+      const metrics: Measurement[] = []
       await Promise.all(targets.map(async t => {
         const ms = await tcpConnectMs(t.host, t.port, timeoutMs)
         const labels = { target: label(t) }

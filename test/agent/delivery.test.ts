@@ -11,8 +11,8 @@ import t from 'tap'
 import type { Report } from '../../protocol/index.js'
 import { createAgent } from '../../agent/agent.js'
 import { loadAgentConfig, type AgentConfig } from '../../agent/config.js'
-import { memoryProbe } from '../../agent/probes/memory.js'
-import { inventoryProbe } from '../../agent/probes/inventory.js'
+import { probeFor } from '../../agent/probes/registry.js'
+import type { Probe } from '../../agent/probes/probe.js'
 import type { CommandResult } from '../../agent/probes/run-command.js'
 import { api, ENROLL_TOKEN, freePort, inProcessCollector, memoryLogger, waitFor } from './helpers/collector.js'
 
@@ -50,7 +50,7 @@ t.test('after 503 Retry-After: 2 and 429 Retry-After: 1 the agent waits that lon
   t.teardown(() => { server.close() })
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
   const { log } = memoryLogger()
-  const agent = createAgent(config({ collectorUrl: url, enrollToken: ENROLL_TOKEN, stateDir: tmp(t) }), { log, probes: [memoryProbe()] })
+  const agent = createAgent(config({ collectorUrl: url, enrollToken: ENROLL_TOKEN, stateDir: tmp(t) }), { log, probes: [probeFor('memory')] })
   t.teardown(async () => { await agent.stop() })
   await agent.start()
   await waitFor('a successful delivery', () => attempts.length >= 3 && agent.spooled === 0, 20_000)
@@ -70,7 +70,7 @@ t.test('reports dropped by a full spool during an outage are counted and reporte
   t.teardown(async () => { await collector.close() })
   const { log } = memoryLogger()
   // One report of this agent is ~700 bytes: a 7 kB spool holds about ten.
-  const agent = createAgent(config({ collectorUrl: collector.url, enrollToken: ENROLL_TOKEN, stateDir: path.join(dir, 'agent'), spoolMaxBytes: 7000 }), { log, probes: [memoryProbe()] })
+  const agent = createAgent(config({ collectorUrl: collector.url, enrollToken: ENROLL_TOKEN, stateDir: path.join(dir, 'agent'), spoolMaxBytes: 7000 }), { log, probes: [probeFor('memory')] })
   await agent.start()
   t.teardown(async () => { await agent.stop() })
   await collector.close()
@@ -93,7 +93,7 @@ t.test('the app list is sent when it changed since the collector acknowledged on
   t.teardown(async () => { await collector.close() })
   let dpkg = fs.readFileSync(path.join(FIX, 'inventory', 'dpkg-query.txt'), 'utf8')
   const run = async (file: string): Promise<CommandResult> => ({ code: 0, stdout: file === 'dpkg-query' ? dpkg : '', stderr: '' })
-  const probes = (): Array<ReturnType<typeof inventoryProbe>> => [{ ...inventoryProbe({ platform: 'linux', root: path.join(FIX, 'linux-laptop'), run }), everySec: 0 }]
+  const probes = (): Probe[] => [{ ...probeFor('inventory', 'linux', { root: path.join(FIX, 'linux-laptop'), run }), everySec: 0 }]
   const cfg = config({ collectorUrl: collector.url, enrollToken: ENROLL_TOKEN, stateDir: path.join(dir, 'agent') })
   const { log } = memoryLogger()
   let agent = createAgent(cfg, { log, probes: probes() })

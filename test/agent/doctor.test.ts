@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { PROBE_NAMES } from '../../agent/probes/index.js'
+import { PROBE_NAMES } from '../../agent/probes/registry.js'
 import type { DoctorReport } from '../../agent/doctor.js'
 import { freePort, inProcessCollector, ROOT } from './helpers/collector.js'
 

@@ -9,7 +9,10 @@
  */
 import t from 'tap'
 import path from 'node:path'
-import { gatewayProbe } from '../../agent/probes/gateway.js'
+// After the agent's split the probe is agent/probes/gateway-linux.ts; on the old commit
+// this line read `import { gatewayProbe } from '../../agent/probes/gateway.js'` and
+// the call below `gatewayProbe({ root: LAPTOP, platform: 'linux' }).collect()`.
+import { linuxGateway } from '../../agent/probes/gateway-linux.js'
 import { blockConnects } from '../helpers/no-connect.js'
 
 const LAPTOP = path.resolve(import.meta.dirname, '..', 'fixtures', 'agent', 'linux-laptop')
@@ -17,7 +20,7 @@ const LAPTOP = path.resolve(import.meta.dirname, '..', 'fixtures', 'agent', 'lin
 t.test('the gateway probe opens no connection to the gateway (or anywhere)', async t => {
   const wire = blockConnects()
   t.teardown(() => { wire.restore() })
-  const r = await gatewayProbe({ root: LAPTOP, platform: 'linux' }).collect()
+  const r = await linuxGateway({ root: LAPTOP })()
   t.same(wire.attempts, [], 'no connection attempted')
   t.ok(r.metrics.some(m => m.labels?.gateway === '192.168.1.1'), 'the gateway is still reported')
 })

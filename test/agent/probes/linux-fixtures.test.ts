@@ -6,25 +6,32 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import type { MetricValue } from '../../../protocol/index.js'
-import { cpuLoadMetrics, cpuProbe, parseProcStat, readCpuFreq } from '../../../agent/probes/cpu.js'
-import { memoryProbe, parseMeminfo } from '../../../agent/probes/memory.js'
-import { filesystemMetrics, parseMounts } from '../../../agent/probes/filesystems.js'
-import { diskIoMetrics, parseDiskstats } from '../../../agent/probes/disk-io.js'
-import { linkMetrics, netRateMetrics, parseNetDev, parseWireless } from '../../../agent/probes/network.js'
-import { arpComplete, arpState, gatewayProbe, parseDefaultGateway } from '../../../agent/probes/gateway.js'
+import type { Measurement } from '../../../agent/sample.js'
+import { probeFor } from '../../../agent/probes/registry.js'
+import { cpuLoadMetrics, parseProcStat, readCpuFreq } from '../../../agent/probes/cpu-linux.js'
+import { parseMeminfo } from '../../../agent/probes/memory-linux.js'
+import { filesystemMetrics } from '../../../agent/probes/filesystems.js'
+import { parseMounts } from '../../../agent/probes/filesystems-linux.js'
+import { diskIoMetrics } from '../../../agent/probes/disk-io.js'
+import { parseDiskstats } from '../../../agent/probes/disk-io-linux.js'
+import { linkMetrics, netRateMetrics, parseNetDev, parseWireless } from '../../../agent/probes/network-linux.js'
+import { arpComplete, arpState, parseDefaultGateway } from '../../../agent/probes/gateway-linux.js'
 import { blockConnects } from '../../helpers/no-connect.js'
 import os from 'node:os'
-import { batteryMetrics, batteryProbe, fromSiBattery, readLinuxBatteries, type SiBattery } from '../../../agent/probes/battery.js'
-import { readHwmon, sensorMetrics, temperaturesProbe } from '../../../agent/probes/temperatures.js'
-import { parseUtmp, readLinuxUsers, systemProbe } from '../../../agent/probes/system.js'
-import { hostProbe, parseOsRelease } from '../../../agent/probes/host.js'
-import { parsePidStat, topProcessMetrics } from '../../../agent/probes/processes.js'
+import { batteryMetrics } from '../../../agent/probes/battery.js'
+import { readLinuxBatteries } from '../../../agent/probes/battery-linux.js'
+import { fromSiBattery, type SiBattery } from '../../../agent/probes/battery-si.js'
+import { sensorMetrics } from '../../../agent/probes/temperatures.js'
+import { readHwmon } from '../../../agent/probes/temperatures-linux.js'
+import { parseUtmp, readLinuxUsers } from '../../../agent/probes/system-linux.js'
+import { parseOsRelease } from '../../../agent/probes/host-linux.js'
+import { topProcessMetrics } from '../../../agent/probes/processes.js'
+import { parsePidStat } from '../../../agent/probes/processes-linux.js'
 
 const FIX = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'agent')
 const LAPTOP = path.join(FIX, 'linux-laptop')
 const read = (p: string): string => fs.readFileSync(path.join(LAPTOP, p), 'utf8')
-const find = (ms: MetricValue[], name: string, labels?: Record<string, string>): number | undefined =>
+const find = (ms: Measurement[], name: string, labels?: Record<string, string>): number | undefined =>
   ms.find(m => m.name === name && Object.entries(labels ?? {}).every(([k, v]) => m.labels?.[k] === v))?.value
 
 t.test('computes CPU load per core and iowait from two /proc/stat readings', async t => {
@@ -46,7 +53,7 @@ t.test('reads CPU frequency and throttle counters from sysfs', async t => {
   t.equal(find(metrics, 'cpu.freq_max_hz'), 4.7e9)
   t.equal(find(metrics, 'cpu.throttle_count'), 15, 'sum of core throttle events')
   t.same(unavailable, [])
-  const probe = cpuProbe({ root: LAPTOP, platform: 'linux' })
+  const probe = probeFor('cpu', 'linux', { root: LAPTOP })
   const r = await probe.collect()
   t.ok(r.metrics.some(x => x.name === 'cpu.load_pct'), 'the probe reports load from the fixture tree')
 })
@@ -55,7 +62,7 @@ t.test('memory used excludes page cache; swap from SwapTotal/SwapFree', async t 
   const m = parseMeminfo(read('proc/meminfo'))
   t.equal(m.total, 16108596 * 1024)
   t.equal(m.available, 9876540 * 1024)
-  const r = await memoryProbe({ root: LAPTOP, platform: 'linux' }).collect()
+  const r = await probeFor('memory', 'linux', { root: LAPTOP }).collect()
   t.equal(find(r.metrics, 'mem.used_pct'), 38.69)
   t.equal(find(r.metrics, 'swap.used_bytes'), (4194300 - 3145725) * 1024)
   t.equal(find(r.metrics, 'swap.used_pct'), 25)
@@ -112,7 +119,7 @@ t.test('finds the default gateway and its ARP state', async t => {
 t.test('the gateway probe is passive: route and neighbour state from /proc, no connection opened', async t => {
   const wire = blockConnects()
   t.teardown(() => { wire.restore() })
-  const r = await gatewayProbe({ root: LAPTOP, platform: 'linux' }).collect()
+  const r = await probeFor('gateway', 'linux', { root: LAPTOP }).collect()
   t.same(wire.attempts, [], 'no connection to the gateway (or anywhere)')
   t.equal(find(r.metrics, 'net.default_route', { gateway: '192.168.1.1', iface: 'wlp0s20f3' }), 1)
   t.equal(find(r.metrics, 'net.gateway_reachable', { gateway: '192.168.1.1' }), 1, 'a complete ARP entry: the gateway answered the kernel')
@@ -126,15 +133,15 @@ t.test('the gateway probe is passive: route and neighbour state from /proc, no c
   fs.copyFileSync(path.join(LAPTOP, 'proc/net/route'), path.join(tree, 'proc/net/route'))
   const arp = read('proc/net/arp').split('\n')
   fs.writeFileSync(path.join(tree, 'proc/net/arp'), [arp[0], '192.168.1.1      0x1         0x0         00:00:00:00:00:00     *        wlp0s20f3', ''].join('\n'))
-  const failed = await gatewayProbe({ root: tree, platform: 'linux' }).collect()
+  const failed = await probeFor('gateway', 'linux', { root: tree }).collect()
   t.equal(find(failed.metrics, 'net.gateway_reachable', { gateway: '192.168.1.1' }), 0, 'an incomplete entry: the gateway did not answer')
   fs.writeFileSync(path.join(tree, 'proc/net/arp'), arp[0] + '\n')
-  const none = await gatewayProbe({ root: tree, platform: 'linux' }).collect()
+  const none = await probeFor('gateway', 'linux', { root: tree }).collect()
   t.equal(find(none.metrics, 'net.gateway_reachable'), undefined, 'no entry says nothing either way')
   t.equal(find(none.metrics, 'net.default_route'), 1)
   t.match(none.unavailable?.[0].reason, /no neighbour entry for gateway 192\.168\.1\.1/)
   fs.writeFileSync(path.join(tree, 'proc/net/route'), read('proc/net/route').split('\n')[0] + '\n')
-  const noRoute = await gatewayProbe({ root: tree, platform: 'linux' }).collect()
+  const noRoute = await probeFor('gateway', 'linux', { root: tree }).collect()
   t.equal(find(noRoute.metrics, 'net.default_route'), 0)
   t.match(noRoute.unavailable?.[0].reason, /no IPv4 default route/)
   t.same(wire.attempts, [], 'still no connection')
@@ -144,7 +151,7 @@ t.test('the gateway probe is passive: route and neighbour state from /proc, no c
 t.test('battery health is full-charge over design capacity, for energy and charge firmware alike', async t => {
   const list = await readLinuxBatteries(LAPTOP)
   t.same(list.map(b => b.name), ['BAT0', 'BAT1'], 'the mouse battery (scope Device) and the AC adapter are not laptop batteries')
-  const r = await batteryProbe({ root: LAPTOP, platform: 'linux' }).collect()
+  const r = await probeFor('battery', 'linux', { root: LAPTOP }).collect()
   t.equal(find(r.metrics, 'battery.health_pct', { battery: 'BAT0' }), 79.1)
   t.equal(find(r.metrics, 'battery.health_pct', { battery: 'BAT1' }), 94.7)
   t.equal(find(r.metrics, 'battery.cycle_count', { battery: 'BAT0' }), 412)
@@ -180,7 +187,7 @@ t.test('temperatures: CPU package and cores, NVMe named by disk, fans including 
   t.equal(find(metrics, 'fan.rpm', { fan: 'thinkpad/fan2' }), 0)
   t.notOk(metrics.some(m => m.value === -128), 'the bogus -128 °C reading is dropped')
   t.same(unavailable, [])
-  const none = await temperaturesProbe({ root: path.join(FIX, 'inventory'), platform: 'linux' }).collect()
+  const none = await probeFor('temperatures', 'linux', { root: path.join(FIX, 'inventory') }).collect()
   t.match(none.unavailable?.[0].reason, /no temperature sensors/)
 })
 
@@ -188,7 +195,7 @@ t.test('logged-in users from systemd-logind, else utmp; boot time from btime', a
   t.same(await readLinuxUsers(LAPTOP), ['alice', 'gdm'], 'active first; lingering service users are not logged in')
   t.same(parseUtmp(fs.readFileSync(path.join(FIX, 'utmp', 'run', 'utmp'))), ['alice', 'bob'], 'USER_PROCESS records, distinct names')
   t.same(await readLinuxUsers(path.join(FIX, 'utmp')), ['alice', 'bob'])
-  const r = await systemProbe({ root: LAPTOP, platform: 'linux' }).collect()
+  const r = await probeFor('system', 'linux', { root: LAPTOP }).collect()
   t.equal(find(r.metrics, 'system.users_count'), 2)
   t.equal(r.host?.user, 'alice')
   t.equal(r.host?.bootTime, new Date(1704787200 * 1000).toISOString())
@@ -196,7 +203,7 @@ t.test('logged-in users from systemd-logind, else utmp; boot time from btime', a
 
 t.test('host facts from os-release and DMI', async t => {
   t.equal(parseOsRelease(read('etc/os-release')).PRETTY_NAME, 'Ubuntu 22.04.3 LTS')
-  const r = await hostProbe({ root: LAPTOP, platform: 'linux' }).collect()
+  const r = await probeFor('host', 'linux', { root: LAPTOP }).collect()
   t.match(r.host, { os: 'Ubuntu', osVersion: '22.04', manufacturer: 'LENOVO', model: '20XW0026GE ThinkPad X1 Carbon Gen 9', serial: 'PF2ABCDE' })
 })
 

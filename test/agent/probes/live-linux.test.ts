@@ -1,14 +1,14 @@
 /** Every default probe on this very machine: it measures something or says why not, cheaply. */
 import os from 'node:os'
 import t from 'tap'
-import { defaultProbes, PROBE_NAMES } from '../../../agent/probes/index.js'
+import { PROBE_NAMES, probesFor } from '../../../agent/probes/registry.js'
 import { runProbe } from '../../../agent/probes/probe.js'
 import { runStatus } from '../../../agent/probe-stats.js'
 
 t.test('each probe measures or explains itself, and the hot ones cost milliseconds', async t => {
   t.equal(process.platform, 'linux', 'these are the Linux probes, run for real on a Linux machine')
-  const probes = defaultProbes({}, { inventory: false, smart: false })
-  t.same(defaultProbes().map(p => p.name), [...PROBE_NAMES], 'the documented probe list')
+  const probes = probesFor({ schedule: { inventory: false, smart: false } })
+  t.same(probesFor().map(p => p.name), [...PROBE_NAMES], 'the documented probe list')
   for (const p of probes) await runProbe(p) // baselines for rate probes
   for (const p of probes) {
     const r = await runProbe(p)
@@ -32,7 +32,7 @@ t.test('each probe measures or explains itself, and the hot ones cost millisecon
 })
 
 t.test('SMART and inventory run for real here, or explain why', async t => {
-  const [smart, inventory] = defaultProbes().filter(p => p.name === 'smart' || p.name === 'inventory')
+  const [smart, inventory] = probesFor().filter(p => p.name === 'smart' || p.name === 'inventory')
   const s = await runProbe(smart)
   t.notOk(s.failed)
   t.ok(s.metrics.length > 0 || (s.unavailable ?? []).every(u => u.reason.length > 10), `smart: ${JSON.stringify(s.unavailable)}`)

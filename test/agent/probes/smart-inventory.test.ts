@@ -6,16 +6,18 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import type { MetricValue } from '../../../protocol/index.js'
-import { smartMetrics, smartProbe, type SmartJson } from '../../../agent/probes/smart.js'
-import { inventoryHash, inventoryProbe, WINDOWS_INVENTORY_SCRIPT } from '../../../agent/probes/inventory.js'
+import type { Measurement } from '../../../agent/sample.js'
+import { probeFor } from '../../../agent/probes/registry.js'
+import { smartMetrics, type SmartJson } from '../../../agent/probes/smart.js'
+import { inventoryHash } from '../../../agent/probes/inventory.js'
+import { WINDOWS_INVENTORY_SCRIPT } from '../../../agent/probes/inventory-win32.js'
 import { normalizeApps, parseAptSimulate, parseDnfCheckUpdate, parseDpkg, parseRpm, parseSystemProfiler, parseUpdateNotifier, parseWindowsUninstall } from '../../../agent/probes/inventory-parsers.js'
 import { CommandError, type CommandResult } from '../../../agent/probes/run-command.js'
 
 const FIX = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'agent')
 const text = (p: string): string => fs.readFileSync(path.join(FIX, p), 'utf8')
 const smart = (f: string): SmartJson => JSON.parse(text(`smart/${f}`)) as SmartJson
-const find = (ms: MetricValue[], name: string, device?: string): number | undefined => ms.find(m => m.name === name && (device === undefined || m.labels?.device === device))?.value
+const find = (ms: Measurement[], name: string, device?: string): number | undefined => ms.find(m => m.name === name && (device === undefined || m.labels?.device === device))?.value
 
 /** Replays recorded outputs by command line; records what was run. */
 function replay (table: Record<string, string | CommandError | CommandResult>): { run: (f: string, a: readonly string[]) => Promise<CommandResult>, calls: string[] } {
@@ -74,13 +76,13 @@ t.test('SMART probe scans, reads each disk without waking it, and labels by devi
     'smartctl --json -a -n standby -d sat /dev/sdb': { code: 24, stdout: text('smart/hdd-failing-wd.json'), stderr: '' },
     'smartctl --json -a -n standby -d nvme /dev/nvme0': text('smart/nvme-samsung-pm9a1.json')
   })
-  const p = smartProbe({ root: '/nonexistent', platform: 'linux', run })
+  const p = probeFor('smart', 'linux', { root: '/nonexistent', run })
   t.equal(p.everySec, 3600, 'hourly by default: it touches the hardware')
   const r = await p.collect()
   t.equal(calls.length, 4)
   t.same([...new Set(r.metrics.map(m => m.labels?.device))], ['sda', 'sdb', 'nvme0'])
   t.equal(find(r.metrics, 'smart.healthy', 'sdb'), 0)
-  const missing = await smartProbe({ root: '/nonexistent', run: replay({}).run }).collect()
+  const missing = await probeFor('smart', 'linux', { root: '/nonexistent', run: replay({}).run }).collect()
   t.match(missing.unavailable?.[0].reason, /smartctl not installed/)
 })
 
@@ -112,17 +114,17 @@ t.test('pending updates from update-notifier, apt simulation or dnf cache', asyn
 
 t.test('inventory probe on each OS runs the right command and hashes independently of order', async t => {
   const mac = replay({ 'system_profiler SPApplicationsDataType -json': text('inventory/system_profiler-SPApplicationsDataType.json') })
-  const m = await inventoryProbe({ platform: 'darwin', run: mac.run }).collect()
+  const m = await probeFor('inventory', 'darwin', { run: mac.run }).collect()
   t.equal(m.inventory?.apps.length, 11)
   t.match(m.unavailable?.[0].reason, /softwareupdate/)
   const win = replay({ 'powershell.exe -NoProfile -NonInteractive': text('inventory/powershell-uninstall-keys.json') })
-  const w = await inventoryProbe({ platform: 'win32', run: win.run }).collect()
+  const w = await probeFor('inventory', 'win32', { run: win.run }).collect()
   t.equal(w.inventory?.apps.length, 12)
   t.ok(win.calls[0].endsWith(WINDOWS_INVENTORY_SCRIPT))
   t.match(WINDOWS_INVENTORY_SCRIPT, /WOW6432Node/, 'reads 32-bit apps on 64-bit Windows too')
   const deb = replay({ 'dpkg-query -W': text('inventory/dpkg-query.txt'), 'apt-get -s': text('inventory/apt-get-s-upgrade.txt') })
   const fake = path.join(FIX, 'linux-laptop')
-  const d = await inventoryProbe({ platform: 'linux', root: fake, run: deb.run }).collect()
+  const d = await probeFor('inventory', 'linux', { root: fake, run: deb.run }).collect()
   t.equal(d.inventory?.pendingUpdates, 17, 'update-notifier wins over a slow apt simulation')
   t.equal(d.inventory?.apps.length, 40)
   t.equal(find(d.metrics, 'os.pending_updates'), 17)

@@ -1,12 +1,11 @@
 /**
- * CPU load (total, per core, iowait), frequency and thermal throttling.
+ * CPU load (total, per core, iowait), frequency and thermal throttling on
  * Linux: /proc/stat deltas, /sys/devices/system/cpu/cpu*\/cpufreq and
- * thermal_throttle (no process spawned). Elsewhere: systeminformation.
+ * thermal_throttle (no process spawned). macOS and Windows: cpu-si.ts.
  */
-import { si } from './si.js'
-import type { MetricValue, Unavailable } from '../../protocol/index.js'
+import type { Measurement, NotMeasured, Sample } from '../sample.js'
 import { listDir, readNumber, readText } from './read-file.js'
-import { round, type Probe, type ProbeEnv, type ProbeResult } from './probe.js'
+import { round, type Collect, type ProbeEnv } from './probe.js'
 
 /** Jiffies of one /proc/stat cpu line. */
 export interface CpuTimes { busy: number, iowait: number, total: number }
@@ -35,12 +34,12 @@ export function parseProcStat (text: string): ProcStat {
 }
 
 /** Load between two /proc/stat readings, percent. */
-export function cpuLoadMetrics (prev: ProcStat, now: ProcStat): MetricValue[] {
+export function cpuLoadMetrics (prev: ProcStat, now: ProcStat): Measurement[] {
   const pct = (a: CpuTimes, b: CpuTimes, key: 'busy' | 'iowait'): number => {
     const dt = b.total - a.total
     return dt > 0 ? round(Math.min(100, Math.max(0, 100 * (b[key] - a[key]) / dt))) : 0
   }
-  const out: MetricValue[] = [
+  const out: Measurement[] = [
     { name: 'cpu.load_pct', unit: 'percent', value: pct(prev.total, now.total, 'busy') },
     { name: 'cpu.iowait_pct', unit: 'percent', value: pct(prev.total, now.total, 'iowait') }
   ]
@@ -52,9 +51,9 @@ export function cpuLoadMetrics (prev: ProcStat, now: ProcStat): MetricValue[] {
 }
 
 /** Frequency and throttle counters from sysfs (and /proc/cpuinfo as a fallback for frequency). */
-export async function readCpuFreq (root: string): Promise<{ metrics: MetricValue[], unavailable: Unavailable[] }> {
-  const metrics: MetricValue[] = []
-  const unavailable: Unavailable[] = []
+export async function readCpuFreq (root: string): Promise<{ metrics: Measurement[], unavailable: NotMeasured[] }> {
+  const metrics: Measurement[] = []
+  const unavailable: NotMeasured[] = []
   const cpus = (await listDir(root, 'sys/devices/system/cpu')).filter(d => /^cpu\d+$/.test(d))
   const cur: number[] = []
   let maxKHz: number | undefined
@@ -82,36 +81,24 @@ export async function readCpuFreq (root: string): Promise<{ metrics: MetricValue
   return { metrics, unavailable }
 }
 
-export function cpuProbe (env: ProbeEnv = {}): Probe {
+export function linuxCpu (env: ProbeEnv = {}): Collect {
   const root = env.root ?? '/'
-  const platform = env.platform ?? process.platform
   let prev: ProcStat | undefined
-  return {
-    name: 'cpu',
-    timeoutMs: 5000,
-    async collect (): Promise<ProbeResult> {
-      if (platform !== 'linux') {
-        const [load, speed] = await Promise.all([(await si()).currentLoad(), (await si()).cpuCurrentSpeed()])
-        const metrics: MetricValue[] = [{ name: 'cpu.load_pct', unit: 'percent', value: round(load.currentLoad) }]
-        load.cpus.forEach((c, i) => { metrics.push({ name: 'cpu.core_load_pct', unit: 'percent', value: round(c.load), labels: { core: String(i) } }) })
-        if (speed.avg > 0) metrics.push({ name: 'cpu.freq_hz', unit: 'hertz', value: Math.round(speed.avg * 1e9) })
-        return { metrics, unavailable: [{ probe: 'cpu.throttle', reason: `throttle counters are not read on ${platform}` }] }
-      }
-      const read = async (): Promise<ProcStat> => {
-        const text = await readText(root, 'proc/stat')
-        if (text === undefined) throw new Error('cannot read /proc/stat')
-        return parseProcStat(text)
-      }
-      if (prev === undefined) {
-        // First run: take a short baseline rather than report a since-boot average.
-        prev = await read()
-        await new Promise(resolve => setTimeout(resolve, 250))
-      }
-      const now = await read()
-      const metrics = cpuLoadMetrics(prev, now)
-      prev = now
-      const freq = await readCpuFreq(root)
-      return { metrics: [...metrics, ...freq.metrics], unavailable: freq.unavailable }
+  return async (): Promise<Sample> => {
+    const read = async (): Promise<ProcStat> => {
+      const text = await readText(root, 'proc/stat')
+      if (text === undefined) throw new Error('cannot read /proc/stat')
+      return parseProcStat(text)
     }
+    if (prev === undefined) {
+      // First run: take a short baseline rather than report a since-boot average.
+      prev = await read()
+      await new Promise(resolve => setTimeout(resolve, 250))
+    }
+    const now = await read()
+    const metrics = cpuLoadMetrics(prev, now)
+    prev = now
+    const freq = await readCpuFreq(root)
+    return { metrics: [...metrics, ...freq.metrics], unavailable: freq.unavailable }
   }
 }
