@@ -1,6 +1,6 @@
 /**
  * Every error the agent raises has a stable code, as the collector's do
- * (collector/errors.ts): logs, `doctor` and scripts match on `code`, never on
+ * (collector/core/errors.ts): logs, `doctor` and scripts match on `code`, never on
  * the message. docs/agent.md lists each one; test/agent/errors.test.ts checks
  * the list is complete. A retired code is never reused. Configuration errors
  * keep the code they share with the collector, `VIGIE_ERR_CONFIG` (exit 78).

@@ -10,30 +10,30 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { DestinationStream, LoggerOptions } from 'pino'
 import { MAX_STREAM_FRAME_BYTES } from '../protocol/index.js'
-import { loadCollectorConfig, type CollectorConfig } from './config.js'
+import { loadCollectorConfig, type CollectorConfig } from './core/config.js'
 import { openDb } from './store/sqlite/db.js'
 import { startCheckpointer } from './store/sqlite/checkpointer.js'
 import { LATEST_CHECKPOINT_MS, Registry } from './store/sqlite/registry.js'
 import { createMetricStore } from './store/create.js'
-import { CollectorEvents } from './events.js'
+import { CollectorEvents } from './core/events.js'
 import { IngestService } from './ingest/ingest.js'
 import { AgentStreams } from './ingest/streams.js'
 import { LiveHub } from './live/hub.js'
 import { Counters } from './ops/counters.js'
-import { MachineStatusBoard } from './api/machine-status.js'
-import { FleetIndex } from './api/fleet-index.js'
-import { installErrorHandlers } from './http/errors.js'
-import { installSecurityHeaders } from './http/headers.js'
+import { MachineStatusBoard } from './machines/status.js'
+import { FleetIndex } from './machines/fleet-index.js'
+import { installErrorHandlers } from './core/http-errors.js'
+import { installSecurityHeaders } from './core/security-headers.js'
 import { ingestRoutes } from './ingest/routes.js'
-import { machineRoutes } from './api/machines.js'
+import { machineRoutes } from './machines/routes.js'
 import { liveRoutes } from './live/routes.js'
 import { opsRoutes } from './ops/routes.js'
 import { incidentsPlugin } from './incidents/plugin.js'
-import { detectWiring } from './detect-wiring.js'
-import { loggerOptions } from './logger.js'
-import { installTrust } from './auth/trust.js'
-import { loadTls } from './tls.js'
-import { installConnectionBudget } from './limits/connections.js'
+import { detectWiring } from './detect/plugin.js'
+import { loggerOptions } from './core/logger.js'
+import { installTrust } from './auth/plugin.js'
+import { loadTls } from './core/tls.js'
+import { installConnectionBudget } from './core/connections.js'
 import type { Vigie } from './vigie.js'
 
 declare module 'fastify' {
@@ -71,7 +71,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
-    // trust: TLS, proxies and server timeouts (collector/tls.ts, docs/deployment.md)
+    // trust: TLS, proxies and server timeouts (collector/core/tls.ts, docs/deployment.md)
     ...(tls !== undefined ? { https: tls } : {}),
     // a hop count is valid at run time (proxy-addr) though Fastify's types omit number
     trustProxy: config.trustProxy as boolean | string,
@@ -80,7 +80,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     keepAliveTimeout: config.keepAliveTimeoutMs
   }) as unknown as FastifyInstance
 
-  // budgets: connections per address; header and request timeouts checked every second, not every 30 s (collector/limits/connections.ts)
+  // budgets: connections per address; header and request timeouts checked every second, not every 30 s (collector/core/connections.ts)
   const refusedLogged = new Map<string, number>()
   installConnectionBudget(app.server, config, {
     onRefused: (address, open) => {

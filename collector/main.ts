@@ -11,7 +11,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
-import { ConfigError, loadCollectorConfig } from './config.js'
+import { ConfigError, loadCollectorConfig } from './core/config.js'
 import { openDb } from './store/sqlite/db.js'
 import { Registry } from './store/sqlite/registry.js'
 import { SqliteMetricStore } from './store/sqlite/metrics.js'

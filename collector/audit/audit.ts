@@ -10,7 +10,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../store/sqlite/db.js'
 import { migrate } from '../store/sqlite/db.js'
-import { redactSecrets } from '../tokens.js'
+import { redactSecrets } from '../core/secrets.js'
 
 const AUDIT_MIGRATIONS = [
   `

@@ -1,5 +1,5 @@
 /**
- * Links a Registry to the trust services built for it, so collector/http/auth.ts
+ * Links a Registry to the trust services built for it, so collector/auth/guards.ts
  * (whose `requireRole(registry, role)` signature every area uses) can accept
  * session cookies and rotated agent tokens without new parameters.
  */

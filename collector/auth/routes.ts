@@ -7,12 +7,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { VigieError } from '../errors.js'
-import { requireRole } from '../http/auth.js'
+import { VigieError } from '../core/errors.js'
+import { requireRole } from './guards.js'
 import type { Vigie } from '../vigie.js'
 import { audit } from '../audit/audit.js'
-import { tooMany } from '../limits/install.js'
-import { SIGN_IN_WINDOW_SEC, SignInThrottle } from '../limits/sign-in.js'
+import { tooMany } from './limits.js'
+import { SIGN_IN_WINDOW_SEC, SignInThrottle } from './sign-in-limit.js'
 import { CSRF_COOKIE, SESSION_COOKIE, serializeCookie } from './cookies.js'
 import { dummyHash, verifyPassword, PASSWORD_MAX_LENGTH } from './passwords.js'
 import { sameOrigin, type AuthService } from './service.js'
@@ -40,7 +40,7 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
   const { vigie, auth } = opts
   const { config, registry } = vigie
-  // Per username: collector/limits/sign-in.ts (taken before the hash, refills, never locks).
+  // Per username: collector/auth/sign-in-limit.ts (taken before the hash, refills, never locks).
   const perUser = new SignInThrottle({ attemptsPer15Min: config.loginAttemptsPer15Min, now: vigie.now })
   const viewer = requireRole(registry, 'viewer')
   const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }

@@ -7,7 +7,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Db } from '../store/sqlite/db.js'
 import type { Role } from '../store/sqlite/registry.js'
-import { hashToken } from '../tokens.js'
+import { hashToken } from '../core/secrets.js'
 import { migrateAuth } from './schema.js'
 
 /** Sessions kept per user; a new sign-in beyond this ends the oldest. */

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../store/sqlite/db.js'
 import type { Role } from '../store/sqlite/registry.js'
-import { newId } from '../tokens.js'
+import { newId } from '../core/secrets.js'
 import { migrateAuth } from './schema.js'
 
 export const ROLES: readonly Role[] = ['viewer', 'technician', 'admin']

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { requireRole } from '../http/auth.js'
+import { requireRole } from '../auth/guards.js'
 import type { Vigie } from '../vigie.js'
 import type { IncidentService } from './service.js'
 import type { Silence } from './store.js'

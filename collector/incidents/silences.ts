@@ -3,7 +3,7 @@
  * incident and no escalation fires. A silence matches when every matcher it sets
  * matches (machine id, group, finding-key pattern) and now is within [from, until).
  */
-import { VigieError } from '../errors.js'
+import { VigieError } from '../core/errors.js'
 import { matchesKeyPattern } from './key-pattern.js'
 import type { Silence } from './store.js'
 

@@ -5,10 +5,10 @@
  */
 import type { Report } from '../../protocol/index.js'
 import { storageFailure, storageMessage } from '../store/storage-errors.js'
-import { VigieError } from '../errors.js'
+import { VigieError } from '../core/errors.js'
 import type { IngestResult, Registry } from '../store/sqlite/registry.js'
 import type { MetricStore } from '../store/metric-store.js'
-import type { CollectorEvents } from '../events.js'
+import type { CollectorEvents } from '../core/events.js'
 import type { Counters } from '../ops/counters.js'
 import { CLOCK_SKEW_TOLERANCE_MS } from '../store/sqlite/registry.js'
 import { closeReports } from './closed.js'

@@ -9,10 +9,10 @@ import {
   LIMITS, MAX_STREAM_FRAME_BYTES, PROTOCOL_VERSION, STREAM_CLOSE
 } from '../../protocol/index.js'
 import { jsonDepthExceeds } from './closed.js'
-import { VigieError } from '../errors.js'
-import { bearerToken, requireAgent } from '../http/auth.js'
-import { enrollRateLimit } from './enroll-limit.js'
-import { agentFrameAllowed } from '../limits/install.js'
+import { VigieError } from '../core/errors.js'
+import { bearerToken, requireAgent } from '../auth/guards.js'
+import { enrollRateLimit } from '../agents/enroll-limit.js'
+import { agentFrameAllowed } from '../auth/limits.js'
 import type { Vigie } from '../vigie.js'
 
 const streamCheck = Compile(StreamReports)

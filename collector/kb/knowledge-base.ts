@@ -5,8 +5,8 @@
  * often a fix worked). docs/kb.md explains the scoring.
  */
 import { migrate, type Db } from '../store/sqlite/db.js'
-import { newId } from '../tokens.js'
-import { VigieError } from '../errors.js'
+import { newId } from '../core/secrets.js'
+import { VigieError } from '../core/errors.js'
 import { keyFamily, matchesKeyPattern, metricOf } from '../incidents/key-pattern.js'
 import type { Article, ArticleBody, KbQuery, ScoredSuggestion, SuggestInput } from './model.js'
 

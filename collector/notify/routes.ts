@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { requireRole } from '../http/auth.js'
+import { requireRole } from '../auth/guards.js'
 import type { Vigie } from '../vigie.js'
 import type { WebhookNotifier } from './webhooks.js'
 

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Vigie } from '../vigie.js'
-import { bearerToken, requireRole } from '../http/auth.js'
+import { bearerToken, requireRole } from '../auth/guards.js'
 import { buildOpenApi } from './openapi.js'
 import { DiskSpace } from './disk.js'
 import { integrityOf } from '../store/sqlite/db.js'

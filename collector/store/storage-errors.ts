@@ -1,6 +1,6 @@
 /**
  * Storage failures (SQLite result codes, file-system errno) in words an operator
- * can act on, naming the file. The HTTP error handler (collector/http/errors.ts)
+ * can act on, naming the file. The HTTP error handler (collector/core/http-errors.ts)
  * answers them with 503 VIGIE_ERR_STORE_UNAVAILABLE and Retry-After on every
  * route; the body names the file by its name only (`vigie.db`), the log by its
  * full path.

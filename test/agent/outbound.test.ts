@@ -40,7 +40,7 @@ t.test('a real agent run sends nothing beyond loopback over several collection c
   t.teardown(collector.close)
   const traceFile = path.join(dir, 'trace.txt')
   const stateDir = path.join(dir, 'agent')
-  // The same command line as the quick start's local agent (collector/quickstart.ts), every default probe on.
+  // The same command line as the quick start's local agent (scripts/quickstart.ts), every default probe on.
   const child = spawn('strace', ['-f', '-qq', '-e', 'trace=connect,sendto,sendmsg,sendmmsg', '-o', traceFile,
     process.execPath, '--import', 'tsx', path.join(ROOT, 'agent', 'main.ts'), 'run', '--collector', collector.url,
     '--state-dir', stateDir, '--interval', '1', '--log-level', 'warn'],

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadCollectorConfig, COLLECTOR_OPTIONS, redactUrlPassword } from '../../collector/config.js'
+import { loadCollectorConfig, COLLECTOR_OPTIONS, redactUrlPassword } from '../../collector/core/config.js'
 import fs from 'node:fs'
 import path from 'node:path'
 

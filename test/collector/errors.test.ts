@@ -1,7 +1,7 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
-import { ERROR_CODES } from '../../collector/errors.js'
+import { ERROR_CODES } from '../../collector/core/errors.js'
 
 t.test('docs/errors.md lists every error code the collector can return', async t => {
   const doc = fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'docs', 'errors.md'), 'utf8')

@@ -12,7 +12,7 @@ import { testApp, tempDir } from '../helpers/app.js'
 import { openDb } from '../../collector/store/sqlite/db.js'
 import { Registry } from '../../collector/store/sqlite/registry.js'
 import { SqliteMetricStore } from '../../collector/store/sqlite/metrics.js'
-import { hashToken } from '../../collector/tokens.js'
+import { hashToken } from '../../collector/core/secrets.js'
 import { addUser, login, closeSettled } from './helpers.js'
 
 const DAY = 86_400_000
@@ -65,7 +65,7 @@ t.test('the default lifetime is VIGIE_API_TOKEN_DAYS (90), bounded 1–3650 days
   t.teardown(async () => { await closeSettled(short) })
   const r = await short.app.inject({ method: 'POST', url: '/api/v1/admin/tokens', headers: { authorization: `Bearer ${short.adminToken}` }, payload: { name: 'x', role: 'viewer' } })
   t.equal(r.json().expiresAt, new Date(now + 7 * DAY).toISOString(), 'the configured default applies')
-  const { loadCollectorConfig } = await import('../../collector/config.js')
+  const { loadCollectorConfig } = await import('../../collector/core/config.js')
   t.equal(loadCollectorConfig({}, {}).apiTokenDays, 90)
   t.throws(() => loadCollectorConfig({}, { VIGIE_API_TOKEN_DAYS: '0' }), /VIGIE_API_TOKEN_DAYS="0": expected an integer from 1 to 3650/)
 })

@@ -331,7 +331,7 @@ t.test('many agents behind one NAT address are limited per agent, not per addres
 })
 
 t.test('the token bucket keeps a bounded number of keys', async t => {
-  const { RateLimiter } = await import('../../collector/limits/token-bucket.js')
+  const { RateLimiter } = await import('../../collector/core/token-bucket.js')
   const l = new RateLimiter({ capacity: 1, refillPerSec: 1, maxKeys: 100 })
   for (let i = 0; i < 10_000; i++) l.take(`k${i}`)
   t.equal(l.size, 100)

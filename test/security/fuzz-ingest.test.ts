@@ -11,7 +11,7 @@ import { HostFacts, MetricValue, ReportBatch, Unavailable, EnrollRequest } from 
 import { testApp } from '../helpers/app.js'
 import { loadFixture } from '../helpers/reports.js'
 import { applyMutations, damageText, depthOf, mutation, textDamage } from './mutate.js'
-import { firstNonFinite } from '../../collector/limits/finite-numbers.js'
+import { firstNonFinite } from '../../collector/core/finite-numbers.js'
 import { decodeFrame } from '../../collector/store/sqlite/metrics.js'
 import { WebSocket } from 'ws'
 import { waitFor } from '../helpers/wait.js'
@@ -89,7 +89,7 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
     try { parsed = JSON.parse(text) } catch { parsed = undefined }
     // Bodies with "__proto__" / "constructor" keys are refused by Fastify's JSON parser on purpose.
     const protoKeys = /"(__proto__|constructor)"\s*:/.test(text)
-    // JSON has no Infinity, but 1e999 parses to it: the collector refuses such bodies (collector/limits/finite-numbers.ts).
+    // JSON has no Infinity, but 1e999 parses to it: the collector refuses such bodies (collector/core/finite-numbers.ts).
     // Nesting deeper than LIMITS.maxJsonDepth is refused before parsing (VIGIE_ERR_JSON_TOO_DEEP).
     const strictlyValid = parsed !== undefined && !protoKeys && firstNonFinite(parsed) === undefined && depthOf(parsed) <= LIMITS.maxJsonDepth && batchCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
     if (strictlyValid && res.statusCode !== 200) throw new Error(`a valid batch was refused (${res.statusCode} ${res.body.slice(0, 300)})`)

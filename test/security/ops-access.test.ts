@@ -31,7 +31,7 @@ t.test('without VIGIE_OPS_TOKEN, /metrics and /docs stay open as before', async 
   t.teardown(async () => { await closeSettled(h) })
   t.equal((await h.app.inject({ url: '/metrics' })).statusCode, 200)
   t.equal((await h.app.inject({ url: '/docs' })).statusCode, 200)
-  const { loadCollectorConfig } = await import('../../collector/config.js')
+  const { loadCollectorConfig } = await import('../../collector/core/config.js')
   t.throws(() => loadCollectorConfig({}, { VIGIE_OPS_TOKEN: 'short' }), /VIGIE_OPS_TOKEN=\(hidden\): expected at least 16 characters/, 'a short ops token is refused, never echoed')
 })
 

@@ -79,7 +79,7 @@ t.test('a .map URL answers 404 by default; VIGIE_SOURCE_MAPS=true serves it', as
 })
 
 t.test('VIGIE_SOURCE_MAPS is validated', async t => {
-  const { loadCollectorConfig } = await import('../../collector/config.js')
+  const { loadCollectorConfig } = await import('../../collector/core/config.js')
   t.equal(loadCollectorConfig({}, {}).sourceMaps, false, 'off by default')
   t.equal(loadCollectorConfig({}, { VIGIE_SOURCE_MAPS: 'true' }).sourceMaps, true)
   t.throws(() => loadCollectorConfig({}, { VIGIE_SOURCE_MAPS: 'maybe' }), /VIGIE_SOURCE_MAPS="maybe": expected true or false/)

@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/app.js'
 import { spawnAgent } from '../helpers/processes.js'
 import { httpsJson, makeTestCa, spawnTlsCollector } from '../helpers/tls.js'
 import { waitFor } from '../helpers/wait.js'
-import { loadTls } from '../../collector/tls.js'
+import { loadTls } from '../../collector/core/tls.js'
 
 const ENROLL = 'tls-test-enroll-token-0123456789'
 
@@ -62,6 +62,6 @@ t.test('bad TLS files fail start-up naming the variable', async t => {
   t.throws(() => loadTls({ tlsCert: `${dir}/missing.pem`, tlsKey: ca.keyFile }), { code: 'VIGIE_ERR_CONFIG', message: /VIGIE_TLS_CERT=.*missing\.pem.*ENOENT/ })
   t.throws(() => loadTls({ tlsCert: ca.certFile, tlsKey: `${dir}/ca.key` }), { code: 'VIGIE_ERR_CONFIG', message: /VIGIE_TLS_CERT \/ VIGIE_TLS_KEY/ }, 'a key that does not match the certificate')
   t.ok(loadTls({ tlsCert: ca.certFile, tlsKey: ca.keyFile }))
-  const { loadCollectorConfig } = await import('../../collector/config.js')
+  const { loadCollectorConfig } = await import('../../collector/core/config.js')
   t.throws(() => loadCollectorConfig({}, { VIGIE_TLS_CERT: ca.certFile }), { message: /go together/ })
 })

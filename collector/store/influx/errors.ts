@@ -1,6 +1,6 @@
 /**
  * Stable error codes of the InfluxDB metric store. Callers match on `code`.
- * (To be folded into collector/errors.ts and docs/errors.md with the others.)
+ * (To be folded into collector/core/errors.ts and docs/errors.md with the others.)
  */
 
 export type MetricStoreErrorCode =

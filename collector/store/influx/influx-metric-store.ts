@@ -24,7 +24,7 @@ import type { IPoint } from 'influx'
 import type {
   MetricStore, MetricStoreStatus, SamplePoint, SeriesInfo, SeriesQuery, SeriesResult
 } from '../metric-store.js'
-import type { MetricOutbox, OutboxRow, RollupRepair } from '../sqlite/outbox.js'
+import type { MetricOutbox, OutboxRow, RollupRepair } from '../../notify/outbox-sqlite.js'
 import type { SeriesRegistry } from '../sqlite/series-registry.js'
 import { seriesKey, type MetricValue } from '../../../protocol/index.js'
 import { connectInflux, describeFailure, type Failure, type InfluxConnection } from './connection.js'

@@ -5,11 +5,11 @@
  * commit together or not at all.
  */
 import { LEDGER_MIGRATIONS, migrate, type Db } from './db.js'
-import { VigieError } from '../../errors.js'
+import { VigieError } from '../../core/errors.js'
 import type { Statement } from 'better-sqlite3'
 import type { MetricStore } from '../metric-store.js'
 import { LIMITS, type EnrollHardware, type HostFacts, type InstalledApp, type MetricValue, type Report, type Unavailable } from '../../../protocol/index.js'
-import { hashToken, newId, newToken } from '../../tokens.js'
+import { hashToken, newId, newToken } from '../../core/secrets.js'
 import { LatestValues } from '../latest-values.js'
 
 export type Role = 'viewer' | 'technician' | 'admin'
@@ -83,7 +83,7 @@ export interface InventoryChange {
   omitted?: number
 }
 
-/** Bounds on the inventory change history (collector/config.ts: VIGIE_INVENTORY_*). */
+/** Bounds on the inventory change history (collector/core/config.ts: VIGIE_INVENTORY_*). */
 export interface InventoryBudget {
   /** changes recorded per report; beyond it one summary row counts the rest */
   maxChangesPerReport: number

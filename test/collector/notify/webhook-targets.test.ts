@@ -16,7 +16,7 @@ import t from 'tap'
 import { openDb, type Db } from '../../../collector/store/sqlite/db.js'
 import { WebhookNotifier } from '../../../collector/notify/webhooks.js'
 import { forbiddenRange, redactWebhookUrl, type ResolvedAddress } from '../../../collector/notify/target-guard.js'
-import { loadCollectorConfig } from '../../../collector/config.js'
+import { loadCollectorConfig } from '../../../collector/core/config.js'
 import { blockConnects } from '../../helpers/no-connect.js'
 
 function tempDb (t: { teardown: (fn: () => void) => void }): Db {

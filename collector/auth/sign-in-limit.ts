@@ -14,7 +14,7 @@
  * draws from its own bucket for that user, not from the username's shared one.
  * Known addresses are kept in memory, bounded (least recently used evicted).
  */
-import { RateLimiter, type TakeResult } from './token-bucket.js'
+import { RateLimiter, type TakeResult } from '../core/token-bucket.js'
 
 export const SIGN_IN_WINDOW_SEC = 15 * 60
 /** How long a successful sign-in makes its address "known" for that user. */

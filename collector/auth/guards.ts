@@ -6,9 +6,9 @@
  * requests must also pass the CSRF checks (collector/auth/service.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { VigieError } from '../errors.js'
+import { VigieError } from '../core/errors.js'
 import type { AgentPrincipal, ApiPrincipal, Registry, Role } from '../store/sqlite/registry.js'
-import { authFor } from '../auth/binding.js'
+import { authFor } from './binding.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

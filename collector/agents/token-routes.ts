@@ -9,11 +9,11 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { AgentRotateResponse, ErrorBody } from '../../protocol/index.js'
-import { VigieError } from '../errors.js'
-import { requireAgent } from '../http/auth.js'
+import { VigieError } from '../core/errors.js'
+import { requireAgent } from '../auth/guards.js'
 import type { Vigie } from '../vigie.js'
 import { audit } from '../audit/audit.js'
-import type { AuthService } from './service.js'
+import type { AuthService } from '../auth/service.js'
 
 export { AgentRotateResponse }
 

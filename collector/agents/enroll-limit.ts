@@ -6,8 +6,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
-import type { CollectorConfig } from '../config.js'
-import { VigieError } from '../errors.js'
+import type { CollectorConfig } from '../core/config.js'
+import { VigieError } from '../core/errors.js'
 
 type Limiter = (req: FastifyRequest) => Promise<{ isAllowed: boolean, isExceeded?: boolean, ttlInSeconds?: number }>
 

@@ -11,10 +11,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import type { WebSocket } from 'ws'
-import { VigieError } from '../errors.js'
+import { VigieError } from '../core/errors.js'
 import type { Vigie } from '../vigie.js'
-import { firstNonFinite } from './finite-numbers.js'
-import { RateLimiter } from './token-bucket.js'
+import { firstNonFinite } from '../core/finite-numbers.js'
+import { RateLimiter } from '../core/token-bucket.js'
 
 /** Failed enrollments allowed per address: a burst, then one per this many seconds. */
 const ENROLL_FAILURE_BURST = 20

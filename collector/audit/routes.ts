@@ -2,10 +2,10 @@
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { requireRole } from '../http/auth.js'
+import { requireRole } from '../auth/guards.js'
 import type { Vigie } from '../vigie.js'
-import { parseTime } from '../api/time-params.js'
-import { queryAudit } from '../audit/audit.js'
+import { parseTime } from '../machines/time-params.js'
+import { queryAudit } from './audit.js'
 
 const AuditQuery = Type.Object({
   actor: Type.Optional(Type.String({ maxLength: 200, description: 'exact: user:<name>, token:<id>, agent:<id>, anonymous, cli' })),

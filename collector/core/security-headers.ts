@@ -9,7 +9,7 @@
  * `.map` URL answers 404 like any unknown path.
  */
 import type { FastifyInstance } from 'fastify'
-import { errorBody } from '../errors.js'
+import { errorBody } from './errors.js'
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",

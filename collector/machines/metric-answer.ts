@@ -11,7 +11,7 @@
  * (~100,000 points, ~2 MB, 40-100 ms for one JSON.stringify) never holds ingest.
  */
 import type { SeriesResult } from '../store/metric-store.js'
-import { VigieError } from '../errors.js'
+import { VigieError } from '../core/errors.js'
 
 /** Points serialised before yielding to the event loop (a few ms of work). */
 const POINTS_PER_SLICE = 5000

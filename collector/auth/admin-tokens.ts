@@ -2,13 +2,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { VigieError } from '../errors.js'
-import { requireRole } from '../http/auth.js'
+import { VigieError } from '../core/errors.js'
+import { requireRole } from './guards.js'
 import type { Vigie } from '../vigie.js'
 import { actorOf, audit } from '../audit/audit.js'
-import type { AuthService } from '../auth/service.js'
-import { ROLE_RANK } from '../auth/users.js'
-import { ExpiresInDays, RoleSchema, TokenCreated, tokenExpiryView } from '../auth/views.js'
+import type { AuthService } from './service.js'
+import { ROLE_RANK } from './users.js'
+import { ExpiresInDays, RoleSchema, TokenCreated, tokenExpiryView } from './views.js'
 import type { EnrollTokenInfo } from '../store/sqlite/registry.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })

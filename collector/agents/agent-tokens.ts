@@ -9,8 +9,8 @@
  */
 import type { Db } from '../store/sqlite/db.js'
 import type { Registry } from '../store/sqlite/registry.js'
-import { hashToken } from '../tokens.js'
-import { migrateAuth } from './schema.js'
+import { hashToken } from '../core/secrets.js'
+import { migrateAuth } from '../auth/schema.js'
 
 export const ROTATE_HEADER = 'vigie-token-rotate'
 

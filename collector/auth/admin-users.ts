@@ -2,14 +2,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { VigieError } from '../errors.js'
-import { requireRole } from '../http/auth.js'
+import { VigieError } from '../core/errors.js'
+import { requireRole } from './guards.js'
 import type { Vigie } from '../vigie.js'
 import { actorOf, audit } from '../audit/audit.js'
-import { generatePassword, hashPassword, passwordProblem, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js'
-import type { AuthService } from '../auth/service.js'
-import { USERNAME_PATTERN, type User } from '../auth/users.js'
-import { RoleSchema, UserView, userView } from '../auth/views.js'
+import { generatePassword, hashPassword, passwordProblem, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js'
+import type { AuthService } from './service.js'
+import { USERNAME_PATTERN, type User } from './users.js'
+import { RoleSchema, UserView, userView } from './views.js'
 
 const CreateBody = Type.Object({
   username: Type.String({ pattern: USERNAME_PATTERN }),

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { startCollector } from './main.js'
+import { startCollector } from '../collector/main.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 

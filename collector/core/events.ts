@@ -3,9 +3,9 @@
  * detection, incidents and the live hub listen. Listeners must not throw.
  */
 import { EventEmitter } from 'node:events'
-import type { Report } from '../protocol/index.js'
-import type { InventoryChange } from './store/sqlite/registry.js'
-import type { LatestValues } from './store/latest-values.js'
+import type { Report } from '../../protocol/index.js'
+import type { InventoryChange } from '../store/sqlite/registry.js'
+import type { LatestValues } from '../store/latest-values.js'
 
 export interface AcceptedReports {
   machineId: string

@@ -18,13 +18,13 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import type { Finding } from './detect/engine.js'
-import { DetectionClient } from './detect/remote.js'
-import type { AcceptedReports } from './events.js'
-import { migrate } from './store/sqlite/db.js'
-import { requireRole } from './http/auth.js'
-import { VigieError } from './errors.js'
-import type { Vigie } from './vigie.js'
+import type { Finding } from './engine.js'
+import { DetectionClient } from './remote.js'
+import type { AcceptedReports } from '../core/events.js'
+import { migrate } from '../store/sqlite/db.js'
+import { requireRole } from '../auth/guards.js'
+import { VigieError } from '../core/errors.js'
+import type { Vigie } from '../vigie.js'
 
 const MIGRATIONS = [
   'CREATE TABLE detect_state (id INTEGER PRIMARY KEY CHECK (id = 1), saved_ms INTEGER NOT NULL, state_json TEXT NOT NULL)',

@@ -4,7 +4,7 @@
  * value and what was expected. docs/configuration in README lists every option.
  */
 import path from 'node:path'
-import { parseAllowEntry } from './notify/target-guard.js'
+import { parseAllowEntry } from '../notify/target-guard.js'
 
 export interface CollectorConfig {
   /** address to listen on; loopback unless told otherwise */
@@ -71,7 +71,7 @@ export interface CollectorConfig {
   webhookOutboxMax: number
   /** webhooks: targets allowed despite being loopback/private/link-local/metadata (CIDRs, addresses, host names); default none */
   webhookAllow: string[]
-  /* ---- trust (collector/auth, collector/limits, collector/tls.ts) ---- */
+  /* ---- trust (collector/auth, collector/limits, collector/core/tls.ts) ---- */
   /** PEM certificate and key files: both set → the collector speaks HTTPS/WSS only */
   tlsCert?: string
   tlsKey?: string

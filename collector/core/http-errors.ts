@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ERROR_CODES, VigieError, errorBody, type ErrorCode } from '../errors.js'
+import { ERROR_CODES, VigieError, errorBody, type ErrorCode } from './errors.js'
 import { storageFailure, storageMessage, type StorageFailure } from '../store/storage-errors.js'
 
 /** Seconds a client is told to wait after a storage failure (disk full, read-only, I/O error). */
