@@ -153,7 +153,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   if (fs.existsSync(config.dashboardsDir)) {
     await app.register(fastifyStatic, { root: path.resolve(config.dashboardsDir), prefix: '/', wildcard: false, index: 'index.html' })
   } else {
-    app.get('/', async (_req, reply) => reply.type('text/html').send(
+    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html').send(
       '<!doctype html><title>Vigie</title><p>Vigie collector is running. The dashboard is not built: run <code>npm run build:dashboards</code>.</p>'
     ))
   }

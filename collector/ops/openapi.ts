@@ -24,6 +24,9 @@ export function buildOpenApi (routes: RouteOptions[]): Json {
   const paths: Record<string, Record<string, Json>> = {}
   for (const r of routes) {
     if (r.url === '*' || r.url.startsWith('/assets') || r.method === 'HEAD') continue
+    // The dashboard's pages are marked hidden and are not part of the API; WebSocket routes
+    // are marked hidden by @fastify/websocket but are, so they stay.
+    if ((r.schema as { hide?: boolean } | undefined)?.hide === true && (r as { websocket?: boolean }).websocket !== true) continue
     const methods = Array.isArray(r.method) ? r.method : [r.method]
     const url = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
     const schema = (r.schema ?? {}) as Json
