@@ -2,7 +2,7 @@
  * buildApp(options) assembles the collector — stores, ingest, API, live, static
  * dashboards — and never listens; collector/main.ts does.
  */
-import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifySchema, type RouteOptions } from 'fastify'
 import websocket from '@fastify/websocket'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import fastifyStatic from '@fastify/static'
@@ -41,6 +41,9 @@ declare module 'fastify' {
     vigie: Vigie
   }
 }
+
+/** Marks a route as not part of the API document (the dashboard's pages). */
+const HIDDEN = { hide: true } as FastifySchema
 
 export interface BuildAppOptions {
   /** overrides on top of the environment and defaults */
@@ -153,7 +156,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   if (fs.existsSync(config.dashboardsDir)) {
     await app.register(fastifyStatic, { root: path.resolve(config.dashboardsDir), prefix: '/', wildcard: false, index: 'index.html' })
   } else {
-    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html').send(
+    app.get('/', { schema: HIDDEN }, async (_req, reply) => reply.type('text/html').send(
       '<!doctype html><title>Vigie</title><p>Vigie collector is running. The dashboard is not built: run <code>npm run build:dashboards</code>.</p>'
     ))
   }

@@ -4,7 +4,7 @@ import type { CollectorConfig } from '../core/config.js'
 import type { Db } from './sqlite/db.js'
 import type { MetricStore } from './metric-store.js'
 import { SqliteMetricStore } from './sqlite/metrics.js'
-import { MetricOutbox } from '../notify/outbox-sqlite.js'
+import { MetricOutbox } from './sqlite/outbox.js'
 import { SeriesRegistry } from './sqlite/series-registry.js'
 import { InfluxMetricStore } from './influx/influx-metric-store.js'
 

@@ -15,7 +15,7 @@
 import type { Statement } from 'better-sqlite3'
 import type { SamplePoint } from '../metric-store.js'
 import { migrate, type Db } from './db.js'
-import { labelsJson } from './metrics.js'
+import { labelsJson } from './frames.js'
 
 const MIGRATIONS = [
   `

@@ -6,7 +6,7 @@
  */
 import t, { type Test } from 'tap'
 import { openDb } from '../../../collector/store/sqlite/db.js'
-import { MetricOutbox } from '../../../collector/notify/outbox-sqlite.js'
+import { MetricOutbox } from '../../../collector/store/sqlite/outbox.js'
 import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.js'
 import { InfluxMetricStore, QUERY_WINDOW_POINTS } from '../../../collector/store/influx/influx-metric-store.js'
 import type { SamplePoint } from '../../../collector/store/metric-store.js'

@@ -1,7 +1,7 @@
 // The MetricStore contract against InfluxDB 1.x, through the durable outbox.
 import t from 'tap'
 import { openDb } from '../../../collector/store/sqlite/db.js'
-import { MetricOutbox } from '../../../collector/notify/outbox-sqlite.js'
+import { MetricOutbox } from '../../../collector/store/sqlite/outbox.js'
 import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.js'
 import { InfluxMetricStore } from '../../../collector/store/influx/influx-metric-store.js'
 import { startInfluxd } from '../../helpers/influxd.js'

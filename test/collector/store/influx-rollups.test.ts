@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { openDb } from '../../../collector/store/sqlite/db.js'
-import { MetricOutbox } from '../../../collector/notify/outbox-sqlite.js'
+import { MetricOutbox } from '../../../collector/store/sqlite/outbox.js'
 import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.js'
 import { InfluxMetricStore } from '../../../collector/store/influx/influx-metric-store.js'
 import type { SamplePoint, SeriesResult } from '../../../collector/store/metric-store.js'

@@ -15,10 +15,10 @@
  * never loses one.
  */
 import type { Statement } from 'better-sqlite3'
-import type { Unit } from '../../protocol/index.js'
-import type { SamplePoint } from '../store/metric-store.js'
-import { migrate, type Db } from '../store/sqlite/db.js'
-import { labelsJson } from '../store/sqlite/metrics.js'
+import type { Unit } from '../../../protocol/index.js'
+import type { SamplePoint } from '../metric-store.js'
+import { migrate, type Db } from './db.js'
+import { labelsJson } from './frames.js'
 
 /** One sample waiting in the outbox; `id` orders rows (ascending = accepted first). */
 export interface OutboxRow extends SamplePoint {
