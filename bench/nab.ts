@@ -13,10 +13,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from '../collector/detect/nab-dataset.js'
-import { aggregateScores, probationLength, scoreFile, type NabScore } from '../collector/detect/nab-score.js'
-import { replayNab } from '../collector/detect/replay.js'
-import { rollingZscoreAlerts } from '../collector/detect/rolling-zscore.js'
+import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from './lib/nab/dataset.js'
+import { aggregateScores, probationLength, scoreFile, type NabScore } from './lib/nab/score.js'
+import { replayNab } from './lib/nab/replay.js'
+import { rollingZscoreAlerts } from './lib/nab/rolling-zscore.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const { values: args } = parseArgs({ options: { nab: { type: 'string' } } })

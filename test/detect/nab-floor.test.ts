@@ -1,9 +1,9 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from '../../collector/detect/nab-dataset.js'
-import { aggregateScores, scoreFile } from '../../collector/detect/nab-score.js'
-import { replayNab } from '../../collector/detect/replay.js'
+import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from '../../bench/lib/nab/dataset.js'
+import { aggregateScores, scoreFile } from '../../bench/lib/nab/score.js'
+import { replayNab } from '../../bench/lib/nab/replay.js'
 
 const NAB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'datasets', 'nab')
 
