@@ -74,26 +74,49 @@ export const zscoreCandidate = candidate<{ z: number }>({
 
 const REST = 150
 const WARMUP = 150
+const CALM = 60
 
 export const likelihoodCandidate = candidate<{ z: number, longPoints: number }>({
   name: 'anomaly likelihood over prediction error',
-  grid: [4, 3, 3.5, 5, 6].flatMap((z) => [2000, 8000].map((longPoints) => ({ z, longPoints }))),
+  grid: [3, 2, 2.5, 4, 5].flatMap((z) => [2000, 8000].map((longPoints) => ({ z, longPoints }))),
   describe: (p) => `z ${p.z}, long ${p.longPoints}`,
-  create: (p) => new Thresholded(new LikelihoodScorer({ ...DEFAULT_LIKELIHOOD, longPoints: p.longPoints }), p.z, REST, WARMUP)
+  create: (p) => new Thresholded(new LikelihoodScorer({ ...DEFAULT_LIKELIHOOD, longPoints: p.longPoints }), p.z, REST, WARMUP, CALM)
 })
 
 export const contextCandidate = candidate<{ threshold: number, generation: number }>({
   name: 'contextual (CAD-OSE-like)',
-  grid: [0.5, 0.4, 0.6, 0.7, 0.8].flatMap((threshold) => [6000, 2000].map((generation) => ({ threshold, generation }))),
+  grid: [0.4, 0.2, 0.3, 0.5, 0.6].flatMap((threshold) => [6000, 2000].map((generation) => ({ threshold, generation }))),
   describe: (p) => `novel share ≥ ${p.threshold}, generation ${p.generation}`,
-  create: (p) => new Thresholded(new ContextScorer({ ...DEFAULT_CONTEXT, generation: p.generation }), p.threshold, REST, WARMUP)
+  create: (p) => new Thresholded(new ContextScorer({ ...DEFAULT_CONTEXT, generation: p.generation }), p.threshold, REST, WARMUP, CALM)
 })
 
 export const changePointCandidate = candidate<{ threshold: number, expectedRun: number }>({
   name: 'Bayesian online change point',
-  grid: [0.5, 0.3, 0.7, 0.9].flatMap((threshold) => [250, 1000].map((expectedRun) => ({ threshold, expectedRun }))),
+  grid: [0.999, 0.99, 0.9999, 0.99999].flatMap((threshold) => [1000, 4000].map((expectedRun) => ({ threshold, expectedRun }))),
   describe: (p) => `short-run mass ≥ ${p.threshold}, expected run ${p.expectedRun}`,
-  create: (p) => new Thresholded(new ChangePointScorer({ ...DEFAULT_CHANGE_POINT, expectedRun: p.expectedRun }), p.threshold, REST, WARMUP)
+  create: (p) => new Thresholded(new ChangePointScorer({ ...DEFAULT_CHANGE_POINT, expectedRun: p.expectedRun }), p.threshold, REST, WARMUP, CALM)
 })
 
-export const CANDIDATES: Array<Candidate<unknown>> = [engineCandidate, likelihoodCandidate, contextCandidate, changePointCandidate, zscoreCandidate]
+
+export const ensembleCandidate = candidate<{ z: number, longPoints: number }>({
+  name: 'ensemble: engine + likelihood',
+  grid: [5, 4, 6, 8].flatMap((z) => [8000, 2000].map((longPoints) => ({ z, longPoints }))),
+  describe: (p) => `likelihood z ${p.z}, long ${p.longPoints}`,
+  create: (p) => {
+    const e = engineDetector()
+    const l = new Thresholded(new LikelihoodScorer({ ...DEFAULT_LIKELIHOOD, longPoints: p.longPoints }), p.z, 0, WARMUP)
+    let since = 1e9
+    return {
+      observe: (atMs, x) => {
+        const a = e.observe(atMs, x)
+        const b = l.observe(atMs, x)
+        since++
+        if (a || (b && since >= REST)) { since = 0; return true }
+        return false
+      },
+      exportState: () => ({ e: e.exportState(), l: l.exportState(), since })
+    }
+  }
+})
+
+export const CANDIDATES: Array<Candidate<unknown>> = [engineCandidate, ensembleCandidate, likelihoodCandidate, contextCandidate, changePointCandidate, zscoreCandidate]

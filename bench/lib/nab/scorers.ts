@@ -17,6 +17,7 @@
  *
  * Written from the published descriptions; no code of those projects is used.
  */
+import { Baseline } from '../../../collector/detect/baseline.js'
 
 export interface Scorer {
   /** score of this point (learned from after scoring) */
@@ -24,21 +25,28 @@ export interface Scorer {
   exportState: () => unknown
 }
 
-/** Alert on a score ≥ `threshold`, at most once per `rest` points, after `warmup` points. */
+/**
+ * Alert on a score ≥ `threshold` after `warmup` points; then the episode stays
+ * open (no alert) until `rest` points have passed and the score has stayed below
+ * the threshold for `calm` points in a row, as the engine's episodes do.
+ */
 export class Thresholded {
   private n = 0
   private since = 1e9
-  constructor (readonly scorer: Scorer, readonly threshold: number, readonly rest: number, readonly warmup: number) {}
+  private quiet = 1e9
+  constructor (readonly scorer: Scorer, readonly threshold: number, readonly rest: number, readonly warmup: number, readonly calm = 0) {}
   observe (atMs: number, x: number): boolean {
     if (!Number.isFinite(x)) return false
     const s = this.scorer.score(atMs, x)
     this.n++
     this.since++
-    if (s >= this.threshold && this.n > this.warmup && this.since >= this.rest) { this.since = 0; return true }
+    const armed = this.since >= this.rest && this.quiet >= this.calm
+    this.quiet = s >= this.threshold ? 0 : this.quiet + 1
+    if (s >= this.threshold && this.n > this.warmup && armed) { this.since = 0; return true }
     return false
   }
 
-  exportState (): unknown { return { n: this.n, since: this.since, s: this.scorer.exportState() } }
+  exportState (): unknown { return { n: this.n, since: this.since, quiet: this.quiet, s: this.scorer.exportState() } }
 }
 
 const round = (x: number): number => Number.isFinite(x) ? Math.round(x * 1e9) / 1e9 : 0
@@ -75,16 +83,22 @@ export class LikelihoodScorer implements Scorer {
   private short = 0
   private mean = 0
   private m2 = 0
+  private sSeason = 0
+  private readonly season = new Baseline()
   constructor (private readonly p: LikelihoodParams = DEFAULT_LIKELIHOOD) {}
-  score (_atMs: number, x: number): number {
+  score (atMs: number, x: number): number {
     const p = this.p
+    const expected = this.season.observe(atMs, x).expected
     if (this.n++ === 0) { this.fast = this.slow = x; return 0 }
     const ef = Math.abs(x - this.fast)
     const es = Math.abs(x - this.slow)
+    const ez = Math.abs(x - expected)
     const eps = 1e-9 + 1e-6 * Math.abs(this.slow)
-    const raw = 1 - Math.exp(-Math.max(ef / (this.sFast + eps), es / (this.sSlow + eps)) / 3)
-    this.sFast += (this.n < 1 / p.scaleAlpha ? 1 / this.n : p.scaleAlpha) * (ef - this.sFast)
-    this.sSlow += (this.n < 1 / p.scaleAlpha ? 1 / this.n : p.scaleAlpha) * (es - this.sSlow)
+    const raw = 1 - Math.exp(-Math.max(ef / (this.sFast + eps), es / (this.sSlow + eps), ez / (this.sSeason + eps)) / 3)
+    const a = this.n < 1 / p.scaleAlpha ? 1 / this.n : p.scaleAlpha
+    this.sFast += a * (ef - this.sFast)
+    this.sSlow += a * (es - this.sSlow)
+    this.sSeason += a * (ez - this.sSeason)
     this.fast += p.fastAlpha * (x - this.fast)
     this.slow += p.slowAlpha * (x - this.slow)
     this.short += (1 / p.shortPoints) * (raw - this.short)
@@ -96,7 +110,7 @@ export class LikelihoodScorer implements Scorer {
     return z
   }
 
-  exportState (): unknown { return [this.n, this.fast, this.slow, this.sFast, this.sSlow, this.short, this.mean, this.m2].map(round) }
+  exportState (): unknown { return { s: [this.n, this.fast, this.slow, this.sFast, this.sSlow, this.sSeason, this.short, this.mean, this.m2].map(round), season: this.season.exportState() } }
 }
 
 // ---------------------------------------------------------------------------
@@ -202,10 +216,12 @@ export interface ChangePointParams {
   normAlpha: number
 }
 
-export const DEFAULT_CHANGE_POINT: ChangePointParams = { expectedRun: 250, maxRuns: 16, shortRun: 4, normAlpha: 0.002 }
+export const DEFAULT_CHANGE_POINT: ChangePointParams = { expectedRun: 250, maxRuns: 8, shortRun: 4, normAlpha: 0.002 }
 
 /**
- * Values are standardised by a slow running mean and deviation; each run-length
+ * The model runs on the residual of the learned baseline's prediction (its daily
+ * profile or moving level, so a daily rhythm is not read as a stream of changes),
+ * standardised by a slow running mean and deviation; each run-length
  * hypothesis holds Normal-Gamma posterior statistics (μ, κ, α, β) and its mass; the
  * predictive of a run is Student-t. On each point every run grows (mass × (1 − h)
  * × predictive), a new run starts (Σ mass × h × predictive under the prior), the
@@ -216,6 +232,7 @@ export class ChangePointScorer implements Scorer {
   private m = 0
   private v = 0
   private k = 0
+  private readonly season = new Baseline()
   // per hypothesis: run length, log mass, mu, kappa, alpha, beta
   private readonly r: Float64Array
   private readonly lw: Float64Array
@@ -233,8 +250,10 @@ export class ChangePointScorer implements Scorer {
     this.be = new Float64Array(R)
   }
 
-  score (_atMs: number, x: number): number {
+  score (atMs: number, value: number): number {
     const p = this.p
+    // the model runs on what the daily profile / level does not explain
+    const x = value - this.season.observe(atMs, value).expected
     this.n++
     const a = this.n < 1 / p.normAlpha ? 1 / this.n : p.normAlpha
     const dm = x - this.m
@@ -307,7 +326,7 @@ export class ChangePointScorer implements Scorer {
   exportState (): unknown {
     const runs: number[] = []
     for (let i = 0; i < this.k; i++) runs.push(this.r[i], this.lw[i], this.mu[i], this.ka[i], this.al[i], this.be[i])
-    return { s: [this.n, this.m, this.v].map(round), runs: runs.map(round) }
+    return { s: [this.n, this.m, this.v].map(round), runs: runs.map(round), season: this.season.exportState() }
   }
 }
 
