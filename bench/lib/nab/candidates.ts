@@ -33,11 +33,24 @@ type Margins = BaselineParams['noveltyMargin']
 const DEFAULT_MARGINS: Margins = [0.2, 0.2, 0.1, 0.3, 1, 1]
 const scaled = (k: number): Margins => DEFAULT_MARGINS.map((m) => m * k) as Margins
 
-export const engineCandidate = candidate<{ margin: number, spreadFloor: number }>({
-  name: 'engine (learned baseline)',
-  grid: [1, 0.8, 1.25].flatMap((margin) => [0.05, 0.03, 0.08].map((spreadFloor) => ({ margin, spreadFloor }))),
+/**
+ * The grid holds only settings no more sensitive than the defaults: more sensitive
+ * ones (e.g. spreadFloor 0.03, in-sample 73.0) break the product's own noise tests
+ * (test/detect/baseline.test.ts: a sleeping laptop's noise opens too many episodes).
+ */
+export const engineCandidate = candidate<{ likelihoodZ: number, margin: number, spreadFloor: number }>({
+  name: 'engine (learned baseline + likelihood)',
+  grid: [4, 0, 5, 6].flatMap((likelihoodZ) => [1, 1.25].flatMap((margin) => [0.05, 0.08].map((spreadFloor) => ({ likelihoodZ, margin, spreadFloor })))),
+  describe: (p) => `likelihood z ${p.likelihoodZ === 0 ? 'off' : p.likelihoodZ}, margins ×${p.margin}, spreadFloor ${p.spreadFloor}`,
+  create: (p) => engineDetector({ likelihoodZ: p.likelihoodZ, noveltyMargin: scaled(p.margin), spreadFloor: p.spreadFloor })
+})
+
+/** The engine as it was before the likelihood layer (records only), on the same grid otherwise. */
+export const recordsCandidate = candidate<{ margin: number, spreadFloor: number }>({
+  name: 'engine, records only (before)',
+  grid: [1, 1.25, 1.5].flatMap((margin) => [0.05, 0.065, 0.08].map((spreadFloor) => ({ margin, spreadFloor }))),
   describe: (p) => `margins ×${p.margin}, spreadFloor ${p.spreadFloor}`,
-  create: (p) => engineDetector({ noveltyMargin: scaled(p.margin), spreadFloor: p.spreadFloor })
+  create: (p) => engineDetector({ likelihoodZ: 0, noveltyMargin: scaled(p.margin), spreadFloor: p.spreadFloor })
 })
 
 /** The reference rolling z-score (window 288, every row past |z| alerts, as shared/tools' baseline). */
@@ -103,7 +116,7 @@ export const ensembleCandidate = candidate<{ z: number, longPoints: number }>({
   grid: [5, 4, 6, 8].flatMap((z) => [8000, 2000].map((longPoints) => ({ z, longPoints }))),
   describe: (p) => `likelihood z ${p.z}, long ${p.longPoints}`,
   create: (p) => {
-    const e = engineDetector()
+    const e = engineDetector({ likelihoodZ: 0 })
     const l = new Thresholded(new LikelihoodScorer({ ...DEFAULT_LIKELIHOOD, longPoints: p.longPoints }), p.z, 0, WARMUP)
     let since = 1e9
     return {
@@ -119,4 +132,4 @@ export const ensembleCandidate = candidate<{ z: number, longPoints: number }>({
   }
 })
 
-export const CANDIDATES: Array<Candidate<unknown>> = [engineCandidate, ensembleCandidate, likelihoodCandidate, contextCandidate, changePointCandidate, zscoreCandidate]
+export const CANDIDATES: Array<Candidate<unknown>> = [engineCandidate, recordsCandidate, ensembleCandidate, likelihoodCandidate, contextCandidate, changePointCandidate, zscoreCandidate]
