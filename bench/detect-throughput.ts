@@ -4,12 +4,14 @@
  * bytes of exported state per series; printed against a trivial EWMA detector
  * run in the same process as the baseline.
  *
- *   npx tsx bench/detect-throughput.ts [--series 2000] [--points 300]
+ *   npx tsx bench/detect-throughput.ts [--series 2000] [--points 300] [--likelihood-z 4]
+ *
+ * --likelihood-z 0 switches the baseline's likelihood layer off (the engine before it).
  */
 import { parseArgs } from 'node:util'
 import { DetectionEngine } from '../collector/detect/engine.js'
 
-const { values: a } = parseArgs({ options: { series: { type: 'string' }, points: { type: 'string' } } })
+const { values: a } = parseArgs({ options: { series: { type: 'string' }, points: { type: 'string' }, 'likelihood-z': { type: 'string' } } })
 const SERIES = Number(a.series ?? 2000)
 const POINTS = Number(a.points ?? 300)
 const T0 = Date.UTC(2024, 0, 1)
@@ -21,7 +23,7 @@ const keys = Array.from({ length: SERIES }, (_, i) => [`m${Math.floor(i / names.
 const val = (s: number, p: number): number => 30 + 20 * Math.sin((p * STEP) / 86_400_000 * 2 * Math.PI + s) + ((p * 7919 + s * 104729) % 101) / 10 + ((p + s) % 997 === 0 ? 50 : 0)
 
 function timeEngine (): { pps: number, bytesPerSeries: number } {
-  const e = new DetectionEngine()
+  const e = new DetectionEngine(a['likelihood-z'] === undefined ? {} : { baseline: { likelihoodZ: Number(a['likelihood-z']) } })
   // warm: one pass so JIT and maps settle, then the timed passes
   for (let s = 0; s < SERIES; s++) e.observePoint(keys[s][0], keys[s][1], T0, val(s, 0))
   const t = performance.now()

@@ -13,8 +13,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { DetectionEngine } from '../collector/detect/engine.js'
-import { listNabFiles, nabTimestampMs, parseNabCsv, readNabSeries } from '../collector/detect/nab-dataset.js'
-import { replayNab, replayPoints } from '../collector/detect/replay.js'
+import { listNabFiles, nabTimestampMs, parseNabCsv, readNabSeries } from '../bench/lib/nab/dataset.js'
+import { replayNab, replayPoints } from '../bench/lib/nab/replay.js'
 
 const USAGE = 'usage: replay --nab DIR --out OUT | replay --csv FILE --machine M --metric NAME'
 

@@ -27,8 +27,12 @@
  * inside an open episode (≥ escalateFactor × its peak) is reported as an
  * escalation of the same episode, not a new one.
  *
+ * A second question, "are its predictions worse than usual?", is an anomaly
+ * likelihood layer (after Ahmad & Purdy 2016; see likelihood()): it catches
+ * bursts of unusual movement that break no record.
+ *
  * Gaps (a laptop asleep) restart the short means instead of reading the jump as
- * a change. State: 42 numbers plus a Float32 profile of 2 × 96 bins
+ * a change. State: 49 numbers plus a Float32 profile of 2 × 96 bins
  * (≈ 1.1 KB in memory, ≈ 2 KB as exported JSON).
  */
 
@@ -70,6 +74,14 @@ export interface BaselineParams {
   spreadFloor: number
   /** an open episode escalates on a novelty this many times its peak (and ≥ this value) */
   escalateFactor: number
+  /**
+   * anomaly likelihood of the prediction error: a point is novel when the short-term
+   * mean of the error is this many standard deviations above its long-term mean
+   * (0 = off)
+   */
+  likelihoodZ: number
+  /** points of the error's long-term mean and spread (EWMA of weight 1 / this) */
+  likelihoodPoints: number
 }
 
 export const DEFAULT_BASELINE_PARAMS: Readonly<BaselineParams> = Object.freeze({
@@ -90,11 +102,17 @@ export const DEFAULT_BASELINE_PARAMS: Readonly<BaselineParams> = Object.freeze({
   refractoryPoints: 150,
   gapIntervals: 6,
   escalateFactor: 3,
-  spreadFloor: 0.05
+  spreadFloor: 0.05,
+  likelihoodZ: 4,
+  likelihoodPoints: 8000
 })
 
 const DAY_MS = 86_400_000
 const NF = 6
+/** scalars of the likelihood layer: points, 3 error scales, short mean, long mean, long variance */
+const NL = 7
+/** the likelihood layer's novelty is reported as this feature */
+const LIKELIHOOD_FEATURE = 6
 const NONE = -1e308 // NaN stand-in in JSON
 
 /** What one point did to the detector. */
@@ -121,7 +139,7 @@ export interface BaselineState {
   profile: string
 }
 
-const FEATURE_NAMES = ['value', 'fast mean', 'slow mean', 'variability', 'daily-profile residual', 'daily-profile residual mean']
+const FEATURE_NAMES = ['value', 'fast mean', 'slow mean', 'variability', 'daily-profile residual', 'daily-profile residual mean', 'prediction error']
 
 /** Human name of feature `k`, for finding evidence. */
 export function featureName (k: number): string {
@@ -150,6 +168,8 @@ export class Baseline {
   private readonly hi = new Float64Array(NF)
   private readonly lo = new Float64Array(NF)
   private readonly seen = new Float64Array(NF)
+  /** likelihood layer: [points, scale fast, scale slow, scale expected, short mean, long mean, long variance] */
+  private readonly lk = new Float64Array(NL)
   /** [weekday bins…, weekend bins…]; NaN = not yet seen */
   private readonly profile: Float32Array
 
@@ -191,6 +211,9 @@ export class Baseline {
     if (!Number.isNaN(prof)) this.errSeason += p.selectAlpha * (Math.abs(value - expectedSeason) - this.errSeason)
     const seasonScored = seasonReady && this.errSeason < p.seasonScoreRatio * this.errLevel
 
+    // prediction errors of the fast mean, the slow mean and the chosen model, before they learn this point
+    const lz = this.likelihood(value, seasonScored ? expectedSeason : this.level, gap)
+
     // features
     const f = this.feat
     f[0] = value
@@ -220,6 +243,7 @@ export class Baseline {
       this.hi[k] -= p.recordDecay * (this.hi[k] - this.center[k])
       this.lo[k] -= p.recordDecay * (this.lo[k] - this.center[k])
     }
+    if (lz > score) { score = lz; feature = LIKELIHOOD_FEATURE }
 
     // learn the predictors
     this.level += p.levelAlpha * rl
@@ -242,6 +266,35 @@ export class Baseline {
       this.sinceAlert = 0
     }
     return { opened, cleared, escalated, score, feature, expected: seasonScored ? expectedSeason : this.level }
+  }
+
+  /**
+   * Raw error: the largest of the fast mean's, slow mean's and chosen model's errors over
+   * their mean absolute error, squashed into [0, 1). Its short-term mean (≈ 10 points) against
+   * that mean's long-term mean and spread gives z; returns z / likelihoodZ (0 while off, warming up, across a gap).
+   */
+  private likelihood (value: number, expected: number, gap: boolean): number {
+    const p = this.p
+    if (p.likelihoodZ <= 0) return 0
+    const l = this.lk
+    const e0 = Math.abs(value - this.feat[1])
+    const e1 = Math.abs(value - this.feat[2])
+    const e2 = Math.abs(value - expected)
+    const eps = 1e-9 + 1e-6 * Math.abs(this.feat[2])
+    const raw = l[0] === 0 ? 0 : 1 - Math.exp(-Math.max(e0 / (l[1] + eps), e1 / (l[2] + eps), e2 / (l[3] + eps)) / 3)
+    if (gap) return 0
+    l[0]++
+    const a = Math.max(0.01, 1 / l[0])
+    l[1] += a * (e0 - l[1])
+    l[2] += a * (e1 - l[2])
+    l[3] += a * (e2 - l[3])
+    l[4] += 0.1 * (raw - l[4])
+    const z = (l[4] - l[5]) / Math.sqrt(l[6] + 1e-6)
+    const w = Math.max(1 / p.likelihoodPoints, 1 / l[0])
+    const d = l[4] - l[5]
+    l[5] += w * d
+    l[6] = (1 - w) * (l[6] + w * d * d)
+    return l[0] > p.warmupPoints ? z / p.likelihoodZ : 0
   }
 
   private bin (atMs: number): number {
@@ -269,7 +322,7 @@ export class Baseline {
     const num = (x: number): number => Number.isNaN(x) ? NONE : x
     const s = [this.n, this.lastT, this.dt, this.firstT, this.prevX, this.level, this.offset, this.errLevel,
       this.errSeason, this.open ? 1 : 0, this.calm, this.sinceAlert, this.peak,
-      ...this.feat, ...this.center, ...this.hi, ...this.lo, ...this.seen].map(num)
+      ...this.feat, ...this.center, ...this.hi, ...this.lo, ...this.seen, ...this.lk].map(num)
     return { v: 1, s, profile: Buffer.from(this.profile.buffer, this.profile.byteOffset, this.profile.byteLength).toString('base64') }
   }
 
@@ -279,7 +332,8 @@ export class Baseline {
     const un = (x: number): number => x === NONE ? NaN : x
     const s = state.s.map(un)
     const bytes = Buffer.from(state.profile, 'base64')
-    if (state.v !== 1 || s.length !== 13 + 5 * NF || bytes.length !== d.profile.byteLength) return d
+    // a state saved before the likelihood layer (13 + 5·NF numbers) restores with the layer starting afresh
+    if (state.v !== 1 || (s.length !== 13 + 5 * NF && s.length !== 13 + 5 * NF + NL) || bytes.length !== d.profile.byteLength) return d
     ;[d.n, d.lastT, d.dt, d.firstT, d.prevX, d.level, d.offset, d.errLevel, d.errSeason] = s
     d.open = s[9] === 1
     d.calm = s[10]
@@ -291,6 +345,7 @@ export class Baseline {
     d.hi.set(s.slice(o + 2 * NF, o + 3 * NF))
     d.lo.set(s.slice(o + 3 * NF, o + 4 * NF))
     d.seen.set(s.slice(o + 4 * NF, o + 5 * NF))
+    if (s.length === o + 5 * NF + NL) d.lk.set(s.slice(o + 5 * NF))
     d.profile.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)))
     return d
   }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Baseline } from '../../collector/detect/baseline.js'
+import { Baseline, featureName } from '../../collector/detect/baseline.js'
 import { DAY, HOUR, MIN, MONDAY, rng } from './fixtures/fleet.js'
 
 function run (b: Baseline, from: number, n: number, stepMs: number, value: (i: number, at: number) => number): number[] {
@@ -49,4 +49,22 @@ void t.test('a laptop asleep overnight is not an anomaly when it wakes at its us
   }
   t.same(opened.filter((i) => i > 2000 && i % 1000 < 5), [], 'no alert when it wakes')
   t.ok(opened.filter((i) => i > 2000).length <= 2, 'and at most the odd noise record in 8 days')
+})
+
+void t.test('the likelihood layer on its own: a burst of jitter opens one episode from the prediction error', async (t) => {
+  const steady = (i: number, r: () => number): number => 50 + 10 * Math.sin(i / 40) + r()
+  const jitter = (i: number): number => i % 2 === 0 ? 42 : 58
+  // margins so wide that no record can count: only the likelihood layer can speak
+  const recordsOff = { noveltyMargin: [1e9, 1e9, 1e9, 1e9, 1e9, 1e9] as [number, number, number, number, number, number] }
+  for (const likelihoodZ of [4, 0]) {
+    const b = new Baseline({ ...recordsOff, likelihoodZ })
+    const r = rng(5)
+    t.same(run(b, MONDAY, 3000, 5 * MIN, (i) => steady(i, r)).filter((i) => i > 500), [], `z ${likelihoodZ}: the steady series is quiet`)
+    const features: string[] = []
+    for (let i = 0; i < 60; i++) {
+      const step = b.observe(MONDAY + (3000 + i) * 5 * MIN, jitter(i))
+      if (step.opened) features.push(featureName(step.feature))
+    }
+    t.same(features, likelihoodZ > 0 ? ['prediction error'] : [], likelihoodZ > 0 ? 'the burst opens one episode, from the prediction error' : 'switched off, nothing')
+  }
 })

@@ -3,10 +3,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import t from 'tap'
-import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from '../../collector/detect/nab-dataset.js'
-import { aggregateScores, probationLength, scoreFile, type NabScore } from '../../collector/detect/nab-score.js'
-import { replayNab } from '../../collector/detect/replay.js'
-import { rollingZscoreAlerts } from '../../collector/detect/rolling-zscore.js'
+import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from '../../bench/lib/nab/dataset.js'
+import { aggregateScores, probationLength, scoreFile, type NabScore } from '../../bench/lib/nab/score.js'
+import { replayNab } from '../../bench/lib/nab/replay.js'
+import { rollingZscoreAlerts } from '../../bench/lib/nab/rolling-zscore.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const NAB = path.join(ROOT, 'datasets', 'nab')

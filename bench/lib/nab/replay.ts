@@ -3,9 +3,9 @@
  * exactly as the collector feeds it (DetectionEngine.observePoint). Shared by
  * scripts/replay.ts, bench/nab.ts and the NAB floor test.
  */
-import { seriesKey } from '../../protocol/series.js'
-import { DetectionEngine, type EngineOptions, type Finding } from './engine.js'
-import { nabTimestampMs, type NabSeries } from './nab-dataset.js'
+import { seriesKey } from '../../../protocol/series.js'
+import { DetectionEngine, type EngineOptions, type Finding } from '../../../collector/detect/engine.js'
+import { nabTimestampMs, type NabSeries } from './dataset.js'
 
 /**
  * Feed `values` (times in epoch ms) as one series of one machine.

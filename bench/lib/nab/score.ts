@@ -1,6 +1,6 @@
 /**
  * The Numenta Anomaly Benchmark scoring rule (Lavin & Ahmad, 2015), for binary
- * alerts: the project's own implementation, checked by test/detect/nab-score.test.ts
+ * alerts: the project's own implementation, checked by test/bench/nab-score.test.ts
  * to give the same numbers as the reference tool shipped in shared/tools.
  *
  * Per file of n rows: the first P = min(floor(0.15 n), 750) rows are probation

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { RowWindow } from './nab-score.js'
+import type { RowWindow } from './score.js'
 
 /** One NAB data file, rows in file order (rows are identified by position). */
 export interface NabSeries {
