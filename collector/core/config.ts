@@ -172,7 +172,7 @@ const url = (raw: string): string => {
   try { return new URL(raw).toString() } catch { throw new Error('expected a URL such as http://127.0.0.1:8086') }
 }
 
-const ROOT = path.resolve(import.meta.dirname, '..')
+const ROOT = path.resolve(import.meta.dirname, '..', '..')
 
 /** Variables whose value is never echoed in an error. */
 const SECRET_ENV = new Set(['VIGIE_ENROLL_TOKEN', 'VIGIE_OPS_TOKEN'])
