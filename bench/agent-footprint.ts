@@ -109,7 +109,7 @@ async function main (): Promise<void> {
   clearInterval(scraper)
   const end = { plain: meters.plain.usage(), tuned: meters.tuned.usage(), exporter: meters.exporter.usage() }
   const steady = { plain: meters.plain.usage(mid.plain), tuned: meters.tuned.usage(mid.tuned), exporter: meters.exporter.usage(mid.exporter) }
-  const machines = collector.app.vigie.registry.listMachines()
+  const machines = collector.app.registry.listMachines()
   for (const c of children) c.kill('SIGTERM')
   await collector.app.close()
   fs.rmSync(dir, { recursive: true, force: true })

@@ -11,34 +11,26 @@ import path from 'node:path'
 import type { DestinationStream, LoggerOptions } from 'pino'
 import { MAX_STREAM_FRAME_BYTES } from '../protocol/index.js'
 import { loadCollectorConfig, type CollectorConfig } from './core/config.js'
-import { openDb } from './store/sqlite/db.js'
-import { startCheckpointer } from './store/sqlite/checkpointer.js'
-import { LATEST_CHECKPOINT_MS, Registry } from './store/sqlite/registry.js'
-import { createMetricStore } from './store/create.js'
-import { CollectorEvents } from './core/events.js'
-import { IngestService } from './ingest/ingest.js'
-import { AgentStreams } from './ingest/streams.js'
-import { LiveHub } from './live/hub.js'
-import { Counters } from './ops/counters.js'
-import { MachineStatusBoard } from './machines/status.js'
-import { FleetIndex } from './machines/fleet-index.js'
+import { corePlugin } from './core/plugin.js'
 import { installErrorHandlers } from './core/http-errors.js'
 import { installSecurityHeaders } from './core/security-headers.js'
-import { ingestRoutes } from './ingest/routes.js'
-import { machineRoutes } from './machines/routes.js'
-import { liveRoutes } from './live/routes.js'
-import { opsRoutes } from './ops/routes.js'
-import { incidentsPlugin } from './incidents/plugin.js'
-import { detectWiring } from './detect/plugin.js'
-import { loggerOptions } from './core/logger.js'
-import { installTrust } from './auth/plugin.js'
-import { loadTls } from './core/tls.js'
 import { installConnectionBudget } from './core/connections.js'
-import type { Vigie } from './vigie.js'
+import { loggerOptions } from './core/logger.js'
+import { loadTls } from './core/tls.js'
+import { storePlugin } from './store/plugin.js'
+import { fleetPlugin } from './machines/fleet-plugin.js'
+import { authPlugin } from './auth/plugin.js'
+import { ingestPlugin } from './ingest/plugin.js'
+import { incidentsPlugin } from './incidents/plugin.js'
+import { detectPlugin } from './detect/plugin.js'
+import { machinesPlugin } from './machines/plugin.js'
+import { livePlugin } from './live/plugin.js'
+import { opsRoutes } from './ops/routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    vigie: Vigie
+    /** every route registered, for the OpenAPI document and the authorization matrix test */
+    vigieRoutes: RouteOptions[]
   }
 }
 
@@ -87,7 +79,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   const refusedLogged = new Map<string, number>()
   installConnectionBudget(app.server, config, {
     onRefused: (address, open) => {
-      vigie.counters.inc('connections_refused')
+      app.counters.inc('connections_refused')
       const t = Date.now()
       if ((refusedLogged.get(address) ?? 0) > t - 60_000) return
       if (refusedLogged.size > 10_000) refusedLogged.clear()
@@ -96,36 +88,9 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     }
   })
 
-  const dbFile = path.join(config.dataDir, 'vigie.db')
-  // ops: data folder 0700, files 0600, integrity check at start (docs/storage.md)
-  const db = openDb(dbFile, { integrityCheckMaxBytes: config.integrityCheckMaxMb * 1048576, log: (level, message, fields) => { app.log[level](fields ?? {}, message) } })
-  const checkpointer = startCheckpointer(db, dbFile, { onWarn: (message) => { app.log.warn(message) } })
-  const counters = new Counters()
-  const metrics = createMetricStore(config, db, app.log, { onSeriesDropped: (n) => { counters.inc('series_dropped_global_cap', n) } })
-  const registry = new Registry(db, metrics)
-  registry.setInventoryBudget({ maxChangesPerReport: config.inventoryMaxChangesPerReport, maxHistoryPerMachine: config.inventoryMaxHistoryPerMachine })
-  const events = new CollectorEvents()
-  const vigie: Vigie = {
-    config,
-    db,
-    registry,
-    metrics,
-    events,
-    counters,
-    ingest: new IngestService({ registry, metrics, events, counters, now, dbFile, timeWindow: { maxSampleAgeMs: config.maxSampleAgeHours * 3_600_000, sampleFutureMs: config.sampleFutureSec * 1000, maxClockSkewMs: config.maxClockSkewHours * 3_600_000 } }),
-    streams: new AgentStreams(),
-    live: new LiveHub({ flushMs: options.liveFlushMs, maxPerPrincipal: config.liveMaxSocketsPerUser, maxClients: config.liveMaxSockets, maxBufferedBytes: config.liveMaxBufferedBytes, onError: (what, err) => { app.log.warn({ err }, what) }, onDrop: (reason, info) => { counters.inc('live_clients_dropped'); app.log.warn(info, `live socket cut off: ${reason}`) } }),
-    status: new MachineStatusBoard(config.reportIntervalSec),
-    fleet: new FleetIndex(),
-    now
-  }
-  app.decorate('vigie', vigie)
-  vigie.fleet.load(registry.listMachines())
-  // Synchronous, right after each commit: the fleet list is current before live and detection see the batch.
-  registry.onMachineChanged((m) => { vigie.fleet.upsert(m) })
-  await metrics.start()
-
+  await app.register(corePlugin, { config, now })
   const routes: RouteOptions[] = []
+  app.decorate('vigieRoutes', routes)
   app.addHook('onRoute', (r) => { routes.push(r) })
   app.addHook('onResponse', (request, reply, done) => {
     if (reply.statusCode >= 400) {
@@ -143,15 +108,17 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   // Every route speaks JSON; anything else is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain')
   await app.register(websocket, { options: { maxPayload: MAX_STREAM_FRAME_BYTES } })
-  // ---- trust: users, sessions, CSRF, API and agent tokens, limits, audit, admin API (collector/auth, collector/limits, collector/admin) ----
-  await installTrust(app, vigie, routes)
-  // ---- end trust ----
-  await app.register(ingestRoutes, { vigie })
-  await app.register(machineRoutes, { vigie })
-  await app.register(liveRoutes, { vigie })
-  await app.register(incidentsPlugin, { vigie })
-  await app.register(detectWiring, { vigie })
-  await app.register(opsRoutes, { vigie, routes })
+  // Each area is a plugin that decorates its services and names the areas it needs
+  // (docs/architecture.md); a missing one fails here, at boot, with Fastify's message.
+  await app.register(storePlugin)
+  await app.register(fleetPlugin)
+  await app.register(authPlugin)
+  await app.register(ingestPlugin)
+  await app.register(incidentsPlugin)
+  await app.register(detectPlugin)
+  await app.register(machinesPlugin)
+  await app.register(livePlugin, { flushMs: options.liveFlushMs })
+  await app.register(opsRoutes)
 
   if (fs.existsSync(config.dashboardsDir)) {
     await app.register(fastifyStatic, { root: path.resolve(config.dashboardsDir), prefix: '/', wildcard: false, index: 'index.html' })
@@ -161,37 +128,5 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     ))
   }
 
-  // Retention: prune raw samples and the seq ledger hourly.
-  const prune = async (): Promise<void> => {
-    try {
-      const dropped = await metrics.prune(now())
-      const ledger = registry.pruneLedger(now() - config.retentionDays * 86_400_000)
-      const inventoryChanges = registry.pruneInventoryChanges(now() - config.inventoryHistoryDays * 86_400_000)
-      if (dropped > 0 || ledger > 0 || inventoryChanges > 0) app.log.info({ dropped, ledger, inventoryChanges }, 'retention pruned old data')
-    } catch (err) {
-      app.log.warn({ err }, 'retention prune failed')
-    }
-  }
-  const pruneTimer = setInterval(() => { void prune() }, 3_600_000)
-  pruneTimer.unref()
-  // Machine rows and latest values are checkpointed at most every LATEST_CHECKPOINT_MS
-  // while a machine reports; this writes those of machines gone quiet since, and all on close.
-  const latestTimer = setInterval(() => {
-    try { registry.flushLatest(LATEST_CHECKPOINT_MS, now()) } catch (err) { app.log.warn({ err }, 'latest values not checkpointed') }
-  }, LATEST_CHECKPOINT_MS / 2)
-  latestTimer.unref()
-
-  app.addHook('preClose', async () => {
-    vigie.streams.closeAll(1001, 'collector stopping')
-    vigie.live.close()
-  })
-  app.addHook('onClose', async () => {
-    clearInterval(pruneTimer)
-    clearInterval(latestTimer)
-    try { registry.flushLatest(0, now()) } catch (err) { app.log.warn({ err }, 'latest values not checkpointed') }
-    await metrics.close()
-    await checkpointer.stop()
-    db.close()
-  })
   return app
 }

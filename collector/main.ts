@@ -31,11 +31,11 @@ export interface StartedCollector {
 /** Builds the app, creates the first admin token if there is none, listens. */
 export async function startCollector (overrides: Parameters<typeof buildApp>[0] = {}): Promise<StartedCollector> {
   const app = await buildApp(overrides)
-  const cfg = app.vigie.config
+  const cfg = app.config
   let adminToken: string | undefined
-  if (app.vigie.registry.countApiTokens() === 0) {
-    const now = app.vigie.now()
-    adminToken = app.vigie.registry.createApiToken('admin', 'first admin', now, now + cfg.apiTokenDays * 86_400_000).token
+  if (app.registry.countApiTokens() === 0) {
+    const now = app.now()
+    adminToken = app.registry.createApiToken('admin', 'first admin', now, now + cfg.apiTokenDays * 86_400_000).token
   }
   await app.listen({ host: cfg.host, port: cfg.port })
   const addr = app.server.address()
@@ -130,7 +130,7 @@ async function main (): Promise<void> {
   if (command !== undefined) throw new ConfigError(`unknown command ${command}; expected create-token, create-enroll-token or create-user`)
 
   const { app, url, adminToken } = await startCollector()
-  app.log.info({ url, store: app.vigie.metrics.kind, dataDir: app.vigie.config.dataDir }, 'collector listening')
+  app.log.info({ url, store: app.metrics.kind, dataDir: app.config.dataDir }, 'collector listening')
   if (adminToken !== undefined) {
     // Printed once, to the terminal only: it is stored hashed and cannot be shown again.
     process.stderr.write(`\nFirst start: admin API token (shown once, keep it):\n  ${adminToken}\n\n`)

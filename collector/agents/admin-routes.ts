@@ -8,10 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
-import { requireRole } from '../auth/guards.js'
-import type { Vigie } from '../vigie.js'
 import { actorOf, audit } from '../audit/audit.js'
-import type { AuthService } from '../auth/service.js'
 import type { AgentInfo } from '../store/sqlite/registry.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
@@ -22,9 +19,9 @@ const RotateBody = Type.Object({
 /** Close code telling a streaming agent to reconnect over HTTP, where the rotation header is set. */
 export const CLOSE_ROTATION_DUE = 4011
 
-export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
-  const { vigie, auth } = opts
-  const admin = requireRole(vigie.registry, 'admin')
+export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const auth = app.auth
+  const admin = app.requireRole('admin')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody }
 
   app.post('/api/v1/admin/agents/:id/revoke', {
@@ -32,13 +29,13 @@ export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: 'Revoke an agent: refused at once, open streams closed (4010)', tags: ['admin'], params: IdParams, response: { 200: Type.Object({ agentId: Type.String(), revokedAt: Type.String() }), ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = vigie.registry.getAgent(id)
+    const agent = app.registry.getAgent(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
-    const now = vigie.now()
-    if (!vigie.registry.revokeAgent(id, now)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is already revoked`)
+    const now = app.now()
+    if (!app.registry.revokeAgent(id, now)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is already revoked`)
     auth.agentTokens.dropAgent(id)
-    vigie.streams.closeAgent(id, 4010, 'agent revoked')
-    audit(vigie, { actor: actorOf(request), action: 'agent.revoke', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
+    app.streams.closeAgent(id, 4010, 'agent revoked')
+    audit(app, { actor: actorOf(request), action: 'agent.revoke', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
     return { agentId: id, revokedAt: new Date(now).toISOString() }
   })
 
@@ -77,7 +74,7 @@ export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: "Agents (machines' identities), newest first; ?status=pending lists the machines awaiting approval", tags: ['admin'], querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(AgentView) }), ...errors } }
   }, async (request) => {
     const q = request.query as Static<typeof ListQuery>
-    return { items: vigie.registry.listAgents(q.status).map(view) }
+    return { items: app.registry.listAgents(q.status).map(view) }
   })
 
   app.get('/api/v1/admin/agents/:id', {
@@ -85,7 +82,7 @@ export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: "One agent's identity: status, hardware at enrollment, flags", tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = vigie.registry.getAgent(id)
+    const agent = app.registry.getAgent(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
     return view(agent)
   })
@@ -95,11 +92,11 @@ export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: 'Lift a revocation (the only way: enrollment never does); the agent\'s current token works again', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = vigie.registry.getAgent(id)
+    const agent = app.registry.getAgent(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
-    if (!vigie.registry.unrevokeAgent(id)) throw new VigieError('VIGIE_ERR_CONFLICT', agent.status === 'rejected' ? `agent ${id} was rejected; it cannot be reinstated (enroll it again)` : `agent ${id} is not revoked`)
-    audit(vigie, { actor: actorOf(request), action: 'agent.unrevoke', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
-    return view(vigie.registry.getAgent(id)!)
+    if (!app.registry.unrevokeAgent(id)) throw new VigieError('VIGIE_ERR_CONFLICT', agent.status === 'rejected' ? `agent ${id} was rejected; it cannot be reinstated (enroll it again)` : `agent ${id} is not revoked`)
+    audit(app, { actor: actorOf(request), action: 'agent.unrevoke', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
+    return view(app.registry.getAgent(id)!)
   })
 
   app.post('/api/v1/admin/agents/:id/approve', {
@@ -107,11 +104,11 @@ export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: 'Approve a machine pending approval: its reports are accepted from now on', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = vigie.registry.getAgent(id)
+    const agent = app.registry.getAgent(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
-    if (!vigie.registry.approveAgent(id)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval (${agent.revokedMs !== null ? 'revoked' : agent.status})`)
-    audit(vigie, { actor: actorOf(request), action: 'agent.approve', target: id, ip: request.ip, detail: { hostname: agent.hostname, ...(agent.identity !== null ? { machineKeySharedWith: agent.identity.machineKeySharedWith, hardwareDiffers: agent.identity.hardwareDiffers } : {}) } })
-    return view(vigie.registry.getAgent(id)!)
+    if (!app.registry.approveAgent(id)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval (${agent.revokedMs !== null ? 'revoked' : agent.status})`)
+    audit(app, { actor: actorOf(request), action: 'agent.approve', target: id, ip: request.ip, detail: { hostname: agent.hostname, ...(agent.identity !== null ? { machineKeySharedWith: agent.identity.machineKeySharedWith, hardwareDiffers: agent.identity.hardwareDiffers } : {}) } })
+    return view(app.registry.getAgent(id)!)
   })
 
   app.post('/api/v1/admin/agents/:id/reject', {
@@ -119,13 +116,13 @@ export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: 'Reject a machine pending approval: its token stops working for good', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = vigie.registry.getAgent(id)
+    const agent = app.registry.getAgent(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
-    if (!vigie.registry.rejectAgent(id, vigie.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval`)
+    if (!app.registry.rejectAgent(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval`)
     auth.agentTokens.dropAgent(id)
-    vigie.streams.closeAgent(id, 4010, 'agent rejected')
-    audit(vigie, { actor: actorOf(request), action: 'agent.reject', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
-    return view(vigie.registry.getAgent(id)!)
+    app.streams.closeAgent(id, 4010, 'agent rejected')
+    audit(app, { actor: actorOf(request), action: 'agent.reject', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
+    return view(app.registry.getAgent(id)!)
   })
 
   app.post('/api/v1/admin/agents/:id/rotate', {
@@ -134,14 +131,14 @@ export async function adminAgentRoutes (app: FastifyInstance, opts: { vigie: Vig
   }, async (request) => {
     const id = (request.params as { id: string }).id
     const body = (request.body ?? {}) as Static<typeof RotateBody>
-    const agent = vigie.registry.getAgent(id)
+    const agent = app.registry.getAgent(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
-    const now = vigie.now()
+    const now = app.now()
     const deadline = body.deadlineHours === undefined ? null : Math.round(now + body.deadlineHours * 3_600_000)
     if (!auth.agentTokens.requestRotation(id, deadline, now)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is revoked`)
     // A streaming agent never sees HTTP headers: send it back to HTTP, where it is told to rotate.
-    vigie.streams.closeAgent(id, CLOSE_ROTATION_DUE, 'token rotation due')
-    audit(vigie, { actor: actorOf(request), action: 'agent.rotate_requested', target: id, ip: request.ip, detail: { hostname: agent.hostname, ...(deadline !== null ? { deadline: new Date(deadline).toISOString() } : {}) } })
+    app.streams.closeAgent(id, CLOSE_ROTATION_DUE, 'token rotation due')
+    audit(app, { actor: actorOf(request), action: 'agent.rotate_requested', target: id, ip: request.ip, detail: { hostname: agent.hostname, ...(deadline !== null ? { deadline: new Date(deadline).toISOString() } : {}) } })
     return { agentId: id, requestedAt: new Date(now).toISOString(), ...(deadline !== null ? { deadline: new Date(deadline).toISOString() } : {}) }
   })
 }

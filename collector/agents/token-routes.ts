@@ -10,17 +10,14 @@
 import type { FastifyInstance } from 'fastify'
 import { AgentRotateResponse, ErrorBody } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
-import { requireAgent } from '../auth/guards.js'
-import type { Vigie } from '../vigie.js'
 import { audit } from '../audit/audit.js'
-import type { AuthService } from '../auth/service.js'
 
 export { AgentRotateResponse }
 
-export async function agentTokenRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
-  const { vigie, auth } = opts
+export async function agentTokenRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const auth = app.auth
   app.post('/api/v1/agent/rotate', {
-    onRequest: requireAgent(vigie.registry),
+    onRequest: app.requireAgent,
     schema: {
       summary: 'Agent token rotation: returns a new token; the old one keeps working for a grace period',
       tags: ['agent'],
@@ -28,11 +25,11 @@ export async function agentTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
     }
   }, async (request) => {
     const agentId = request.agent!.id
-    const now = vigie.now()
-    const r = auth.agentTokens.rotate(agentId, vigie.config.agentTokenGraceSec * 1000, now)
+    const now = app.now()
+    const r = auth.agentTokens.rotate(agentId, app.config.agentTokenGraceSec * 1000, now)
     if (r === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent')
-    audit(vigie, { actor: `agent:${agentId}`, action: 'agent.rotate', target: agentId, ip: request.ip })
-    const days = vigie.config.agentTokenRotateDays
+    audit(app, { actor: `agent:${agentId}`, action: 'agent.rotate', target: agentId, ip: request.ip })
+    const days = app.config.agentTokenRotateDays
     return {
       agentId,
       agentToken: r.token,

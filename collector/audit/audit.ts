@@ -3,7 +3,7 @@
  * ones, token and user changes, enrollment, agent revocation and rotation), in
  * the embedded database, queryable by admins (GET /api/v1/admin/audit).
  *
- * Any area records an action with `audit(vigie, { actor, action, target, detail })`;
+ * Any area records an action with `audit(app, { actor, action, target, detail })`;
  * `actorOf(request)` names who made a request. Recording never throws: a full disk
  * must not turn a technician's action into a 500 (the failure is logged instead).
  */

@@ -2,8 +2,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { requireRole } from '../auth/guards.js'
-import type { Vigie } from '../vigie.js'
 import { parseTime } from '../machines/time-params.js'
 import { queryAudit } from './audit.js'
 
@@ -25,17 +23,16 @@ const Entry = Type.Object({
   detail: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
 })
 
-export async function adminAuditRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
-  const { vigie } = opts
+export async function adminAuditRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
   app.get('/api/v1/admin/audit', {
-    onRequest: requireRole(vigie.registry, 'admin'),
+    onRequest: app.requireRole('admin'),
     schema: { summary: 'Audit log of technician actions and security events', tags: ['admin'], querystring: AuditQuery, response: { 200: Type.Object({ items: Type.Array(Entry) }), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody } }
   }, async (request) => {
     const q = request.query as Static<typeof AuditQuery>
-    const now = vigie.now()
+    const now = app.now()
     const toMs = q.to === undefined ? undefined : parseTime(q.to, now, 'to')
     const fromMs = q.from === undefined ? undefined : parseTime(q.from, toMs ?? now, 'from')
-    const rows = queryAudit(vigie.db, { actor: q.actor, action: q.action, fromMs, toMs, limit: q.limit })
+    const rows = queryAudit(app.db, { actor: q.actor, action: q.action, fromMs, toMs, limit: q.limit })
     return { items: rows.map(({ atMs, ...r }) => ({ ...r, at: new Date(atMs).toISOString() })) }
   })
 }

@@ -3,10 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
-import { requireRole } from './guards.js'
-import type { Vigie } from '../vigie.js'
 import { actorOf, audit } from '../audit/audit.js'
-import type { AuthService } from './service.js'
 import { ROLE_RANK } from './users.js'
 import { ExpiresInDays, RoleSchema, TokenCreated, tokenExpiryView } from './views.js'
 import type { EnrollTokenInfo } from '../store/sqlite/registry.js'
@@ -40,13 +37,13 @@ function enrollState (t: EnrollTokenInfo, now: number): 'active' | 'revoked' | '
   return 'active'
 }
 
-export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
-  const { vigie, auth } = opts
-  const { registry } = vigie
-  const admin = requireRole(registry, 'admin')
+export async function adminTokenRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const auth = app.auth
+  const { registry } = app
+  const admin = app.requireRole('admin')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody }
   const rec = (request: FastifyRequest, action: string, target: string, detail?: Record<string, unknown>): void => {
-    audit(vigie, { actor: actorOf(request), action, target, ip: request.ip, ...(detail !== undefined ? { detail } : {}) })
+    audit(app, { actor: actorOf(request), action, target, ip: request.ip, ...(detail !== undefined ? { detail } : {}) })
   }
 
   app.get('/api/v1/admin/tokens', {
@@ -54,7 +51,7 @@ export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: 'Every technician API token (never its value)', tags: ['admin'] }
   }, async () => {
     const users = new Map(auth.users.list().map(u => [u.id, u.username]))
-    const now = vigie.now()
+    const now = app.now()
     return {
       items: registry.listApiTokens().map(t => {
         const owner = auth.users.tokenOwner(t.id)
@@ -73,8 +70,8 @@ export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
       if (u === undefined) throw new VigieError('VIGIE_ERR_VALIDATION', `no user ${body.userId}`, { path: '/userId' })
       if (ROLE_RANK[body.role] > ROLE_RANK[u.role]) throw new VigieError('VIGIE_ERR_VALIDATION', `${u.username} is ${u.role}: a token cannot have more rights than its owner`, { path: '/role' })
     }
-    const now = vigie.now()
-    const expiresMs = now + (body.expiresInDays ?? vigie.config.apiTokenDays) * 86_400_000
+    const now = app.now()
+    const expiresMs = now + (body.expiresInDays ?? app.config.apiTokenDays) * 86_400_000
     const created = registry.createApiToken(body.role, body.name, now, expiresMs)
     if (body.userId !== undefined) auth.users.setTokenOwner(created.id, body.userId)
     rec(request, 'token.create', created.id, { name: body.name, role: body.role, expiresAt: iso(expiresMs), ...(body.userId !== undefined ? { userId: body.userId } : {}) })
@@ -88,7 +85,7 @@ export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
     const id = (request.params as { id: string }).id
     const t = registry.getApiToken(id)
     if (t === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no token ${id}`)
-    if (!registry.revokeApiToken(id, vigie.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
+    if (!registry.revokeApiToken(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
     rec(request, 'token.revoke', id, { name: t.name, role: t.role })
     return reply.code(204).send()
   })
@@ -99,7 +96,7 @@ export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
     onRequest: admin,
     schema: { summary: 'Enrollment tokens with their expiry, use count and state (never their value)', tags: ['admin'] }
   }, async () => {
-    const now = vigie.now()
+    const now = app.now()
     return {
       items: registry.listEnrollTokens().map(t => ({
         id: t.id, name: t.name, createdAt: iso(t.createdMs), uses: t.uses, state: enrollState(t, now),
@@ -115,7 +112,7 @@ export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
     schema: { summary: 'Create an enrollment token with an expiry and a use limit; the value is returned once', tags: ['admin'], body: EnrollBody, response: { 201: EnrollCreated, ...errors } }
   }, async (request, reply) => {
     const body = request.body as Static<typeof EnrollBody>
-    const now = vigie.now()
+    const now = app.now()
     const expiresMs = body.expiresInHours === undefined ? undefined : Math.round(now + body.expiresInHours * 3_600_000)
     const created = registry.createEnrollToken({ name: body.name, ...(expiresMs !== undefined ? { expiresMs } : {}), ...(body.maxUses !== undefined ? { maxUses: body.maxUses } : {}) }, now)
     rec(request, 'enroll_token.create', created.id, { name: body.name, ...(expiresMs !== undefined ? { expiresAt: iso(expiresMs) } : {}), ...(body.maxUses !== undefined ? { maxUses: body.maxUses } : {}) })
@@ -129,7 +126,7 @@ export async function adminTokenRoutes (app: FastifyInstance, opts: { vigie: Vig
     const id = (request.params as { id: string }).id
     const t = registry.listEnrollTokens().find(e => e.id === id)
     if (t === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no enrollment token ${id}`)
-    if (!registry.revokeEnrollToken(id, vigie.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `enrollment token ${id} is already revoked`)
+    if (!registry.revokeEnrollToken(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `enrollment token ${id} is already revoked`)
     rec(request, 'enroll_token.revoke', id, { name: t.name })
     return reply.code(204).send()
   })

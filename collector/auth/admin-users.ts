@@ -3,11 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
-import { requireRole } from './guards.js'
-import type { Vigie } from '../vigie.js'
 import { actorOf, audit } from '../audit/audit.js'
 import { generatePassword, hashPassword, passwordProblem, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js'
-import type { AuthService } from './service.js'
 import { USERNAME_PATTERN, type User } from './users.js'
 import { RoleSchema, UserView, userView } from './views.js'
 
@@ -26,9 +23,9 @@ const PatchBody = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const WithPassword = Type.Object({ user: UserView, password: Type.Optional(Type.String({ description: 'generated password, shown once' })) })
 
-export async function adminUserRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
-  const { vigie, auth } = opts
-  const admin = requireRole(vigie.registry, 'admin')
+export async function adminUserRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const auth = app.auth
+  const admin = app.requireRole('admin')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody }
 
   function userOr404 (id: string): User {
@@ -47,7 +44,7 @@ export async function adminUserRoutes (app: FastifyInstance, opts: { vigie: Vigi
     }
   }
   const rec = (request: FastifyRequest, action: string, target: string, detail?: Record<string, unknown>): void => {
-    audit(vigie, { actor: actorOf(request), action, target, ip: request.ip, ...(detail !== undefined ? { detail } : {}) })
+    audit(app, { actor: actorOf(request), action, target, ip: request.ip, ...(detail !== undefined ? { detail } : {}) })
   }
 
   app.get('/api/v1/admin/users', {
@@ -63,7 +60,7 @@ export async function adminUserRoutes (app: FastifyInstance, opts: { vigie: Vigi
     const generated = body.password === undefined ? generatePassword() : undefined
     const password = body.password ?? generated!
     checkPassword(password, body.username)
-    const user = auth.users.create({ username: body.username, role: body.role, passwordHash: await hashPassword(password) }, vigie.now())
+    const user = auth.users.create({ username: body.username, role: body.role, passwordHash: await hashPassword(password) }, app.now())
     if (user === undefined) throw new VigieError('VIGIE_ERR_CONFLICT', `username ${body.username} is taken`)
     rec(request, 'user.create', user.id, { username: user.username, role: user.role })
     return reply.code(201).send({ user: userView(user), ...(generated !== undefined ? { password: generated } : {}) })
@@ -89,7 +86,7 @@ export async function adminUserRoutes (app: FastifyInstance, opts: { vigie: Vigi
       ...(body.role !== undefined ? { role: body.role } : {}),
       ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
       ...(password !== undefined ? { passwordHash: await hashPassword(password) } : {})
-    }, vigie.now())!
+    }, app.now())!
     let sessionsEnded = 0
     if (password !== undefined || body.disabled === true) sessionsEnded = auth.sessions.deleteForUser(u.id)
     rec(request, 'user.update', u.id, {
@@ -108,9 +105,9 @@ export async function adminUserRoutes (app: FastifyInstance, opts: { vigie: Vigi
   }, async (request, reply) => {
     const u = userOr404((request.params as { id: string }).id)
     keepAnAdmin(u)
-    const now = vigie.now()
+    const now = app.now()
     let revoked = 0
-    for (const tokenId of auth.users.tokensOf(u.id)) if (vigie.registry.revokeApiToken(tokenId, now)) revoked++
+    for (const tokenId of auth.users.tokensOf(u.id)) if (app.registry.revokeApiToken(tokenId, now)) revoked++
     auth.sessions.deleteForUser(u.id)
     auth.users.delete(u.id)
     rec(request, 'user.delete', u.id, { username: u.username, tokensRevoked: revoked })

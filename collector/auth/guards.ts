@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VigieError } from '../core/errors.js'
 import type { AgentPrincipal, ApiPrincipal, Registry, Role } from '../store/sqlite/registry.js'
-import { authFor } from './binding.js'
+import type { AuthService } from './service.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,11 +38,11 @@ declare module 'fastify' {
   }
 }
 
-export function requireAgent (registry: Registry) {
+export function requireAgent (registry: Registry, auth: AuthService) {
   // A callback hook, not an async one: it runs on every agent request (ingest's hot path).
   return function (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
     try {
-      checkAgent(registry, request)
+      checkAgent(registry, auth, request)
     } catch (err) {
       done(err as Error)
       return
@@ -51,14 +51,13 @@ export function requireAgent (registry: Registry) {
   }
 }
 
-function checkAgent (registry: Registry, request: FastifyRequest): void {
+function checkAgent (registry: Registry, auth: AuthService, request: FastifyRequest): void {
   const token = bearerToken(request)
   if (token === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing agent token (Authorization: Bearer …)')
   let agent = registry.findAgent(token)
-  const auth = authFor(registry)
-  const tokens = auth?.agentTokens
-  const nowMs = auth?.now() ?? Date.now()
-  if (agent === undefined && tokens !== undefined) {
+  const tokens = auth.agentTokens
+  const nowMs = auth.now()
+  if (agent === undefined) {
     // A token retired by a rotation keeps working during its grace period.
     const id = tokens.findByGraceToken(token, nowMs)
     const info = id === undefined ? undefined : registry.getAgent(id)
@@ -67,7 +66,7 @@ function checkAgent (registry: Registry, request: FastifyRequest): void {
   if (agent === undefined && registry.findRevokedAgent(token) !== undefined) {
     throw new VigieError('VIGIE_ERR_AGENT_REVOKED', 'this agent was revoked by an admin; only an admin can reinstate it (nothing sent now is stored)')
   }
-  if (agent === undefined || tokens?.pastDeadline(agent.id, token, nowMs) === true) {
+  if (agent === undefined || tokens.pastDeadline(agent.id, token, nowMs)) {
     throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent token')
   }
   if (agent.pending === true) {
@@ -76,14 +75,13 @@ function checkAgent (registry: Registry, request: FastifyRequest): void {
   request.agent = agent
 }
 
-export function requireRole (registry: Registry, role: Role) {
+export function requireRole (registry: Registry, auth: AuthService, role: Role) {
   return async function (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request)
-    const auth = authFor(registry)
     if (token === undefined) {
-      const session = auth?.sessionOf(request)
+      const session = auth.sessionOf(request)
       if (session === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing technician token (Authorization: Bearer …) or session')
-      auth!.checkCookieRequest(request, session)
+      auth.checkCookieRequest(request, session)
       if (RANK[session.role] < RANK[role]) throw new VigieError('VIGIE_ERR_FORBIDDEN', `needs role ${role}; user ${session.username} has ${session.role}`)
       request.technician = { id: session.userId, role: session.role, name: session.username }
       request.user = { id: session.userId, username: session.username, role: session.role, via: 'session' }
@@ -94,18 +92,15 @@ export function requireRole (registry: Registry, role: Role) {
       if (registry.findAgent(token) !== undefined) throw new VigieError('VIGIE_ERR_FORBIDDEN', 'agent tokens cannot read technician routes')
       throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked technician token')
     }
-    if (found.expiresMs !== null && found.expiresMs <= (auth?.now() ?? Date.now())) {
+    if (found.expiresMs !== null && found.expiresMs <= auth.now()) {
       throw new VigieError('VIGIE_ERR_TOKEN_EXPIRED', `API token ${found.id} expired at ${new Date(found.expiresMs).toISOString()}; create a new one`)
     }
-    let who: ApiPrincipal | undefined = { id: found.id, role: found.role, name: found.name }
-    if (auth !== undefined) {
-      who = auth.applyTokenOwner(who)
-      if (who === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', "the token's user is disabled or deleted")
-    }
+    const who = auth.applyTokenOwner({ id: found.id, role: found.role, name: found.name })
+    if (who === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', "the token's user is disabled or deleted")
     if (RANK[who.role] < RANK[role]) throw new VigieError('VIGIE_ERR_FORBIDDEN', `needs role ${role}; token has ${who.role}`)
     request.technician = who
-    const ownerId = auth?.users.tokenOwner(who.id)
-    const owner = ownerId === undefined ? undefined : auth?.users.get(ownerId)
+    const ownerId = auth.users.tokenOwner(who.id)
+    const owner = ownerId === undefined ? undefined : auth.users.get(ownerId)
     if (owner !== undefined) request.user = { id: owner.id, username: owner.username, role: who.role, via: 'token' }
   }
 }

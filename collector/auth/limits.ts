@@ -12,7 +12,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import type { WebSocket } from 'ws'
 import { VigieError } from '../core/errors.js'
-import type { Vigie } from '../vigie.js'
 import { firstNonFinite } from '../core/finite-numbers.js'
 import { RateLimiter } from '../core/token-bucket.js'
 
@@ -20,16 +19,15 @@ import { RateLimiter } from '../core/token-bucket.js'
 const ENROLL_FAILURE_BURST = 20
 const ENROLL_FAILURE_EVERY_SEC = 30
 
-const frameLimiters = new WeakMap<Vigie, RateLimiter>()
-
-/**
- * For the agent stream: false when this agent sent more frames than its limit
- * allows (the stream is then closed with 1013 and the agent falls back to HTTP,
- * where it is told when to retry). Always true when limits are off.
- */
-export function agentFrameAllowed (vigie: Vigie, agentId: string): boolean {
-  const l = frameLimiters.get(vigie)
-  return l === undefined || l.take(agentId).ok
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * For the agent stream: false when this agent sent more frames than its limit
+     * allows (the stream is then closed with 1013 and the agent falls back to HTTP,
+     * where it is told when to retry). Always true when limits are off.
+     */
+    agentFrameAllowed: (agentId: string) => boolean
+  }
 }
 
 export function tooMany (what: string, retryAfterSec: number): VigieError {
@@ -39,8 +37,8 @@ export function tooMany (what: string, retryAfterSec: number): VigieError {
 /** The per-address window of the general limit, seconds: rateLimitIpPerMin / 6 requests per 10 s. */
 export const IP_WINDOW_SEC = 10
 
-export async function installLimits (app: FastifyInstance, vigie: Vigie): Promise<void> {
-  const { config, now } = vigie
+export async function installLimits (app: FastifyInstance): Promise<void> {
+  const { config, now } = app
 
   // Per-address limits run in @fastify/rate-limit (fixed windows, bounded LRU of
   // addresses). Its hook is appended to each route's onRequest hooks, so it runs after
@@ -73,12 +71,14 @@ export async function installLimits (app: FastifyInstance, vigie: Vigie): Promis
     })
   }
 
-  if (config.rateLimitAgentPerMin > 0) {
+  if (config.rateLimitAgentPerMin <= 0) app.decorate('agentFrameAllowed', () => true)
+  else {
     // One bucket per agent for HTTP requests and one for stream frames. Our own buckets:
     // the stream's frames are not HTTP requests, so the library cannot count them.
     const opts = { capacity: Math.max(5, Math.ceil(config.rateLimitAgentPerMin / 4)), refillPerSec: config.rateLimitAgentPerMin / 60, now }
     const perAgent = new RateLimiter(opts)
-    frameLimiters.set(vigie, new RateLimiter(opts))
+    const frames = new RateLimiter(opts)
+    app.decorate('agentFrameAllowed', (agentId: string) => frames.take(agentId).ok)
     app.addHook('preValidation', (request, _reply, done) => {
       if (request.agent === undefined) { done(); return }
       const r = perAgent.take(request.agent.id)

@@ -1,24 +1,30 @@
 /**
- * Wires the trust area into the app (called once from buildApp, before the
- * other areas register their routes): users and sessions, per-user API tokens,
- * agent-token rotation, request limits, the audit log and the admin API.
+ * The trust area, registered before the areas whose routes it guards: users and
+ * sessions, per-user API tokens, agent-token rotation, request limits, the audit
+ * log and the admin API. Decorates the route guards every area uses
+ * (`app.requireRole('technician')`, `app.requireAgent`).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
-import type { Vigie } from '../vigie.js'
+import fp from 'fastify-plugin'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { adminRoutes } from './admin-routes.js'
 import { actorOf, audit, migrateAudit, pruneAudit } from '../audit/audit.js'
 import { installLimits } from './limits.js'
 import { agentTokenRoutes } from '../agents/token-routes.js'
 import { ROTATE_HEADER } from '../agents/agent-tokens.js'
-import { bindAuth } from './binding.js'
+import { requireAgent, requireRole } from './guards.js'
+import type { Role } from '../store/sqlite/registry.js'
 import { authRoutes } from './routes.js'
 import { AuthService } from './service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** every route registered, for the OpenAPI document and the authorization matrix test */
-    vigieRoutes: RouteOptions[]
-    vigieAuth: AuthService
+    auth: AuthService
+    /** a route guard: a session or API token with at least this role */
+    requireRole: (role: Role) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** a route guard: a verified agent token (sets request.agent) */
+    requireAgent: (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void
+    /** whether this agent should exchange its token now */
+    tokenRotationDue: (agentId: string) => boolean
   }
 }
 
@@ -26,22 +32,23 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 /** Routes that record their own, more precise audit entries. */
 const SELF_AUDITED = ['/api/v1/auth/', '/api/v1/admin/', '/api/v1/agent/', '/api/v1/enroll', '/api/v1/reports']
 
-export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: RouteOptions[]): Promise<AuthService> {
-  migrateAudit(vigie.db)
-  const auth = new AuthService({ db: vigie.db, registry: vigie.registry, now: vigie.now })
-  bindAuth(vigie.registry, auth)
-  app.decorate('vigieAuth', auth)
-  app.decorate('vigieRoutes', routes)
+export const authPlugin = fp(async (app) => {
+  const { db, registry, config, now } = app
+  migrateAudit(db)
+  const auth = new AuthService({ db, registry, now })
+  app.decorate('auth', auth)
+  app.decorate('requireRole', (role: Role) => requireRole(registry, auth, role))
+  app.decorate('requireAgent', requireAgent(registry, auth))
   const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
-  const rec = { db: vigie.db, now: vigie.now, log }
+  const rec = { db, now, log }
 
-  await installLimits(app, vigie)
-  vigie.tokenRotationDue = (agentId) => auth.agentTokens.rotationDue(agentId, vigie.config.agentTokenRotateDays * 86_400_000, vigie.now())
+  await installLimits(app)
+  app.decorate('tokenRotationDue', (agentId: string) => auth.agentTokens.rotationDue(agentId, config.agentTokenRotateDays * 86_400_000, now()))
 
   // a callback hook (runs on every response; an async hook costs a promise and a microtask each)
   app.addHook('onSend', (request, reply, payload, done) => {
     if (request.agent !== undefined && reply.statusCode < 400 &&
-        auth.agentTokens.rotationDue(request.agent.id, vigie.config.agentTokenRotateDays * 86_400_000, vigie.now())) {
+        auth.agentTokens.rotationDue(request.agent.id, config.agentTokenRotateDays * 86_400_000, now())) {
       void reply.header(ROTATE_HEADER, 'due')
     }
     if (request.routeOptions.url === '/api/v1/enroll' && request.method === 'POST') {
@@ -83,16 +90,16 @@ export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: 
     }
   }
 
-  await app.register(authRoutes, { vigie, auth })
-  await app.register(agentTokenRoutes, { vigie, auth })
-  await app.register(adminRoutes, { vigie, auth })
+  await app.register(authRoutes)
+  await app.register(agentTokenRoutes)
+  await app.register(adminRoutes)
 
   const prune = (): void => {
     try {
-      const now = vigie.now()
-      auth.sessions.prune(now)
-      auth.agentTokens.prune(now)
-      pruneAudit(vigie.db, now - vigie.config.auditRetentionDays * 86_400_000)
+      const t = now()
+      auth.sessions.prune(t)
+      auth.agentTokens.prune(t)
+      pruneAudit(db, t - config.auditRetentionDays * 86_400_000)
     } catch (err) {
       app.log.warn({ err: (err as Error).message }, 'trust prune failed')
     }
@@ -100,5 +107,4 @@ export async function installTrust (app: FastifyInstance, vigie: Vigie, routes: 
   const timer = setInterval(prune, 3_600_000)
   timer.unref()
   app.addHook('onClose', async () => { clearInterval(timer) })
-  return auth
-}
+}, { name: 'vigie-auth', dependencies: ['vigie-store'], fastify: '5.x' })

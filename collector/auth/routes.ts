@@ -8,14 +8,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
-import { requireRole } from './guards.js'
-import type { Vigie } from '../vigie.js'
 import { audit } from '../audit/audit.js'
 import { tooMany } from './limits.js'
 import { SIGN_IN_WINDOW_SEC, SignInThrottle } from './sign-in-limit.js'
 import { CSRF_COOKIE, SESSION_COOKIE, serializeCookie } from './cookies.js'
 import { dummyHash, verifyPassword, PASSWORD_MAX_LENGTH } from './passwords.js'
-import { sameOrigin, type AuthService } from './service.js'
+import { sameOrigin } from './service.js'
 import { ROLE_RANK } from './users.js'
 import { ExpiresInDays, RoleSchema, TokenCreated, UserView, tokenExpiryView, userView } from './views.js'
 
@@ -37,13 +35,12 @@ const OwnTokenBody = Type.Object({
 }, { additionalProperties: false })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
-export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, auth: AuthService }): Promise<void> {
-  const { vigie, auth } = opts
-  const { config, registry } = vigie
+export async function authRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const auth = app.auth
+  const { config, registry } = app
   // Per username: collector/auth/sign-in-limit.ts (taken before the hash, refills, never locks).
-  const perUser = new SignInThrottle({ attemptsPer15Min: config.loginAttemptsPer15Min, now: vigie.now })
-  const viewer = requireRole(registry, 'viewer')
-  const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
+  const perUser = new SignInThrottle({ attemptsPer15Min: config.loginAttemptsPer15Min, now: app.now })
+  const viewer = app.requireRole('viewer')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody }
 
   function setSessionCookies (request: FastifyRequest, reply: FastifyReply, id: string, csrf: string, maxAgeSec: number): void {
@@ -73,20 +70,20 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
     // Charged before the hash runs: parallel guesses each take their own token.
     const ticket = perUser.attempt(name, request.ip)
     if (!ticket.result.ok) {
-      vigie.counters.inc('sign_in_throttled')
+      app.counters.inc('sign_in_throttled')
       throw tooMany(`sign-in attempts for ${name.slice(0, 64)}`, ticket.result.retryAfterSec)
     }
     const found = auth.users.findForLogin(body.username)
     const ok = await verifyPassword(body.password, found?.passwordHash ?? await dummyHash())
     if (found === undefined || !ok || found.user.disabledMs !== null) {
-      vigie.counters.inc('auth_failures')
-      audit({ ...vigie, log }, { actor: 'anonymous', action: 'auth.login_failed', target: body.username.slice(0, 64), ip: request.ip, detail: { reason: found === undefined ? 'unknown user' : !ok ? 'wrong password' : 'disabled' } })
+      app.counters.inc('auth_failures')
+      audit(app, { actor: 'anonymous', action: 'auth.login_failed', target: body.username.slice(0, 64), ip: request.ip, detail: { reason: found === undefined ? 'unknown user' : !ok ? 'wrong password' : 'disabled' } })
       throw new VigieError('VIGIE_ERR_LOGIN_FAILED')
     }
     ticket.succeeded()
-    const s = auth.sessions.create(found.user.id, config.sessionTtlSec * 1000, vigie.now())
+    const s = auth.sessions.create(found.user.id, config.sessionTtlSec * 1000, app.now())
     setSessionCookies(request, reply, s.id, s.csrfToken, config.sessionTtlSec)
-    audit({ ...vigie, log }, { actor: `user:${found.user.username}`, action: 'auth.login', target: found.user.id, ip: request.ip })
+    audit(app, { actor: `user:${found.user.username}`, action: 'auth.login', target: found.user.id, ip: request.ip })
     return { user: userView(found.user), csrfToken: s.csrfToken }
   })
 
@@ -96,7 +93,7 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
     const session = auth.sessionOf(request)
     if (session !== undefined) {
       auth.sessions.delete(session.idHash)
-      audit({ ...vigie, log }, { actor: `user:${session.username}`, action: 'auth.logout', target: session.userId, ip: request.ip })
+      audit(app, { actor: `user:${session.username}`, action: 'auth.logout', target: session.userId, ip: request.ip })
     }
     setSessionCookies(request, reply, '', '', 0)
     return reply.code(204).send()
@@ -129,7 +126,7 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
   }, async (request) => {
     const u = userOf(request)
     const ids = new Set(auth.users.tokensOf(u.id))
-    const now = vigie.now()
+    const now = app.now()
     return { items: registry.listApiTokens().filter(tk => ids.has(tk.id)).map(tk => ({ id: tk.id, name: tk.name, role: tk.role, createdAt: new Date(tk.createdMs).toISOString(), ...tokenExpiryView(tk.expiresMs, now), ...(tk.revokedMs !== null ? { revokedAt: new Date(tk.revokedMs).toISOString() } : {}) })) }
   })
 
@@ -141,11 +138,11 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
     const body = request.body as Static<typeof OwnTokenBody>
     const role = body.role ?? u.role
     if (ROLE_RANK[role] > ROLE_RANK[u.role]) throw new VigieError('VIGIE_ERR_FORBIDDEN', `a ${u.role} cannot create a ${role} token`)
-    const now = vigie.now()
+    const now = app.now()
     const expiresAt = new Date(now + (body.expiresInDays ?? config.apiTokenDays) * 86_400_000).toISOString()
     const created = registry.createApiToken(role, body.name, now, Date.parse(expiresAt))
     auth.users.setTokenOwner(created.id, u.id)
-    audit({ ...vigie, log }, { actor: `user:${u.username}`, action: 'token.create', target: created.id, ip: request.ip, detail: { name: body.name, role, owner: u.username, expiresAt } })
+    audit(app, { actor: `user:${u.username}`, action: 'token.create', target: created.id, ip: request.ip, detail: { name: body.name, role, owner: u.username, expiresAt } })
     return reply.code(201).send({ id: created.id, token: created.token, name: body.name, role, userId: u.id, expiresAt })
   })
 
@@ -156,8 +153,8 @@ export async function authRoutes (app: FastifyInstance, opts: { vigie: Vigie, au
     const u = userOf(request)
     const id = (request.params as { id: string }).id
     if (auth.users.tokenOwner(id) !== u.id) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no token ${id} of yours`)
-    if (!registry.revokeApiToken(id, vigie.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
-    audit({ ...vigie, log }, { actor: `user:${u.username}`, action: 'token.revoke', target: id, ip: request.ip })
+    if (!registry.revokeApiToken(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
+    audit(app, { actor: `user:${u.username}`, action: 'token.revoke', target: id, ip: request.ip })
     return reply.code(204).send()
   })
 }

@@ -2,7 +2,6 @@
  * One JSON error shape for every route: `{ statusCode, code, error, message[, path] }`.
  * Maps Fastify's own errors (bad JSON, body limit, validation) onto Vigie codes.
  */
-import path from 'node:path'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERROR_CODES, VigieError, errorBody, type ErrorCode } from './errors.js'
 import { storageFailure, storageMessage, type StorageFailure } from '../store/storage-errors.js'
@@ -38,8 +37,8 @@ function validationPath (err: FastifyError): string | undefined {
  * unauthenticated); the log names the full path.
  */
 function storageReply (request: FastifyRequest, reply: FastifyReply, f: StorageFailure, err: unknown): FastifyReply {
-  const dataDir = request.server.vigie?.config.dataDir
-  const file = dataDir !== undefined ? path.join(dataDir, 'vigie.db') : 'vigie.db'
+  // the full path when the store is up (a failure may come before it is)
+  const file = (request.server.dbFile as string | undefined) ?? 'vigie.db'
   request.log.warn({ file, code: f.code, err: (err as Error).message, method: request.method, url: request.url.split('?')[0] }, `storage failure: ${f.why} (${file})`)
   void reply.header('retry-after', String(STORAGE_RETRY_AFTER_SEC))
   return reply.code(503).send(errorBody('VIGIE_ERR_STORE_UNAVAILABLE', storageMessage(f, file)))

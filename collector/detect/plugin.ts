@@ -16,15 +16,13 @@
  * 10,000 machines never serialises all its baselines in one go; each machine is
  * saved at most every `detectSaveSec`, all of them on close, and restored at start.
  */
-import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { Finding } from './engine.js'
 import { DetectionClient } from './remote.js'
 import type { AcceptedReports } from '../core/events.js'
 import { migrate } from '../store/sqlite/db.js'
-import { requireRole } from '../auth/guards.js'
 import { VigieError } from '../core/errors.js'
-import type { Vigie } from '../vigie.js'
 
 const MIGRATIONS = [
   'CREATE TABLE detect_state (id INTEGER PRIMARY KEY CHECK (id = 1), saved_ms INTEGER NOT NULL, state_json TEXT NOT NULL)',
@@ -42,11 +40,16 @@ const SAVE_SLICE = 50
 /** Anomaly hints kept this long. */
 const ANOMALY_LOG_DAYS = 30
 
-export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
-  const { vigie } = opts
-  const incidents = vigie.incidents
-  if (incidents === undefined) throw new Error('detectWiring needs the incidents plugin registered first')
-  const { db, config } = vigie
+declare module 'fastify' {
+  interface FastifyInstance {
+    detection: DetectionClient
+    /** resolves when every report handed to detection so far is observed and its findings applied to incidents */
+    findingsSettled: () => Promise<void>
+  }
+}
+
+export const detectPlugin = fp(async (app) => {
+  const { db, config, incidents } = app
   migrate(db, { name: 'detect_state', sql: MIGRATIONS })
 
   const insertAnomaly = db.prepare('INSERT INTO anomaly_log (machine_id, at_ms, series, state, title, evidence_json) VALUES (?, ?, ?, ?, ?, ?)')
@@ -60,7 +63,7 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
         } catch (err) {
           app.log.warn({ err }, 'anomaly hint not recorded')
         }
-        vigie.events.emit('live', { type: 'anomaly', machineId: f.machineId, atMs: f.atMs, series: f.series, state: f.state, title: f.title })
+        app.events.emit('live', { type: 'anomaly', machineId: f.machineId, atMs: f.atMs, series: f.series, state: f.state, title: f.title })
       } else {
         forIncidents.push(f)
       }
@@ -72,7 +75,7 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
     maxSeriesPerMachine: config.maxSeriesPerMachine,
     onFindings: route,
     onWarn: (message, machineId) => { app.log.warn({ machineId }, message) },
-    onSkipped: (n) => { vigie.counters.inc('detection_skipped', n) },
+    onSkipped: (n) => { app.counters.inc('detection_skipped', n) },
     onRestart: () => {
       app.log.error('detection worker stopped; restarted from the last saved state')
       restore()
@@ -82,18 +85,15 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   const restore = (): number => {
     const rows = db.prepare('SELECT machine_id, state_json FROM detect_machine').all() as Array<{ machine_id: string, state_json: string }>
     const global = db.prepare('SELECT state_json FROM detect_global WHERE id = 1').pluck().get() as string | undefined
-    engine.importState(rows.map(r => [r.machine_id, r.state_json]), global, vigie.now())
+    engine.importState(rows.map(r => [r.machine_id, r.state_json]), global, app.now())
     return rows.length
   }
   const restored = restore()
   if (restored > 0) app.log.info({ machines: restored }, 'detection state restored')
-  vigie.detection = engine
-  incidents.waitAlsoFor(() => engine.idle())
-
-  vigie.status.setProvider({
-    worstSeverity: (machineId) => incidents.worstSeverity(machineId),
-    worstAll: () => incidents.worstAll(),
-    silenceExpected: (machineId) => engine.silenceExpected(machineId)
+  app.decorate('detection', engine)
+  app.decorate('findingsSettled', async () => {
+    await engine.idle()
+    await incidents.idle()
   })
 
   // Dirty machines wait here until their next save slot.
@@ -106,7 +106,7 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   let saving: Promise<void> | undefined
   /** Saves dirty machines not saved within `minAgeMs`, a slice per event-loop turn. */
   const save = async (minAgeMs: number): Promise<void> => {
-    const now = vigie.now()
+    const now = app.now()
     const due = [...dirty].filter(id => now - (lastSaved.get(id) ?? 0) >= minAgeMs)
     for (let i = 0; i < due.length || (i === 0 && globalDirty); i += SAVE_SLICE) {
       const slice = due.slice(i, i + SAVE_SLICE)
@@ -134,10 +134,10 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
     dirty.add(batch.machineId)
     if (batch.inventoryChanges.length > 0) globalDirty = true
   }
-  vigie.events.on('reports', onReports)
+  app.events.on('reports', onReports)
 
   const tick = setInterval(() => {
-    engine.tick(vigie.now())
+    engine.tick(app.now())
     globalDirty = true
   }, config.detectTickMs)
   tick.unref()
@@ -145,12 +145,12 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   const saver = setInterval(() => {
     if (saving !== undefined) return
     saving = save(config.detectSaveSec * 1000).finally(() => { saving = undefined })
-    db.prepare('DELETE FROM anomaly_log WHERE at_ms < ?').run(vigie.now() - ANOMALY_LOG_DAYS * 86_400_000)
+    db.prepare('DELETE FROM anomaly_log WHERE at_ms < ?').run(app.now() - ANOMALY_LOG_DAYS * 86_400_000)
   }, Math.max(1000, Math.min(config.detectSaveSec * 1000, 10_000)))
   saver.unref()
 
   app.get('/api/v1/machines/:id/anomalies', {
-    onRequest: requireRole(vigie.registry, 'viewer'),
+    onRequest: app.requireRole('viewer'),
     schema: {
       summary: "The machine's learned-baseline anomalies (hints, not incidents), newest first",
       tags: ['machines'],
@@ -159,7 +159,7 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
     }
   }, async (request) => {
     const { id } = request.params as { id: string }
-    if (vigie.registry.getMachine(id) === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no machine ${id}`)
+    if (app.registry.getMachine(id) === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no machine ${id}`)
     const limit = (request.query as { limit?: number }).limit ?? 50
     const rows = db.prepare('SELECT at_ms, series, state, title, evidence_json FROM anomaly_log WHERE machine_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?')
       .all(id, limit) as Array<{ at_ms: number, series: string, state: string, title: string, evidence_json: string }>
@@ -167,7 +167,7 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
   })
 
   app.addHook('preClose', async () => {
-    vigie.events.off('reports', onReports)
+    app.events.off('reports', onReports)
     clearInterval(tick)
     clearInterval(saver)
     await engine.idle()
@@ -176,4 +176,4 @@ export async function detectWiring (app: FastifyInstance, opts: { vigie: Vigie }
     await save(0)
     await engine.close()
   })
-}
+}, { name: 'vigie-detect', dependencies: ['vigie-incidents'], fastify: '5.x' })

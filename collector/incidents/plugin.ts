@@ -1,11 +1,10 @@
 /**
  * The incidents area: knowledge base, webhook notifier and incident service,
  * their routes, and the timers that run them (auto-resolve, escalation,
- * verification, webhook retries). Services are published on `vigie` so that
- * detect-wiring.ts can feed findings in.
+ * verification, webhook retries). Decorates `incidents`, `kb` and `notifier`;
+ * the detection plugin feeds findings in.
  */
-import type { FastifyInstance } from 'fastify'
-import type { Vigie } from '../vigie.js'
+import fp from 'fastify-plugin'
 import { KnowledgeBase } from '../kb/knowledge-base.js'
 import { kbRoutes } from '../kb/routes.js'
 import { WebhookNotifier } from '../notify/webhooks.js'
@@ -13,12 +12,19 @@ import { webhookRoutes } from '../notify/routes.js'
 import { IncidentService } from './service.js'
 import { incidentRoutes } from './routes.js'
 
-export async function incidentsPlugin (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
-  const { vigie } = opts
-  const cfg = vigie.config
-  const kb = new KnowledgeBase(vigie.db, vigie.now)
-  const notifier = new WebhookNotifier(vigie.db, {
-    now: vigie.now,
+declare module 'fastify' {
+  interface FastifyInstance {
+    incidents: IncidentService
+    kb: KnowledgeBase
+    notifier: WebhookNotifier
+  }
+}
+
+export const incidentsPlugin = fp(async (app) => {
+  const cfg = app.config
+  const kb = new KnowledgeBase(app.db, app.now)
+  const notifier = new WebhookNotifier(app.db, {
+    now: app.now,
     timeoutMs: cfg.webhookTimeoutMs,
     retryMs: cfg.webhookRetryMs,
     maxPending: cfg.webhookOutboxMax,
@@ -26,16 +32,16 @@ export async function incidentsPlugin (app: FastifyInstance, opts: { vigie: Vigi
     log: app.log
   })
   const incidents = new IncidentService({
-    db: vigie.db,
+    db: app.db,
     kb,
     notifier,
-    now: vigie.now,
-    events: vigie.events,
-    metrics: vigie.metrics,
-    hostnameOf: (id) => vigie.registry.getMachine(id)?.hostname,
-    groupOf: (id) => vigie.fleet.get(id)?.host.group,
+    now: app.now,
+    events: app.events,
+    metrics: app.metrics,
+    hostnameOf: (id) => app.registry.getMachine(id)?.hostname,
+    groupOf: (id) => app.fleet.get(id)?.host.group,
     log: app.log,
-    onFolded: () => { vigie.counters.inc('incidents_folded') },
+    onFolded: () => { app.counters.inc('incidents_folded') },
     policy: {
       maxOpenPerMachine: cfg.incidentMaxOpenPerMachine,
       holdMs: cfg.incidentHoldSec * 1000,
@@ -45,13 +51,13 @@ export async function incidentsPlugin (app: FastifyInstance, opts: { vigie: Vigi
       flapWindowMs: cfg.incidentFlapWindowSec * 1000
     }
   })
-  vigie.kb = kb
-  vigie.notifier = notifier
-  vigie.incidents = incidents
+  app.decorate('kb', kb)
+  app.decorate('notifier', notifier)
+  app.decorate('incidents', incidents)
 
-  await app.register(incidentRoutes, { vigie, incidents })
-  await app.register(kbRoutes, { vigie, kb })
-  await app.register(webhookRoutes, { vigie, notifier })
+  await app.register(incidentRoutes)
+  await app.register(kbRoutes)
+  await app.register(webhookRoutes)
 
   const timer = setInterval(() => {
     incidents.tick()
@@ -65,4 +71,4 @@ export async function incidentsPlugin (app: FastifyInstance, opts: { vigie: Vigi
     await incidents.idle()
     await notifier.close()
   })
-}
+}, { name: 'vigie-incidents', dependencies: ['vigie-auth', 'vigie-fleet'], fastify: '5.x' })

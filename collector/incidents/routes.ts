@@ -6,9 +6,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { requireRole } from '../auth/guards.js'
-import type { Vigie } from '../vigie.js'
-import type { IncidentService } from './service.js'
 import type { Silence } from './store.js'
 import { AcknowledgeBody, AssignBody, IdParams, IncidentDetail, IncidentList, IncidentQuery, NoteBody, ReopenBody, ResolveBody } from './model.js'
 
@@ -53,10 +50,10 @@ function silenceJson (s: Silence): Static<typeof SilenceJson> {
 
 const who = (request: FastifyRequest): string => request.technician?.name ?? 'unknown'
 
-export async function incidentRoutes (app: FastifyInstance, opts: { vigie: Vigie, incidents: IncidentService }): Promise<void> {
-  const { vigie, incidents } = opts
-  const viewer = requireRole(vigie.registry, 'viewer')
-  const technician = requireRole(vigie.registry, 'technician')
+export async function incidentRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const incidents = app.incidents
+  const viewer = app.requireRole('viewer')
+  const technician = app.requireRole('technician')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody }
   const tags = ['incidents']
 

@@ -103,7 +103,6 @@ export class IncidentService {
   readonly #log: NonNullable<IncidentServiceOptions['log']>
   readonly #onFolded: NonNullable<IncidentServiceOptions['onFolded']>
   #chain: Promise<void> = Promise.resolve()
-  readonly #upstream: Array<() => Promise<void>> = []
 
   constructor (opts: IncidentServiceOptions) {
     this.store = new IncidentStore(opts.db)
@@ -141,15 +140,10 @@ export class IncidentService {
     return run
   }
 
-  /** Resolves when every submitted finding has been applied. */
-  /** Resolves when findings submitted so far are applied, after what `waitAlsoFor` registered (the detection engine). */
+  /** Resolves when every finding submitted so far has been applied (`app.findingsSettled()` also waits for detection). */
   async idle (): Promise<void> {
-    for (const upstream of this.#upstream) await upstream()
     await this.#chain
   }
-
-  /** Work that may still submit findings: `idle()` waits for it first. */
-  waitAlsoFor (upstream: () => Promise<void>): void { this.#upstream.push(upstream) }
 
   #needsEvidence (f: Finding): boolean {
     return f.state === 'open' && f.series !== undefined && this.#metrics !== undefined && this.store.active(f.machineId, f.key) === undefined

@@ -6,10 +6,10 @@
 import type { Report } from '../../protocol/index.js'
 import { storageFailure, storageMessage } from '../store/storage-errors.js'
 import { VigieError } from '../core/errors.js'
-import type { IngestResult, Registry } from '../store/sqlite/registry.js'
+import type { IngestResult, MachineRow, Registry } from '../store/sqlite/registry.js'
 import type { MetricStore } from '../store/metric-store.js'
 import type { CollectorEvents } from '../core/events.js'
-import type { Counters } from '../ops/counters.js'
+import type { Counters } from '../core/counters.js'
 import { CLOCK_SKEW_TOLERANCE_MS } from '../store/sqlite/registry.js'
 import { closeReports } from './closed.js'
 
@@ -46,11 +46,13 @@ export class IngestService {
   #flushScheduled: NodeJS.Immediate | undefined
 
   readonly #dbFile: string
+  readonly #fleet: { upsert: (m: MachineRow) => void } | undefined
 
-  constructor (opts: { registry: Registry, metrics: MetricStore, events: CollectorEvents, counters: Counters, now?: () => number, timeWindow?: TimeWindow, /** the database file, named in storage errors */ dbFile?: string }) {
+  constructor (opts: { registry: Registry, /** the in-memory fleet list, told of each committed machine change */ fleet?: { upsert: (m: MachineRow) => void }, metrics: MetricStore, events: CollectorEvents, counters: Counters, now?: () => number, timeWindow?: TimeWindow, /** the database file, named in storage errors */ dbFile?: string }) {
     this.#dbFile = opts.dbFile ?? 'vigie.db'
     this.#window = opts.timeWindow ?? DEFAULT_TIME_WINDOW
     this.#registry = opts.registry
+    this.#fleet = opts.fleet
     this.#metrics = opts.metrics
     this.#events = opts.events
     this.#counters = opts.counters
@@ -71,6 +73,8 @@ export class IngestService {
     } catch (err) {
       throw this.#storeError(err)
     }
+    // After the commit, synchronously: the fleet list is current before live and detection see the batch.
+    if (result.machine !== undefined) this.#fleet?.upsert(result.machine)
     return this.#announce(agentId, receivedMs, result)
   }
 
@@ -111,6 +115,7 @@ export class IngestService {
     for (let i = 0; i < items.length; i++) {
       const r = results[i]
       if (r instanceof Error) { items[i].reject(this.#storeError(r)); continue }
+      if (r.machine !== undefined) this.#fleet?.upsert(r.machine)
       try { items[i].resolve(this.#announce(items[i].agentId, receivedMs, r)) } catch (err) { items[i].reject(err as Error) }
     }
   }

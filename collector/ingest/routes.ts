@@ -10,10 +10,8 @@ import {
 } from '../../protocol/index.js'
 import { jsonDepthExceeds } from './closed.js'
 import { VigieError } from '../core/errors.js'
-import { bearerToken, requireAgent } from '../auth/guards.js'
+import { bearerToken } from '../auth/guards.js'
 import { enrollRateLimit } from '../agents/enroll-limit.js'
-import { agentFrameAllowed } from '../auth/limits.js'
-import type { Vigie } from '../vigie.js'
 
 const streamCheck = Compile(StreamReports)
 
@@ -23,10 +21,9 @@ function errorResponses (...codes: number[]): Record<number, typeof ErrorBody> {
   return out
 }
 
-export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
-  const { vigie } = opts
-  const { registry, ingest, counters, config } = vigie
-  const agentAuth = requireAgent(registry)
+export async function ingestRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const { registry, ingest, counters, config } = app
+  const agentAuth = app.requireAgent
 
   const enrollLimit = await enrollRateLimit(app, config)
   // Agent bodies: nesting depth checked on the raw bytes before parsing, so no deep
@@ -68,7 +65,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
     const out = registry.enrollAgent({ hostname: body.hostname, machineKey: body.machineKey, hardware: body.hardware, agentToken })
     counters.inc('enrollments')
     // A re-enrollment retires the old token: streams opened with it close (the agent reconnects with the new one).
-    if (out.reenrolled) vigie.streams.closeAgent(out.agentId, STREAM_CLOSE.unauthorized, 'agent re-enrolled: token replaced')
+    if (out.reenrolled) app.streams.closeAgent(out.agentId, STREAM_CLOSE.unauthorized, 'agent re-enrolled: token replaced')
     if (out.identity !== undefined) {
       request.log.warn({ agentId: out.agentId, machine: body.hostname, machineKeySharedWith: out.identity.machineKeySharedWith, hardwareDiffers: out.identity.hardwareDiffers },
         out.identity.hardwareDiffers
@@ -109,12 +106,12 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
     schema: { summary: 'WebSocket: frames {type:"reports"} in, {type:"ack"} / {type:"error"} out', tags: ['agent'] }
   }, (socket: WebSocket, request) => {
     const agentId = request.agent!.id
-    vigie.streams.add(agentId, socket)
+    app.streams.add(agentId, socket)
     request.log.debug({ agentId }, 'agent stream open')
     socket.on('message', (data: RawData, isBinary: boolean) => {
       onFrame(socket, agentId, data, isBinary)
     })
-    socket.on('close', () => { vigie.streams.remove(agentId, socket) })
+    socket.on('close', () => { app.streams.remove(agentId, socket) })
     // ws closes oversized frames itself (1009); count them like any refused frame.
     socket.on('error', (err: Error & { code?: string }) => {
       counters.inc('stream_frames_rejected')
@@ -129,7 +126,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
       return
     }
     // limits: per-agent frame rate (collector/limits); the agent falls back to HTTP and its 429 Retry-After.
-    if (!agentFrameAllowed(vigie, agentId)) {
+    if (!app.agentFrameAllowed(agentId)) {
       socket.close(1013, 'VIGIE_ERR_RATE_LIMITED: too many frames; retry later')
       return
     }
@@ -166,7 +163,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { vigie: Vigie }
     }
     const reports = msg.reports
     ingest.ingestQueued(agentId, reports).then((out) => {
-      const rotate = vigie.tokenRotationDue?.(agentId) === true ? { rotate: 'due' } : {}
+      const rotate = app.tokenRotationDue?.(agentId) === true ? { rotate: 'due' } : {}
       socket.send(JSON.stringify({ type: 'ack', stored: out.stored, duplicates: out.duplicates, serverTime: new Date().toISOString(), ...rotate }))
     }, (err: unknown) => {
       const e = err instanceof VigieError ? err : new VigieError('VIGIE_ERR_INTERNAL', 'unexpected error', { cause: err })

@@ -2,18 +2,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { requireRole } from '../auth/guards.js'
-import type { Vigie } from '../vigie.js'
-import type { KnowledgeBase } from './knowledge-base.js'
 import { Article, ArticleBody, ArticleList, KbQuery } from './model.js'
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 const who = (request: FastifyRequest): string => request.technician?.name ?? 'unknown'
 
-export async function kbRoutes (app: FastifyInstance, opts: { vigie: Vigie, kb: KnowledgeBase }): Promise<void> {
-  const { vigie, kb } = opts
-  const viewer = requireRole(vigie.registry, 'viewer')
-  const technician = requireRole(vigie.registry, 'technician')
+export async function kbRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const kb = app.kb
+  const viewer = app.requireRole('viewer')
+  const technician = app.requireRole('technician')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody }
   const tags = ['kb']
 

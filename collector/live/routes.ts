@@ -9,8 +9,6 @@ import type { WebSocket, RawData } from 'ws'
 import type { MetricValue, Unavailable } from '../../protocol/index.js'
 import { LIMITS } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
-import { requireRole } from '../auth/guards.js'
-import type { Vigie } from '../vigie.js'
 import { summaryOf } from '../machines/routes.js'
 import { jsonDepthExceeds } from '../ingest/closed.js'
 import { LIVE_LIMIT_CLOSE } from './hub.js'
@@ -30,21 +28,20 @@ function liveUnavailable (list: readonly Unavailable[]): Unavailable[] {
   return list.map(u => ({ probe: u.probe, reason: u.reason }))
 }
 
-export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
-  const { vigie } = opts
+export async function liveRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
 
   app.get('/api/v1/live', {
     websocket: true,
     config: { allowQueryToken: true },
-    onRequest: requireRole(vigie.registry, 'viewer'),
+    onRequest: app.requireRole('viewer'),
     // Budgets answered as HTTP 429 before the upgrade (per user, and in total).
     preHandler: async (request) => {
-      const refused = vigie.live.refusal(principalOf(request))
+      const refused = app.live.refusal(principalOf(request))
       if (refused !== undefined) throw new VigieError('VIGIE_ERR_LIVE_LIMIT', refused, { headers: { 'retry-after': '30' } })
     },
     schema: { summary: 'WebSocket of live events (reports, machine status, incidents); token as Bearer or ?token=', tags: ['live'] }
   }, (socket: WebSocket, request) => {
-    const client = vigie.live.add(socket, principalOf(request))
+    const client = app.live.add(socket, principalOf(request))
     if (typeof client === 'string') {
       // Lost a race with another upgrade of the same user: refused after all.
       socket.close(LIVE_LIMIT_CLOSE, `VIGIE_ERR_LIVE_LIMIT: ${client}`.slice(0, 120))
@@ -71,15 +68,15 @@ export async function liveRoutes (app: FastifyInstance, opts: { vigie: Vigie }):
   })
 
   // Every stored report becomes a summary event for all, and a full event for watchers.
-  vigie.events.on('reports', (batch) => {
+  app.events.on('reports', (batch) => {
     // No dashboard connected: nothing to build (the summary costs an incident query).
-    if (vigie.live.size === 0) return
-    const summary = summaryOf(vigie, batch.machineId)
+    if (app.live.size === 0) return
+    const summary = summaryOf(app, batch.machineId)
     if (summary === undefined) return
-    vigie.live.publish({ type: 'machine', machine: summary })
+    app.live.publish({ type: 'machine', machine: summary })
     for (const { report, atMs } of batch.accepted) {
-      vigie.live.publish({ type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: liveMetrics(report.metrics), unavailable: liveUnavailable(report.unavailable) }, { detailOf: batch.machineId })
+      app.live.publish({ type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: liveMetrics(report.metrics), unavailable: liveUnavailable(report.unavailable) }, { detailOf: batch.machineId })
     }
   })
-  vigie.events.on('live', (event) => { vigie.live.publish(event) })
+  app.events.on('live', (event) => { app.live.publish(event) })
 }

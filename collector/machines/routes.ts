@@ -6,11 +6,9 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody, HostFacts, MetricValue, Unavailable } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
-import { requireRole } from '../auth/guards.js'
 import type { MachineRow } from '../store/sqlite/registry.js'
 import { STATUS_RANK, type MachineStatus, type Worst } from './status.js'
 import type { FleetEntry } from './fleet-index.js'
-import type { Vigie } from '../vigie.js'
 import { parseDuration, parseTime } from './time-params.js'
 import { answerStep, serializeAnswer } from './metric-answer.js'
 
@@ -111,18 +109,17 @@ export function summarize (m: FleetEntry, status: { status: MachineStatus, worst
 }
 
 /** Summary of one machine now, as the list and the live socket show it. */
-export function summaryOf (vigie: Vigie, id: string): MachineSummary | undefined {
-  const e = vigie.fleet.get(id)
-  return e === undefined ? undefined : summarize(e, vigie.status.statusOf(e, vigie.now()))
+export function summaryOf (app: FastifyInstance, id: string): MachineSummary | undefined {
+  const e = app.fleet.get(id)
+  return e === undefined ? undefined : summarize(e, app.status.statusOf(e, app.now()))
 }
 
-export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie }): Promise<void> {
-  const { vigie } = opts
-  const viewer = requireRole(vigie.registry, 'viewer')
+export async function machineRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const viewer = app.requireRole('viewer')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody }
 
   function machineOr404 (id: string): MachineRow {
-    const m = vigie.registry.getMachine(id)
+    const m = app.registry.getMachine(id)
     if (m === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no machine ${id}`)
     return m
   }
@@ -132,12 +129,12 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
     schema: { summary: 'Fleet list with status, filters, sort and paging', tags: ['machines'], querystring: ListQuery, response: { 200: MachineList, ...errors } }
   }, async (request) => {
     const q = request.query as Static<typeof ListQuery>
-    const now = vigie.now()
-    let entries: FleetEntry[] = [...vigie.fleet.all()]
+    const now = app.now()
+    let entries: FleetEntry[] = [...app.fleet.all()]
     if (q.software !== undefined) {
       const at = q.software.lastIndexOf('@')
       const [name, version] = at > 0 ? [q.software.slice(0, at), q.software.slice(at + 1)] : [q.software, undefined]
-      const ids = new Set(vigie.registry.machinesWithSoftware(name, version))
+      const ids = new Set(app.registry.machinesWithSoftware(name, version))
       entries = entries.filter(m => ids.has(m.id))
     }
     if (q.group !== undefined) entries = entries.filter(m => m.host.group === q.group)
@@ -146,8 +143,8 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
       entries = entries.filter(m => m.search.includes(needle))
     }
     // One lookup of every open incident instead of one per machine.
-    const worst = vigie.status.worstAll()
-    const all = entries.map(m => summarize(m, vigie.status.statusOf(m, now, worst === undefined ? undefined : worst.get(m.id) ?? null)))
+    const worst = app.status.worstAll()
+    const all = entries.map(m => summarize(m, app.status.statusOf(m, now, worst === undefined ? undefined : worst.get(m.id) ?? null)))
     const counts: Record<string, number> = {}
     for (const s of all) counts[s.status] = (counts[s.status] ?? 0) + 1
     let items = q.status === undefined ? all : all.filter(s => s.status === q.status)
@@ -167,16 +164,16 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
     schema: { summary: 'One machine: status, host facts, latest values', tags: ['machines'], params: IdParams, response: { 200: MachineDetail, ...errors } }
   }, async (request) => {
     const m = machineOr404((request.params as { id: string }).id)
-    const now = vigie.now()
-    const st = vigie.status.statusOf(m, now)
+    const now = app.now()
+    const st = app.status.statusOf(m, now)
     return {
       id: m.id,
       hostname: m.hostname,
       status: st.status,
       ...(st.worst !== undefined ? { worst: st.worst } : {}),
       host: m.host,
-      online: vigie.status.isOnline(m, now),
-      streaming: vigie.streams.isConnected(m.id),
+      online: app.status.isOnline(m, now),
+      streaming: app.streams.isConnected(m.id),
       firstSeenAt: new Date(m.firstSeenMs).toISOString(),
       lastSeenAt: new Date(m.lastSeenMs).toISOString(),
       lastSampledAt: new Date(m.lastSampledMs).toISOString(),
@@ -194,7 +191,7 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
     schema: { summary: "The machine's stored series (name, labels, unit)", tags: ['machines'], params: IdParams }
   }, async (request) => {
     const m = machineOr404((request.params as { id: string }).id)
-    return { machineId: m.id, series: await vigie.metrics.listSeries(m.id) }
+    return { machineId: m.id, series: await app.metrics.listSeries(m.id) }
   })
 
   app.get('/api/v1/machines/:id/metrics', {
@@ -203,14 +200,14 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
   }, async (request, reply) => {
     const m = machineOr404((request.params as { id: string }).id)
     const q = request.query as Static<typeof MetricsQuery>
-    const now = vigie.now()
+    const now = app.now()
     const toMs = q.to === undefined ? now : parseTime(q.to, now, 'to')
     const fromMs = q.from === undefined ? toMs - 3_600_000 : parseTime(q.from, toMs, 'from')
     if (!(fromMs < toMs)) throw new VigieError('VIGIE_ERR_VALIDATION', 'from must be before to', { path: '/from' })
     // budgets: a bounded range, and bounded points per series and per answer
     // (VIGIE_QUERY_MAX_RANGE_DAYS, VIGIE_QUERY_MAX_POINTS, VIGIE_QUERY_MAX_ANSWER_POINTS)
-    const maxRangeMs = vigie.config.queryMaxRangeDays * 86_400_000
-    if (toMs - fromMs > maxRangeMs) throw new VigieError('VIGIE_ERR_VALIDATION', `the range is longer than ${vigie.config.queryMaxRangeDays} days (VIGIE_QUERY_MAX_RANGE_DAYS); ask for a shorter range`, { path: '/from' })
+    const maxRangeMs = app.config.queryMaxRangeDays * 86_400_000
+    if (toMs - fromMs > maxRangeMs) throw new VigieError('VIGIE_ERR_VALIDATION', `the range is longer than ${app.config.queryMaxRangeDays} days (VIGIE_QUERY_MAX_RANGE_DAYS); ask for a shorter range`, { path: '/from' })
     const askedStepMs = q.step === undefined ? undefined : parseDuration(q.step, 'step')
     let labels: Record<string, string> | undefined
     if (q.labels !== undefined) {
@@ -222,9 +219,9 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
         throw new VigieError('VIGIE_ERR_VALIDATION', 'labels must be a JSON object of strings, e.g. {"mount":"/"}', { path: '/labels' })
       }
     }
-    const count = await vigie.metrics.countSeries(m.id, q.name, labels)
-    const stepMs = answerStep(fromMs, toMs, askedStepMs, count, { maxPoints: vigie.config.queryMaxPoints, maxAnswerPoints: vigie.config.queryMaxAnswerPoints })
-    const series = count === 0 ? [] : await vigie.metrics.query({ machineId: m.id, name: q.name, labels, fromMs, toMs, stepMs, aggregate: q.agg })
+    const count = await app.metrics.countSeries(m.id, q.name, labels)
+    const stepMs = answerStep(fromMs, toMs, askedStepMs, count, { maxPoints: app.config.queryMaxPoints, maxAnswerPoints: app.config.queryMaxAnswerPoints })
+    const series = count === 0 ? [] : await app.metrics.query({ machineId: m.id, name: q.name, labels, fromMs, toMs, stepMs, aggregate: q.agg })
     const text = await serializeAnswer({ machineId: m.id, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), stepMs }, series)
     return await reply.type('application/json; charset=utf-8').send(text)
   })
@@ -234,6 +231,6 @@ export async function machineRoutes (app: FastifyInstance, opts: { vigie: Vigie 
     schema: { summary: 'Installed software and its change history', tags: ['machines'], params: IdParams }
   }, async (request) => {
     const m = machineOr404((request.params as { id: string }).id)
-    return { machineId: m.id, hash: m.inventoryHash, apps: vigie.registry.getInventory(m.id), changes: vigie.registry.getInventoryChanges(m.id) }
+    return { machineId: m.id, hash: m.inventoryHash, apps: app.registry.getInventory(m.id), changes: app.registry.getInventoryChanges(m.id) }
   })
 }

@@ -1,7 +1,7 @@
 /**
  * A machine's status as the fleet overview shows it. Connectivity comes from the
  * last report; health (warning / critical) and "offline as expected" come from
- * detection and incidents, which register providers here.
+ * detection and incidents, given at construction.
  */
 
 export interface Worst { severity: 'info' | 'warning' | 'critical', title: string, incidentId?: string }
@@ -22,13 +22,12 @@ export interface HealthProvider {
 
 export class MachineStatusBoard {
   readonly #intervalMs: number
-  #provider: HealthProvider = {}
+  readonly #provider: HealthProvider
 
-  constructor (reportIntervalSec: number) {
+  constructor (reportIntervalSec: number, provider: HealthProvider = {}) {
     this.#intervalMs = reportIntervalSec * 1000
+    this.#provider = provider
   }
-
-  setProvider (p: HealthProvider): void { this.#provider = p }
 
   /** A machine is online while its last report is younger than three intervals plus a minute. */
   isOnline (m: MachineSeen, nowMs: number): boolean {

@@ -2,9 +2,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { requireRole } from '../auth/guards.js'
-import type { Vigie } from '../vigie.js'
-import type { WebhookNotifier } from './webhooks.js'
 
 const EventType = Type.Union([
   Type.Literal('incident.opened'), Type.Literal('incident.updated'), Type.Literal('incident.resolved'),
@@ -45,9 +42,9 @@ const Delivery = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
 const who = (request: FastifyRequest): string => request.technician?.name ?? 'unknown'
 
-export async function webhookRoutes (app: FastifyInstance, opts: { vigie: Vigie, notifier: WebhookNotifier }): Promise<void> {
-  const { vigie, notifier } = opts
-  const admin = requireRole(vigie.registry, 'admin')
+export async function webhookRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  const notifier = app.notifier
+  const admin = app.requireRole('admin')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody }
   const tags = ['webhooks']
 

@@ -46,8 +46,8 @@ t.test('reports sent on the stream are acknowledged by seq and stored once', asy
   ws.send(JSON.stringify({ type: 'reports', reports: [second] }))
   const dup = await nextMessage(ws)
   t.same(dup.duplicates, [2])
-  t.equal(h.app.vigie.registry.countStoredReports(a.agentId), 2)
-  t.ok(h.app.vigie.streams.isConnected(a.agentId), 'the collector knows the agent is streaming')
+  t.equal(h.app.registry.countStoredReports(a.agentId), 2)
+  t.ok(h.app.streams.isConnected(a.agentId), 'the collector knows the agent is streaming')
 })
 
 t.test('a stream without a valid agent token is refused before the upgrade', async t => {
@@ -77,9 +77,9 @@ t.test('garbage, invalid, binary, oversized and impersonating frames close the s
     t.equal(code, c.code, `${c.name}: close code ${c.code}`)
     t.match(reason, c.reason, `${c.name}: reason says why`)
   }
-  t.equal(h.app.vigie.registry.countStoredReports(a.agentId), 0, 'nothing stored')
-  t.equal(h.app.vigie.registry.countStoredReports(b.agentId), 0)
-  t.equal(h.app.vigie.counters.get('stream_frames_rejected'), 5)
+  t.equal(h.app.registry.countStoredReports(a.agentId), 0, 'nothing stored')
+  t.equal(h.app.registry.countStoredReports(b.agentId), 0)
+  t.equal(h.app.counters.get('stream_frames_rejected'), 5)
 
   const ws = await connect(h.wsUrl, a.token)
   t.teardown(() => ws.close())
@@ -91,13 +91,13 @@ t.test('a revoked agent is cut off on its open stream', async t => {
   const h = await listening(t)
   const a = h.enroll()
   const ws = await connect(h.wsUrl, a.token)
-  await waitFor(() => h.app.vigie.streams.isConnected(a.agentId), { what: 'stream registered' })
-  h.app.vigie.registry.revokeAgent(a.agentId)
+  await waitFor(() => h.app.streams.isConnected(a.agentId), { what: 'stream registered' })
+  h.app.registry.revokeAgent(a.agentId)
   const done = closed(ws)
   ws.send(JSON.stringify({ type: 'reports', reports: [makeReport(a.agentId, 1)] }))
   const { code } = await done
   t.equal(code, 4010)
-  t.equal(h.app.vigie.registry.countStoredReports(a.agentId), 0)
+  t.equal(h.app.registry.countStoredReports(a.agentId), 0)
 })
 
 t.test('an agent cannot pile up streams: a third one closes the oldest', async t => {
@@ -105,15 +105,15 @@ t.test('an agent cannot pile up streams: a third one closes the oldest', async t
   const a = h.enroll()
   const first = await connect(h.wsUrl, a.token)
   const firstClosed = closed(first)
-  await waitFor(() => h.app.vigie.streams.size === 1, { what: 'first stream registered' })
+  await waitFor(() => h.app.streams.size === 1, { what: 'first stream registered' })
   const second = await connect(h.wsUrl, a.token)
-  await waitFor(() => h.app.vigie.streams.size === 2, { what: 'second stream registered' })
+  await waitFor(() => h.app.streams.size === 2, { what: 'second stream registered' })
   const third = await connect(h.wsUrl, a.token)
   t.teardown(() => { second.close(); third.close() })
   const { code, reason } = await firstClosed
   t.equal(code, 4009)
   t.match(reason, /superseded/)
-  await waitFor(() => h.app.vigie.streams.size === 2, { what: 'two streams left' })
+  await waitFor(() => h.app.streams.size === 2, { what: 'two streams left' })
   third.send(JSON.stringify({ type: 'reports', reports: [makeReport(a.agentId, 1)] }))
   t.same((await nextMessage(third)).stored, [1], 'the newest stream works')
 })

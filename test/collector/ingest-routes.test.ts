@@ -13,8 +13,8 @@ t.test('an agent enrolls with the enrollment token and gets its own secret token
   t.match(body.agentId, /^m_/)
   t.match(body.agentToken, /^vga_/)
   t.equal(body.reportIntervalSec, 30)
-  t.ok(h.app.vigie.registry.findAgent(body.agentToken), 'the token authenticates the agent')
-  const stored = h.app.vigie.db.prepare('SELECT token_hash FROM agents WHERE id = ?').get(body.agentId) as { token_hash: string }
+  t.ok(h.app.registry.findAgent(body.agentToken), 'the token authenticates the agent')
+  const stored = h.app.db.prepare('SELECT token_hash FROM agents WHERE id = ?').get(body.agentId) as { token_hash: string }
   t.not(stored.token_hash, body.agentToken, 'only a hash of the token is stored')
   t.equal(stored.token_hash.length, 64)
 })
@@ -26,9 +26,9 @@ t.test('enrollment is refused with a wrong, expired or used-up token', async t =
   const wrong = await enroll('vge_not-a-real-token-at-all')
   t.equal(wrong.statusCode, 401)
   t.equal(wrong.json().code, 'VIGIE_ERR_ENROLL_TOKEN')
-  const expired = h.app.vigie.registry.createEnrollToken({ name: 'old', expiresMs: Date.now() - 1000 }).token
+  const expired = h.app.registry.createEnrollToken({ name: 'old', expiresMs: Date.now() - 1000 }).token
   t.equal((await enroll(expired)).statusCode, 401)
-  const once = h.app.vigie.registry.createEnrollToken({ name: 'once', maxUses: 1 }).token
+  const once = h.app.registry.createEnrollToken({ name: 'once', maxUses: 1 }).token
   t.equal((await enroll(once)).statusCode, 200)
   t.equal((await enroll(once)).statusCode, 401, 'second use refused')
   const bad = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { hostname: 'pc', agentVersion: '1' } })
@@ -43,13 +43,13 @@ t.test('re-enrolling the same machine keeps its id and retires the old token onl
   const a = await enroll()
   const b = await enroll(a.agentToken)
   t.equal(b.agentId, a.agentId)
-  t.notOk(h.app.vigie.registry.findAgent(a.agentToken), 'old token no longer works')
-  t.ok(h.app.vigie.registry.findAgent(b.agentToken))
+  t.notOk(h.app.registry.findAgent(a.agentToken), 'old token no longer works')
+  t.ok(h.app.registry.findAgent(b.agentToken))
   // Issue 14 changed this: without the current agent token the same machine key is a new machine, pending approval.
   const c = await enroll()
   t.not(c.agentId, a.agentId, 'no token: not the existing id')
   t.equal(c.status, 'pending')
-  t.ok(h.app.vigie.registry.findAgent(b.agentToken), 'the existing machine keeps working')
+  t.ok(h.app.registry.findAgent(b.agentToken), 'the existing machine keeps working')
 })
 
 t.test('a batch is stored once per (agent, seq): a resend is reported as duplicates', async t => {
@@ -71,8 +71,8 @@ t.test('a batch is stored once per (agent, seq): a resend is reported as duplica
   const again = await send([2, 3, 4])
   t.same(again.json().stored, [4])
   t.same(again.json().duplicates, [2, 3])
-  t.equal(h.app.vigie.registry.countStoredReports(agentId), 4)
-  const series = await h.app.vigie.metrics.query({ machineId: agentId, name: 'cpu.load_pct', fromMs: 0, toMs: Date.now() + 1000, stepMs: 1 })
+  t.equal(h.app.registry.countStoredReports(agentId), 4)
+  const series = await h.app.metrics.query({ machineId: agentId, name: 'cpu.load_pct', fromMs: 0, toMs: Date.now() + 1000, stepMs: 1 })
   t.equal(series[0].points.length, 4, 'one sample per stored report, none twice')
 })
 
@@ -129,13 +129,13 @@ t.test('bad input gets a clear error, stores nothing, and the collector keeps se
   t.equal(wrongType.statusCode, 415)
   t.equal(wrongType.json().code, 'VIGIE_ERR_UNSUPPORTED_MEDIA_TYPE')
 
-  h.app.vigie.registry.revokeAgent(other.agentId)
+  h.app.registry.revokeAgent(other.agentId)
   const revoked = await post({ reports: [makeReport(other.agentId, 1)] }, { authorization: `Bearer ${other.token}` })
   t.equal(revoked.statusCode, 401, 'a revoked agent is refused')
 
-  t.equal(h.app.vigie.registry.countStoredReports(agentId), 0, 'nothing was stored by any bad request')
-  t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0)
-  t.equal(h.app.vigie.registry.getMachine(agentId), undefined)
+  t.equal(h.app.registry.countStoredReports(agentId), 0, 'nothing was stored by any bad request')
+  t.equal(h.app.registry.countStoredReports(other.agentId), 0)
+  t.equal(h.app.registry.getMachine(agentId), undefined)
 
   const ok = await post({ reports: [makeReport(agentId, 1)] })
   t.equal(ok.statusCode, 200, 'a valid batch is still accepted afterwards')
@@ -150,7 +150,7 @@ t.test('a report from an agent whose clock is wrong is stored at the collector t
   const r = makeReport(agentId, 1, { atMs: hourAhead })
   r.agentClock = new Date(hourAhead).toISOString()
   await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: [r] } })
-  const m = h.app.vigie.registry.getMachine(agentId)!
+  const m = h.app.registry.getMachine(agentId)!
   t.ok(Math.abs(m.lastSampledMs - Date.now()) < 60_000, 'sample time corrected to within a minute of real time')
   t.ok(m.clockSkewMs < -3_500_000, 'the skew is recorded')
 })
@@ -166,7 +166,7 @@ t.test('HTTP and WebSocket judge a report the same way: a null or text value is 
     t.equal(res.statusCode, 400, `value ${JSON.stringify(value)} → 400`)
     t.equal(res.json().path, '/reports/0/metrics/0/value')
   }
-  t.equal(h.app.vigie.registry.countStoredReports(agentId), 0, 'no fake zero was stored')
+  t.equal(h.app.registry.countStoredReports(agentId), 0, 'no fake zero was stored')
   const q = await h.app.inject({ url: '/api/v1/machines?limit=5&offset=0', headers: { authorization: `Bearer ${h.adminToken}` } })
   t.equal(q.statusCode, 200, 'query strings are still read as numbers')
 })

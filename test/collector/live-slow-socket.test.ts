@@ -97,13 +97,13 @@ t.test('a live socket that stops reading is cut off past 1 MiB unsent; another d
     for (const e of msg.events ?? []) if (e.type === 'report' && e.seq !== undefined) seen.add(e.seq)
   })
   reader.send(JSON.stringify({ type: 'watch', machines: [agentId] }))
-  await waitFor(() => h.app.vigie.live.size === 2, { what: 'both dashboards registered' })
+  await waitFor(() => h.app.live.size === 2, { what: 'both dashboards registered' })
   // The watch frames were sent before any report: one stored report reaches both watch lists.
 
   // What the collector holds unsent for the slow socket, sampled after each report batch and every 5 ms.
   let peak = 0
   const sample = (): void => { peak = Math.max(peak, slowServerSide.bufferedAmount) }
-  h.app.vigie.events.on('reports', sample)
+  h.app.events.on('reports', sample)
   const sampler = setInterval(sample, 5)
   t.teardown(() => { clearInterval(sampler) })
 
@@ -117,7 +117,7 @@ t.test('a live socket that stops reading is cut off past 1 MiB unsent; another d
     if (res.status !== 200) throw new Error(`POST reports: ${res.status} ${await res.text()}`)
   }
   // Keep publishing for the machine until the slow socket is cut off (the kernel takes a few MiB first).
-  while (h.app.vigie.live.size === 2) {
+  while (h.app.live.size === 2) {
     if (bytesPublished > 64 * BOUND) throw new Error(`still connected after ${bytesPublished} bytes published; peak unsent ${peak}`)
     await post()
   }
@@ -135,7 +135,7 @@ t.test('a live socket that stops reading is cut off past 1 MiB unsent; another d
   for (let i = 0; i < 3; i++) await post()
   await waitFor(() => seen.size === seq, { what: `the reader to see all ${seq} reports (seen ${seen.size})` })
   t.same([...seen].sort((a, b) => a - b), Array.from({ length: seq }, (_, i) => i + 1), `the reading dashboard received every report, ${seq - before} after the cut`)
-  t.equal(h.app.vigie.live.size, 1, 'only the reading dashboard remains')
+  t.equal(h.app.live.size, 1, 'only the reading dashboard remains')
   const metrics = await (await fetch(`${url}/metrics`)).text()
   t.match(metrics, /^vigie_live_clients 1$/m, '/metrics counts one live client')
   t.match(metrics, /^vigie_live_clients_dropped_total 1$/m, '/metrics counts the dropped one')

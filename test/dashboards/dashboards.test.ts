@@ -135,7 +135,7 @@ t.test('a new report updates the machine charts within a second, without reload'
 })
 
 t.test('an incident appears on the board live, and is acknowledged then resolved from it', async (t) => {
-  const incidents = c.app.vigie.incidents
+  const incidents = c.app.incidents
   if (incidents === undefined) throw new Error('the collector has no incident service (collector/incidents/plugin.ts not registered)')
   const m = c.machines[8] // a Windows machine: its disk is C:
   await openSignedIn(page, c.url, c.token, '#/incidents')
@@ -205,7 +205,7 @@ t.test('a dropped live connection shows a banner and recovers by itself', async 
   await openSignedIn(page, c.url, c.token)
   await page.waitForSelector('.live-dot[data-state="open"]')
   // Close every dashboard socket from the server side, as a collector restart would.
-  c.app.vigie.live.close()
+  c.app.live.close()
   await page.waitForSelector('[data-testid=live-banner]:not([hidden])')
   t.match(await page.textContent('[data-testid=live-banner]'), /reconnecting/)
   await screenshot(page, '09-reconnecting')

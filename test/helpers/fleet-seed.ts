@@ -147,7 +147,7 @@ export function makeReport (m: SeededMachine, atMs: number, values: ReportValues
 
 /** Enrolls `count` machines and stores their history; returns them in hostname order. */
 export function seedFleet (app: FastifyInstance, opts: SeedOptions): SeededMachine[] {
-  const { registry } = app.vigie
+  const { registry } = app
   const now = opts.now ?? Date.now()
   const history = Math.max(1, opts.history ?? 1)
   const interval = opts.intervalMs ?? 60_000
@@ -169,11 +169,11 @@ export function seedFleet (app: FastifyInstance, opts: SeedOptions): SeededMachi
 /** Stores one report through the real ingest path (events → live socket, detection). */
 export function sendReport (app: FastifyInstance, m: SeededMachine, values: ReportValues = {}, atMs = Date.now()): Report {
   const report = makeReport(m, atMs, values)
-  app.vigie.ingest.ingest(m.id, [report])
+  app.ingest.ingest(m.id, [report])
   return report
 }
 
 /** An enrollment token for agents started as child processes (`--enroll-token`). */
 export function createEnrollToken (app: FastifyInstance): string {
-  return app.vigie.registry.createEnrollToken({ name: 'test' }).token
+  return app.registry.createEnrollToken({ name: 'test' }).token
 }

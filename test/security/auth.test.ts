@@ -29,7 +29,7 @@ t.test('a technician signs in with a password: HttpOnly SameSite=Strict session 
   t.match(session, /SameSite=Strict/)
   t.notMatch(session, /Secure/, 'plain http: no Secure flag')
   t.match(s.setCookie.find(c => c.startsWith('vigie_csrf='))!, /SameSite=Strict/)
-  const stored = h.app.vigie.db.prepare('SELECT id_hash FROM sessions').all() as Array<{ id_hash: string }>
+  const stored = h.app.db.prepare('SELECT id_hash FROM sessions').all() as Array<{ id_hash: string }>
   t.equal(stored.length, 1)
   t.notOk(s.cookie.includes(stored[0].id_hash), 'only a hash of the session id is stored')
 
@@ -348,7 +348,7 @@ t.test('an agent flooding its stream is closed with 1013 (and falls back to HTTP
   const closed = new Promise<number>(resolve => { ws.once('close', (code) => { resolve(code) }) })
   for (let seq = 1; seq <= 30; seq++) ws.send(JSON.stringify({ type: 'reports', reports: [makeReport(a.agentId, seq)] }))
   t.equal(await closed, 1013)
-  await waitFor(() => h.app.vigie.streams.size === 0, { what: 'stream removed' })
+  await waitFor(() => h.app.streams.size === 0, { what: 'stream removed' })
 })
 
 t.test('the dashboard live WebSocket accepts the session cookie from our own origin only', async t => {
@@ -395,8 +395,8 @@ t.test('an agent inventing new series cannot grow the store or the detector with
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, seq, { metrics })] } })
     t.equal(r.statusCode, 200, `report ${seq} is still accepted`)
   }
-  const n = (h.app.vigie.db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ?').get(a.agentId) as { n: number }).n
+  const n = (h.app.db.prepare('SELECT COUNT(*) AS n FROM series WHERE machine_id = ?').get(a.agentId) as { n: number }).n
   t.equal(n, 50, 'the store keeps at most 50 series for the machine')
-  t.ok((await h.app.vigie.detection!.exportMachine(a.agentId) as { series: unknown[] }).series.length <= 50, 'the detector keeps state for at most 50 series')
-  t.equal(h.app.vigie.registry.countStoredReports(a.agentId), 10, 'every report is still stored')
+  t.ok((await h.app.detection.exportMachine(a.agentId) as { series: unknown[] }).series.length <= 50, 'the detector keeps state for at most 50 series')
+  t.equal(h.app.registry.countStoredReports(a.agentId), 10, 'every report is still stored')
 })

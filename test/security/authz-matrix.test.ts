@@ -62,7 +62,7 @@ function concrete (url: string): string {
 t.test('every route × every caller: allowed callers pass authorization, the others get 401/403', async t => {
   const h = await testApp({ config: { rateLimitIpPerMin: 0, rateLimitAgentPerMin: 0, loginAttemptsPer15Min: 10_000 } })
   t.teardown(h.close)
-  const techToken = h.app.vigie.registry.createApiToken('technician', 'matrix tech').token
+  const techToken = h.app.registry.createApiToken('technician', 'matrix tech').token
   const agent = h.enroll('matrix-pc')
   const headersOf: Record<Caller, Record<string, string>> = {
     anonymous: {},
@@ -138,5 +138,5 @@ t.test('an agent can write only its own data and read nothing', async t => {
   for (const url of ['/api/v1/machines', `/api/v1/machines/${a.agentId}`, `/api/v1/machines/${b.agentId}`, '/api/v1/incidents', '/api/v1/kb', '/api/v1/admin/audit', '/api/v1/auth/me']) {
     t.equal((await h.app.inject({ url, headers: { authorization: `Bearer ${a.token}` } })).statusCode, 403, `agent cannot read ${url}`)
   }
-  t.equal(h.app.vigie.registry.countStoredReports(b.agentId), 0)
+  t.equal(h.app.registry.countStoredReports(b.agentId), 0)
 })

@@ -44,7 +44,7 @@ t.test('a full disk answers 503 naming the database on every write route, keeps 
   const article = await inject('POST', '/api/v1/kb', 'admin', { title: 'Printer queue stuck' })
   t.equal(article.statusCode, 201)
   const articleId = (article.json() as { id: string }).id
-  await app.vigie.incidents!.submit([{ key: 'rule:disk_full:fs.used_pct{mount="/"}', kind: 'threshold', state: 'open', severity: 'warning', series: 'fs.used_pct{mount="/"}', machineId: agent.agentId, atMs: Date.now(), title: 'Disk / is 92% full', evidence: { value: 92, limit: 90 } }])
+  await app.incidents.submit([{ key: 'rule:disk_full:fs.used_pct{mount="/"}', kind: 'threshold', state: 'open', severity: 'warning', series: 'fs.used_pct{mount="/"}', machineId: agent.agentId, atMs: Date.now(), title: 'Disk / is 92% full', evidence: { value: 92, limit: 90 } }])
   const incidentId = ((await inject('GET', '/api/v1/incidents')).json() as { items: Array<{ id: string }> }).items[0]?.id
   t.ok(incidentId, 'an incident to act on')
   t.equal((await inject('GET', '/readyz', 'none')).statusCode, 200, 'ready while there is space')
@@ -69,7 +69,7 @@ t.test('a full disk answers 503 naming the database on every write route, keeps 
 
   /** Fills the tmpfs to the last byte, the WAL emptied first so the next commit must grow it. */
   const fill = (): void => {
-    app.vigie.db.pragma('wal_checkpoint(TRUNCATE)')
+    app.db.pragma('wal_checkpoint(TRUNCATE)')
     const fd = fs.openSync(filler, 'a')
     for (const size of [64 * 1024, 4096, 512, 1]) {
       const chunk = Buffer.alloc(size, 1)

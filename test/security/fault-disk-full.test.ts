@@ -45,13 +45,13 @@ t.test('a full disk refuses ingest with a clear error and recovers when space re
     try { for (;;) fs.writeSync(fd, Buffer.alloc(512, 1)) } catch { /* full */ }
     fs.closeSync(fd)
   } else {
-    const pages = (h.app.vigie.db.pragma('page_count', { simple: true }) as number)
-    h.app.vigie.db.pragma(`max_page_count = ${pages}`)
+    const pages = (h.app.db.pragma('page_count', { simple: true }) as number)
+    h.app.db.pragma(`max_page_count = ${pages}`)
   }
 
   let refused
   let seq = 4
-  const before = h.app.vigie.registry.countStoredReports(agentId)
+  const before = h.app.registry.countStoredReports(agentId)
   for (let i = 0; i < 50 && refused === undefined; i++) {
     const seqs = Array.from({ length: 200 }, () => seq++)
     const res = await post(seqs)
@@ -63,13 +63,13 @@ t.test('a full disk refuses ingest with a clear error and recovers when space re
   t.equal(body.code, 'VIGIE_ERR_STORE_UNAVAILABLE')
   t.match(body.message, /the collector disk is full/)
   t.equal(refused!.res.headers['retry-after'], '30')
-  const stored = h.app.vigie.db.prepare(`SELECT COUNT(*) AS n FROM reports WHERE agent_id = ? AND seq >= ?`).get(agentId, refused!.seqs[0]) as { n: number }
+  const stored = h.app.db.prepare(`SELECT COUNT(*) AS n FROM reports WHERE agent_id = ? AND seq >= ?`).get(agentId, refused!.seqs[0]) as { n: number }
   t.equal(stored.n, 0, 'nothing of the refused batch is stored')
-  t.ok(h.app.vigie.registry.countStoredReports(agentId) >= before)
+  t.ok(h.app.registry.countStoredReports(agentId) >= before)
   t.equal((await h.app.inject({ url: '/healthz' })).statusCode, 200, 'the collector stays up')
 
   if (mounted) fs.rmSync(filler)
-  else h.app.vigie.db.pragma('max_page_count = 1073741823')
+  else h.app.db.pragma('max_page_count = 1073741823')
   const retry = await post(refused!.seqs)
   t.equal(retry.statusCode, 200, 'the same batch is accepted once space returns')
   t.same(retry.json().stored, refused!.seqs, 'all of it, stored once')

@@ -108,14 +108,14 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
   t.ok((statuses.get(200) ?? 0) > 0 && (statuses.get(400) ?? 0) > 0, 'both accepted and refused batches were exercised')
 
   // What was stored re-validates against the protocol.
-  const db = h.app.vigie.db
+  const db = h.app.db
   const machines = db.prepare('SELECT * FROM machines').all() as Array<{ id: string, host_json: string, latest_json: string, unavailable_json: string, last_seq: number }>
   t.ok(machines.length >= 1)
   for (const m of machines) {
     t.ok(hostCheck.Check(JSON.parse(m.host_json)), `${m.id}: stored host facts are valid`)
     const checkpoint = db.prepare('SELECT latest_json FROM machine_latest WHERE machine_id = ?').pluck().get(m.id) as string
     t.ok(latestCheck.Check(JSON.parse(checkpoint)), `${m.id}: checkpointed latest values are valid`)
-    t.ok(latestCheck.Check(h.app.vigie.registry.getMachine(m.id)!.latest), `${m.id}: latest values served are valid`)
+    t.ok(latestCheck.Check(h.app.registry.getMachine(m.id)!.latest), `${m.id}: latest values served are valid`)
     t.ok(unavailableCheck.Check(JSON.parse(m.unavailable_json)), `${m.id}: stored unavailable list is valid`)
   }
   // Metric labels become series identity: only pattern keys with string values may be stored.
@@ -124,7 +124,7 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
   const badLabels = series.filter(r => Object.entries(JSON.parse(r.labels_json) as Record<string, unknown>).some(([k, v]) => !LABEL_KEY.test(k) || typeof v !== 'string'))
   t.comment(`series with label keys outside the protocol's pattern or non-string values: ${badLabels.length} of ${series.length}${badLabels[0] !== undefined ? ', e.g. ' + badLabels[0].labels_json.slice(0, 120) : ''}`)
   t.equal(badLabels.length, 0, 'stored labels are string values under valid keys')
-  t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0, 'no report was ever stored under another agent')
+  t.equal(h.app.registry.countStoredReports(other.agentId), 0, 'no report was ever stored under another agent')
   const samples = (db.prepare('SELECT data FROM frames').pluck().all() as Buffer[]).flatMap(decodeFrame)
   t.ok(samples.every(s => Number.isFinite(s.value)), `all ${samples.length} stored samples are finite numbers`)
   const ledger = db.prepare('SELECT seq FROM reports WHERE agent_id = ?').all(agentId) as Array<{ seq: number }>
@@ -175,7 +175,7 @@ t.test('damaged enrollment requests get 4xx, never 5xx, and only valid agents ar
   }), { numRuns: 1_000_000, interruptAfterTimeLimit: SECONDS * 500, markInterruptAsFailure: false, endOnFailure: true })
   t.comment(`fuzzed ${cases} enrollment requests; statuses ${JSON.stringify(Object.fromEntries(statuses))}`)
   t.ok(cases >= 300, `at least 300 cases (${cases})`)
-  const agents = h.app.vigie.db.prepare('SELECT hostname, machine_key FROM agents').all() as Array<{ hostname: string, machine_key: string | null }>
+  const agents = h.app.db.prepare('SELECT hostname, machine_key FROM agents').all() as Array<{ hostname: string, machine_key: string | null }>
   const hostOk = Compile(Type.String({ minLength: 1, maxLength: 255 }))
   const keyOk = Compile(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 128 })]))
   t.ok(agents.every(a => hostOk.Check(a.hostname) && keyOk.Check(a.machine_key)), `all ${agents.length} registered agents have valid names and keys`)

@@ -103,11 +103,11 @@ t.test('damaged stream frames are acknowledged or refused with a close code, nev
   t.ok((outcomes.get('message:ack') ?? 0) > 0, 'valid frames were acknowledged')
   const hostOk = Compile(HostFacts)
   const latestOk = Compile(Type.Array(MetricValue))
-  for (const m of h.app.vigie.db.prepare('SELECT m.id, m.host_json, l.latest_json FROM machines m JOIN machine_latest l ON l.machine_id = m.id').all() as Array<{ id: string, host_json: string, latest_json: string }>) {
-    t.ok(hostOk.Check(JSON.parse(m.host_json)) && latestOk.Check(JSON.parse(m.latest_json)) && latestOk.Check(h.app.vigie.registry.getMachine(m.id)!.latest), `${m.id}: stored state re-validates`)
+  for (const m of h.app.db.prepare('SELECT m.id, m.host_json, l.latest_json FROM machines m JOIN machine_latest l ON l.machine_id = m.id').all() as Array<{ id: string, host_json: string, latest_json: string }>) {
+    t.ok(hostOk.Check(JSON.parse(m.host_json)) && latestOk.Check(JSON.parse(m.latest_json)) && latestOk.Check(h.app.registry.getMachine(m.id)!.latest), `${m.id}: stored state re-validates`)
   }
-  t.equal(h.app.vigie.registry.countStoredReports(other.agentId), 0, 'nothing stored under another agent')
-  const samples = (h.app.vigie.db.prepare('SELECT data FROM frames').pluck().all() as Buffer[]).flatMap(decodeFrame)
+  t.equal(h.app.registry.countStoredReports(other.agentId), 0, 'nothing stored under another agent')
+  const samples = (h.app.db.prepare('SELECT data FROM frames').pluck().all() as Buffer[]).flatMap(decodeFrame)
   t.ok(samples.every(s => Number.isFinite(s.value)), `all ${samples.length} samples finite`)
   t.equal((await fetch(url.replace('ws:', 'http:').replace('/api/v1/agent/stream', '/healthz'))).status, 200, 'still serving')
 })

@@ -7,7 +7,7 @@ export interface Session { cookie: string, csrfToken: string, setCookie: string[
 
 /** Creates a user directly in the store (fast path for tests). */
 export async function addUser (app: FastifyInstance, username: string, password: string, role: Role): Promise<string> {
-  const u = app.vigieAuth.users.create({ username, role, passwordHash: await hashPassword(password) }, Date.now())
+  const u = app.auth.users.create({ username, role, passwordHash: await hashPassword(password) }, Date.now())
   if (u === undefined) throw new Error(`user ${username} exists`)
   return u.id
 }
@@ -32,6 +32,6 @@ export async function login (app: FastifyInstance, username: string, password: s
  * the close (the wait here is bounded by the test's own timeout instead).
  */
 export async function closeSettled (h: { app: FastifyInstance, close: () => Promise<void> }): Promise<void> {
-  await h.app.vigie.detection?.idle()
+  await h.app.detection.idle()
   await h.close()
 }

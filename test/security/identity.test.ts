@@ -61,8 +61,8 @@ t.test('identity takeover: a known machine key without its agent token gets a ne
   t.equal(next.status, 200)
   t.same(next.body.stored, [4, 5, 6])
   t.same(next.body.duplicates, [])
-  t.equal(h.app.vigie.registry.countStoredReports(victim.body.agentId), 6)
-  t.equal(h.app.vigie.registry.countStoredReports(attacker.body.agentId), 0)
+  t.equal(h.app.registry.countStoredReports(victim.body.agentId), 6)
+  t.equal(h.app.registry.countStoredReports(attacker.body.agentId), 0)
 
   // The victim re-enrolling with its current token keeps its id and learns the last stored seq.
   const again = await enroll(h, { machineKey: 'etc-machine-id-victim' }, { bearer: victim.body.agentToken })
@@ -126,7 +126,7 @@ t.test('revocation is sticky: enrollment never lifts it; only an admin does (aud
     t.not(e.body.agentId, a.body.agentId, 'a new machine, not the revoked one')
     t.equal(e.body.status, 'pending')
   }
-  t.ok(h.app.vigie.registry.getAgent(a.body.agentId)!.revokedMs !== null, 'still revoked')
+  t.ok(h.app.registry.getAgent(a.body.agentId)!.revokedMs !== null, 'still revoked')
   t.equal((await send(h, a.body.agentToken, a.body.agentId, [1])).status, 401)
 
   t.equal((await admin(h, 'POST', `/api/v1/admin/agents/${a.body.agentId}/unrevoke`, h.viewerToken)).statusCode, 403, 'not for a viewer')
@@ -148,7 +148,7 @@ t.test('machine cap (VIGIE_MAX_MACHINES): at the cap enrolls, one over is refuse
     t.equal(r.status, 200, `machine ${i} of 3`)
     got.push(r.body)
   }
-  const once = h.app.vigie.registry.createEnrollToken({ name: 'one use', maxUses: 1 }).token
+  const once = h.app.registry.createEnrollToken({ name: 'one use', maxUses: 1 }).token
   const over = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollToken: once, hostname: 'pc-4', agentVersion: '1', machineKey: 'cap-4' } })
   t.equal(over.statusCode, 503)
   t.equal(over.json().code, 'VIGIE_ERR_MACHINE_LIMIT')
@@ -162,7 +162,7 @@ t.test('machine cap (VIGIE_MAX_MACHINES): at the cap enrolls, one over is refuse
   await admin(h, 'POST', `/api/v1/admin/agents/${got[2].agentId as string}/revoke`)
   const after = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollToken: once, hostname: 'pc-4', agentVersion: '1', machineKey: 'cap-4' } })
   t.equal(after.statusCode, 200)
-  t.equal(h.app.vigie.registry.countMachines(), 3)
+  t.equal(h.app.registry.countMachines(), 3)
 })
 
 t.test('enrollment rate limits: per address and in total, failed attempts count too; at the limit passes, one over gets 429', async t => {

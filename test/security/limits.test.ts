@@ -24,7 +24,7 @@ t.test('120 parallel wrong guesses: at most the limit are evaluated, the rest ge
   const throttled = guesses.filter(r => r.statusCode === 429)
   t.equal(evaluated, 10, 'exactly the per-username limit reached the password check')
   t.equal(throttled.length, 110, 'every other guess was refused with 429')
-  t.equal(h.app.vigie.counters.get('auth_failures'), 10, 'the password hash ran for 10 guesses only')
+  t.equal(h.app.counters.get('auth_failures'), 10, 'the password hash ran for 10 guesses only')
   t.equal(throttled[0].json().code, 'VIGIE_ERR_RATE_LIMITED')
   t.ok(Number(throttled[0].headers['retry-after']) >= 1)
 

@@ -35,7 +35,7 @@ t.test('open incidents per machine: at the cap each finding opens its own; beyon
   t.match(overflow?.title, /Too many incidents/)
   t.equal(overflow?.count, 150, 'it counts every finding folded into it')
   t.equal((overflow?.evidence as { folded: number }).folded, 150)
-  t.equal(h.app.vigie.counters.get('incidents_folded'), 150, 'counted on /metrics')
+  t.equal(h.app.counters.get('incidents_folded'), 150, 'counted on /metrics')
 
   // a finding for a key already open still updates its own incident
   await h.incidents.submit([finding({ machineId: 'noisy', key: 'rule:x:3', severity: 'critical', title: 'Finding 3 worse' })])
@@ -52,7 +52,7 @@ t.test("a flood from one machine never evicts another machine's alert from the o
   t.teardown(() => rx.close())
   const max = 10
   const h = await testApp(t, { config: { webhookOutboxMax: max, webhookRetryMs: 1000, webhookAllow: ['127.0.0.1/32'] } })
-  const notifier = h.app.vigie.notifier!
+  const notifier = h.app.notifier
   notifier.create({ url: rx.url, secret: SECRET }, 'test')
   await rx.down()
 

@@ -23,7 +23,7 @@ test('alternating two large inventories keeps the change history and the databas
   const h = await testApp({ config: { bodyLimitBytes: 8 * 1024 * 1024, rateLimitAgentPerMin: 0 } })
   t.teardown(h.close)
   const { agentId, token } = h.enroll('inv-flood')
-  const db = h.app.vigie.db
+  const db = h.app.db
   const rows = (): number => (db.prepare('SELECT count(*) AS n FROM inventory_changes WHERE machine_id = ?').get(agentId) as { n: number }).n
   const dbFile = path.join(h.dataDir, 'vigie.db')
   const fileSize = (): number => { db.pragma('wal_checkpoint(TRUNCATE)'); return fs.statSync(dbFile).size }

@@ -29,8 +29,8 @@ t.test('leap seconds and year 9999: a 4xx the agent does not retry, never a swal
   const leapSample = makeReport(agentId, 1)
   leapSample.sampledAt = '2026-12-31T23:59:60Z'
   const b = await post(leapSample)
-  const swallowed = b.status === 200 && h.app.vigie.registry.countStoredReports(agentId) === 0
-  t.notOk(swallowed, `a leap second in sampledAt: ${b.status}, stored ${h.app.vigie.registry.countStoredReports(agentId)} (never acknowledged and dropped)`)
+  const swallowed = b.status === 200 && h.app.registry.countStoredReports(agentId) === 0
+  t.notOk(swallowed, `a leap second in sampledAt: ${b.status}, stored ${h.app.registry.countStoredReports(agentId)} (never acknowledged and dropped)`)
 
   const future = makeReport(agentId, 2)
   future.sampledAt = '9999-12-31T00:00:00.000Z'

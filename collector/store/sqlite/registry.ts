@@ -264,7 +264,6 @@ export class Registry {
   /** when each machine's row and latest values were last checkpointed, and machines with newer state than that */
   readonly #latestSavedAt = new Map<string, number>()
   readonly #latestDirty = new Set<string>()
-  readonly #machineListeners: Array<(m: MachineRow) => void> = []
   /**
    * Active agents by token hash, and active agent ids: every agent request and
    * stream frame asks, so the answers are kept. Only hits are kept (random tokens
@@ -299,11 +298,6 @@ export class Registry {
         unavailable_json = excluded.unavailable_json, clock_skew_ms = excluded.clock_skew_ms,
         dropped_reports = excluded.dropped_reports, inventory_hash = COALESCE(excluded.inventory_hash, machines.inventory_hash)`)
     this.#recover()
-  }
-
-  /** Called after each committed ingest that changed a machine (the in-memory fleet list listens). */
-  onMachineChanged (fn: (m: MachineRow) => void): void {
-    this.#machineListeners.push(fn)
   }
 
   /* ---- meta ---- */
@@ -547,8 +541,6 @@ export class Registry {
       this.#forget([agentId])
       throw err
     }
-    // After the commit, so listeners never see state that could still roll back.
-    if (result.machine !== undefined) for (const fn of this.#machineListeners) fn(result.machine)
     return result
   }
 
@@ -728,10 +720,7 @@ export class Registry {
     } catch {
       this.#forget(items.map(it => it.agentId))
     }
-    if (results !== undefined) {
-      for (const r of results) if (r.machine !== undefined) for (const fn of this.#machineListeners) fn(r.machine)
-      return results
-    }
+    if (results !== undefined) return results
     const run = this.#db.transaction((): Array<IngestResult | Error> => items.map(it => {
       try { return this.ingest(it.agentId, it.reports, receivedMs) } catch (err) { return err as Error }
     }))

@@ -97,7 +97,7 @@ test('connections per address: at the cap all work, one over is closed, normal r
     const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000), headers: { connection: 'close' } }).catch(() => undefined)
     return res?.status === 200
   }, { timeoutMs: 5000, what: 'a normal request after a slot freed' })
-  t.ok(h.app.vigie.counters.get('connections_refused') >= 1, 'the refusal is counted on /metrics')
+  t.ok(h.app.counters.get('connections_refused') >= 1, 'the refusal is counted on /metrics')
   const metrics = await h.app.inject({ url: '/metrics' })
   t.match(metrics.body, /vigie_connections_refused_total [1-9]/)
   for (const c of idle) c.socket.destroy()

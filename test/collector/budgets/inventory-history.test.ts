@@ -21,7 +21,7 @@ test('alternating two large inventories keeps the change history within its boun
   const h = await testApp({ config: { bodyLimitBytes: 8 * 1024 * 1024, rateLimitAgentPerMin: 0, inventoryMaxChangesPerReport: maxPerReport, inventoryMaxHistoryPerMachine: maxPerMachine } })
   t.teardown(h.close)
   const { agentId, token } = h.enroll('inv-flood')
-  const db = h.app.vigie.db
+  const db = h.app.db
   const dbFile = path.join(h.dataDir, 'vigie.db')
   const fileSize = (): number => { db.pragma('wal_checkpoint(TRUNCATE)'); return fs.statSync(dbFile).size }
 
@@ -37,10 +37,10 @@ test('alternating two large inventories keeps the change history within its boun
   for (let i = 1; i <= rounds; i++) {
     await send(i % 2 === 1 ? 'b' : 'a')
     // Each swap is 8,000 changes (4,000 removed, 4,000 added): far over the per-report cap.
-    t.ok(h.app.vigie.registry.countInventoryChanges(agentId) <= maxPerMachine, 'history rows never exceed the per-machine bound')
+    t.ok(h.app.registry.countInventoryChanges(agentId) <= maxPerMachine, 'history rows never exceed the per-machine bound')
     if (i === 6) sizeAfterWarmup = fileSize()
   }
-  const rows = h.app.vigie.registry.countInventoryChanges(agentId)
+  const rows = h.app.registry.countInventoryChanges(agentId)
   t.ok(rows <= maxPerMachine, `history rows ${rows} ≤ ${maxPerMachine}`)
   const finalSize = fileSize()
   // Old code: 24 × 8,000 = 192,000 rows, tens of MB more. Bounded: freed pages are reused.
@@ -70,11 +70,11 @@ test('per-report cap: at the cap every change is recorded, one over records a su
   // 10 + 90 = 100 additions: exactly the cap
   const atCap = inventory('base', 10); atCap.apps.push(...inventory('x', 90).apps); atCap.hash = 'at-cap-hash'
   await send(atCap)
-  t.equal(h.app.vigie.registry.countInventoryChanges(agentId), 90, 'under the cap: all recorded')
+  t.equal(h.app.registry.countInventoryChanges(agentId), 90, 'under the cap: all recorded')
   // 101 changes: 90 removals + 11 additions
   const over = inventory('y', 11); over.apps.unshift(...inventory('base', 10).apps); over.hash = 'over-hash'
   await send(over)
-  const changes = h.app.vigie.registry.getInventoryChanges(agentId, 1000)
+  const changes = h.app.registry.getInventoryChanges(agentId, 1000)
   t.equal(changes.length, 90 + cap + 1, 'one over the cap: cap rows and one summary row')
   t.same(changes.filter(c => c.omitted !== undefined).map(c => c.omitted), [1], 'the summary counts the one change not recorded')
 })
@@ -98,7 +98,7 @@ test('retention: the hourly prune deletes inventory history older than VIGIE_INV
   }
   clock = now
   // the first inventory records nothing; the second (11 days old) and third (1 day) each 10 changes
-  t.equal(h.app.vigie.registry.countInventoryChanges(agentId), 20)
-  t.equal(h.app.vigie.registry.pruneInventoryChanges(now - 10 * day), 10, 'changes older than 10 days pruned')
-  t.equal(h.app.vigie.registry.countInventoryChanges(agentId), 10, 'recent changes kept')
+  t.equal(h.app.registry.countInventoryChanges(agentId), 20)
+  t.equal(h.app.registry.pruneInventoryChanges(now - 10 * day), 10, 'changes older than 10 days pruned')
+  t.equal(h.app.registry.countInventoryChanges(agentId), 10, 'recent changes kept')
 })

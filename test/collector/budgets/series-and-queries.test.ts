@@ -31,13 +31,13 @@ test('global series cap: at the cap all series are stored; past it new series ar
   await send(a, 1, series('a', 15))
   await send(b, 1, series('b', 5))
   t.equal(await stored(a.agentId) + await stored(b.agentId), cap, 'at the cap every series is stored')
-  t.equal(h.app.vigie.counters.get('series_dropped_global_cap'), 0)
+  t.equal(h.app.counters.get('series_dropped_global_cap'), 0)
 
   // one over: B's new series is dropped, its existing ones keep their points
   await send(b, 2, [...series('b', 5), ...series('b-new', 3)])
   await send(b, 3, [...series('b', 5), ...series('b-new', 3)])
   t.equal(await stored(b.agentId), 5, "new series past the global cap are not created")
-  t.equal(h.app.vigie.counters.get('series_dropped_global_cap'), 6, 'every dropped point is counted')
+  t.equal(h.app.counters.get('series_dropped_global_cap'), 6, 'every dropped point is counted')
   const metrics = await h.app.inject({ url: '/metrics' })
   t.match(metrics.body, /vigie_series_dropped_global_cap_total 6/, 'on /metrics')
   const warned = logs.filter((l) => String(l.msg).includes('VIGIE_MAX_SERIES_TOTAL') && l.machineId === b.agentId)
@@ -113,7 +113,7 @@ test('the largest answer (30 days, ~10,000 points per series, ~100,000 in all) n
   const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [{ ...base, metrics: [...base.metrics, ...cores] }] } })
   t.equal(res.statusCode, 200)
   // Seed 30 days at a 10 s cadence with direct inserts: 259,200 frames of those values.
-  const db = h.app.vigie.db
+  const db = h.app.db
   const frame = db.prepare('SELECT data FROM frames WHERE machine_id = ?').get(a.agentId) as { data: Buffer }
   const insert = db.prepare('INSERT OR IGNORE INTO frames (machine_id, ts, data) VALUES (?, ?, ?)')
   const start = now - 30 * 86_400_000

@@ -9,12 +9,12 @@ async function send (h: TestApp, agent: { agentId: string, token: string }, seq:
     payload: { reports: [report(agent.agentId, seq, atMs, [{ name: 'fs.used_pct', unit: 'percent', value: usedPct, labels: { mount: '/' } }], 'pc-accounting-7')] }
   })
   if (r.statusCode !== 200) throw new Error(`ingest answered ${r.statusCode}: ${r.body}`)
-  await h.incidents.idle()
+  await h.app.findingsSettled()
 }
 
 t.test('reports breaching a rule open one incident through the engine; the engine state survives a restart', async (t) => {
   const h = await testApp(t, { config: { incidentHoldSec: 60 } })
-  const agent = h.app.vigie.registry.enrollAgent({ hostname: 'pc-accounting-7' })
+  const agent = h.app.registry.enrollAgent({ hostname: 'pc-accounting-7' })
   let seq = 1
   for (let i = 0; i <= 6; i++) {
     h.clock.set(T0 + i * MIN)
@@ -32,7 +32,7 @@ t.test('reports breaching a rule open one incident through the engine; the engin
   t.equal(m.worst.incidentId, inc.id)
 
   await h.restart()
-  t.ok(await h.app.vigie.detection!.seriesCount() > 0, 'engine state restored')
+  t.ok(await h.app.detection.seriesCount() > 0, 'engine state restored')
   for (let i = 7; i <= 12; i++) {
     h.clock.set(T0 + i * MIN)
     await send(h, agent, seq++, T0 + i * MIN, 98)
@@ -59,7 +59,7 @@ t.test('the OpenAPI document lists the incident, KB, silence and webhook routes 
 
 t.test('a learned anomaly is a hint on the machine, not an incident; a restart keeps what each machine learned', async (t) => {
   const h = await testApp(t, {})
-  const agent = h.app.vigie.registry.enrollAgent({ hostname: 'pc-reception' })
+  const agent = h.app.registry.enrollAgent({ hostname: 'pc-reception' })
   let seq = 1
   const post = async (atMs: number, cpu: number): Promise<void> => {
     h.clock.set(atMs)
@@ -72,7 +72,7 @@ t.test('a learned anomaly is a hint on the machine, not an incident; a restart k
   // A day of a quiet CPU around 10 %, then a sustained 95 %.
   for (let i = 0; i < 600; i++) await post(T0 + i * MIN, 10 + (i % 5))
   for (let i = 600; i < 615; i++) await post(T0 + i * MIN, 95)
-  await h.incidents.idle()
+  await h.app.findingsSettled()
   t.equal(h.incidents.list({}).total, 0, 'no incident from an anomaly alone')
   const hints = (await h.app.inject({ url: `/api/v1/machines/${agent.agentId}/anomalies`, headers: auth(h.viewer) })).json()
   t.ok(hints.items.length >= 1, 'the anomaly is on the machine')
@@ -81,7 +81,7 @@ t.test('a learned anomaly is a hint on the machine, not an incident; a restart k
   const missing = await h.app.inject({ url: '/api/v1/machines/m_nope/anomalies', headers: auth(h.viewer) })
   t.equal(missing.statusCode, 404)
 
-  const before = JSON.stringify(await h.app.vigie.detection!.exportMachine(agent.agentId))
+  const before = JSON.stringify(await h.app.detection.exportMachine(agent.agentId))
   await h.restart()
-  t.equal(JSON.stringify(await h.app.vigie.detection!.exportMachine(agent.agentId)), before, "the machine's learned state is restored as it was saved on close")
+  t.equal(JSON.stringify(await h.app.detection.exportMachine(agent.agentId)), before, "the machine's learned state is restored as it was saved on close")
 })

@@ -3,8 +3,8 @@ import { auth, MIN, report, T0, testApp } from './fixtures/helpers.js'
 
 t.test('a machine group set at install silences its machines, and filters the fleet list', async (t) => {
   const h = await testApp(t, {})
-  const lyon = h.app.vigie.registry.enrollAgent({ hostname: 'pc-lyon-1' })
-  const paris = h.app.vigie.registry.enrollAgent({ hostname: 'pc-paris-1' })
+  const lyon = h.app.registry.enrollAgent({ hostname: 'pc-lyon-1' })
+  const paris = h.app.registry.enrollAgent({ hostname: 'pc-paris-1' })
   const silence = await h.app.inject({
     method: 'POST', url: '/api/v1/silences', headers: auth(h.admin),
     payload: { group: 'site-lyon', until: new Date(T0 + 86_400_000).toISOString(), reason: 'Lyon office move' }
@@ -22,7 +22,7 @@ t.test('a machine group set at install silences its machines, and filters the fl
       t.equal(res.statusCode, 200)
     }
   }
-  await h.incidents.idle()
+  await h.app.findingsSettled()
   const open = h.incidents.list({}).items
   t.same(open.map(i => i.hostname), ['pc-paris-1'], 'the full disk opens an incident in Paris only: Lyon is silenced by group')
   const list = (await h.app.inject({ url: '/api/v1/machines?group=site-lyon', headers: auth(h.viewer) })).json()

@@ -7,7 +7,7 @@ const HOUR = 60 * MIN
 t.test('opens one incident per machine for repeated disk breaches; repeats only count', async (t) => {
   const h = await testApp(t)
   const live: LiveEvent[] = []
-  h.app.vigie.events.on('live', (e) => { live.push(e) })
+  h.app.events.on('live', (e) => { live.push(e) })
   await h.incidents.submit([finding({ machineId: 'm1' }), finding({ machineId: 'm2' })])
   h.clock.advance(MIN)
   await h.incidents.submit([finding({ machineId: 'm1' }), finding({ machineId: 'm1', severity: 'critical', title: 'Disk / is 98% full' })])
@@ -124,7 +124,7 @@ t.test('invalid transitions, unknown ids and malformed bodies get clear 4xx erro
 t.test('auto-resolves once the condition stays clear for the hold time; a return before that cancels it', async (t) => {
   const h = await testApp(t, { config: { incidentHoldSec: 300 } })
   const live: LiveEvent[] = []
-  h.app.vigie.events.on('live', (e) => { live.push(e) })
+  h.app.events.on('live', (e) => { live.push(e) })
   await h.incidents.submit([finding({ machineId: 'm1' })])
   const id = h.incidents.list({}).items[0].id
   h.clock.advance(MIN)
@@ -156,7 +156,7 @@ t.test('auto-resolves once the condition stays clear for the hold time; a return
 t.test('a finding that returns during the follow-up watch re-opens the incident as regressed, linking the resolution', async (t) => {
   const h = await testApp(t)
   const live: LiveEvent[] = []
-  h.app.vigie.events.on('live', (e) => { live.push(e) })
+  h.app.events.on('live', (e) => { live.push(e) })
   await h.incidents.submit([finding({ machineId: 'm1' })])
   const id = h.incidents.list({}).items[0].id
   h.incidents.resolve(id, 'Tom Tech', { resolution: 'Deleted the old backups', document: { title: 'Old backups fill the system disk' } })
@@ -171,7 +171,7 @@ t.test('a finding that returns during the follow-up watch re-opens the incident 
   t.equal(d.resolvedAt, undefined)
   t.equal(h.incidents.list({ state: 'active' }).total, 1, 'still one active incident for the key')
   t.equal(live.at(-1)?.change, 'regressed')
-  t.equal(h.app.vigie.kb!.resolvedCount(d.regressedFrom!.articleId!), 0, 'a regression does not count as a fix')
+  t.equal(h.app.kb.resolvedCount(d.regressedFrom!.articleId!), 0, 'a regression does not count as a fix')
 
   // regressed incidents are worked like open ones
   t.equal(h.incidents.acknowledge(id, 'Tom Tech').state, 'acknowledged')
@@ -192,7 +192,7 @@ t.test('a condition never cleared by the end of the watch is a regression, not a
 t.test('flapping: opens and clears N times in the window hold the incident open instead of re-opening it', async (t) => {
   const h = await testApp(t, { config: { incidentHoldSec: 60, incidentFlapCount: 3, incidentFlapWindowSec: 3600 } })
   const opened: LiveEvent[] = []
-  h.app.vigie.events.on('live', (e) => { if (e.change === 'opened') opened.push(e) })
+  h.app.events.on('live', (e) => { if (e.change === 'opened') opened.push(e) })
   for (let i = 0; i < 6; i++) {
     await h.incidents.submit([finding({ machineId: 'm1' })])
     h.clock.advance(MIN)
@@ -236,8 +236,8 @@ t.test('escalates an unacknowledged incident past the delay: severity raised, no
   // the webhook's target is a local port: loopback is refused unless allow-listed
   const h = await testApp(t, { config: { incidentEscalateSec: 1800, webhookAllow: ['127.0.0.1/32'] } })
   const updates: LiveEvent[] = []
-  h.app.vigie.events.on('live', (e) => { if (e.change === 'updated') updates.push(e) })
-  const wh = h.app.vigie.notifier!.create({ url: 'http://127.0.0.1:9/hook' }, 'test')
+  h.app.events.on('live', (e) => { if (e.change === 'updated') updates.push(e) })
+  const wh = h.app.notifier.create({ url: 'http://127.0.0.1:9/hook' }, 'test')
   await h.incidents.submit([finding({ machineId: 'm1', severity: 'info' }), finding({ machineId: 'm2', severity: 'warning' })])
   const [a, b] = ['m1', 'm2'].map((m) => h.incidents.list({ machineId: m }).items[0].id)
   h.incidents.acknowledge(b, 'Tom Tech')
@@ -255,7 +255,7 @@ t.test('escalates an unacknowledged incident past the delay: severity raised, no
   h.incidents.tick()
   const d = h.incidents.detail(a)
   t.equal(d.timeline.filter((e) => e.type === 'escalated').length, 2, 'at most two escalations')
-  const types = h.app.vigie.notifier!.deliveries(wh.id).map((x) => x.type).reverse()
+  const types = h.app.notifier.deliveries(wh.id).map((x) => x.type).reverse()
   t.same(types, ['incident.opened', 'incident.opened', 'incident.updated', 'incident.updated', 'incident.updated'], 'opened ×2, acknowledged, escalated ×2')
   t.ok(updates.length >= 3)
 })

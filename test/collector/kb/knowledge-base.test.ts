@@ -45,7 +45,7 @@ t.test('technicians write articles, viewers read and search them', async (t) => 
 t.test('suggestions: the right article comes first for at least 80% of incidents', async (t) => {
   const h = await testApp(t)
   const ids: Record<string, string> = {}
-  for (const [name, body] of Object.entries(ARTICLES)) ids[name] = h.app.vigie.kb!.create(body, 'seed').id
+  for (const [name, body] of Object.entries(ARTICLES)) ids[name] = h.app.kb.create(body, 'seed').id
   let top1 = 0
   let top3 = 0
   const misses: string[] = []
@@ -66,7 +66,7 @@ t.test('suggestions: the right article comes first for at least 80% of incidents
 
 t.test('"document this fix" turns a resolution into an article that is suggested next time, with its track record', async (t) => {
   const h = await testApp(t)
-  h.app.vigie.kb!.create(ARTICLES.battery, 'seed')
+  h.app.kb.create(ARTICLES.battery, 'seed')
   await h.incidents.submit([finding({ machineId: 'm1', title: 'Disk / is 96% full' })])
   const first = h.incidents.list({}).items[0]
   t.same(first.suggestions, [], 'nothing relevant yet')
@@ -100,7 +100,7 @@ t.test('"document this fix" turns a resolution into an article that is suggested
     payload: { resolution: 'Same fix', document: { articleId: art.id, tags: ['teams'] } }
   })
   t.equal(again.statusCode, 200)
-  const updated = h.app.vigie.kb!.get(art.id)!
+  const updated = h.app.kb.get(art.id)!
   t.equal(updated.version, 2)
   t.equal(updated.resolvedCount, 2)
   t.ok(updated.tags.includes('teams'))
