@@ -65,6 +65,10 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
     // Per-request logs at fleet scale are noise; refused requests are logged in onResponse.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // The areas start inside plugins: opening and checking a large database or waiting
+    // for InfluxDB can outlast Fastify's 10 s default (seen under load in tests), so a
+    // start is given 10 minutes before it fails with "Plugin did not start in time".
+    pluginTimeout: 600_000,
     forceCloseConnections: true,
     // trust: TLS, proxies and server timeouts (collector/core/tls.ts, docs/deployment.md)
     ...(tls !== undefined ? { https: tls } : {}),
