@@ -1,5 +1,3 @@
-import type { MetricValue, Unit } from './v1.js'
-
 /**
  * A series is one metric name plus its labels, e.g. `fs.used_pct{mount="/"}`.
  * The key is canonical (labels sorted) so the same series always has the same key
@@ -27,37 +25,6 @@ export function sameLabels (a: Record<string, string> | undefined, b: Record<str
   if (a !== undefined) for (const k in a) { na++; if (b === undefined || b[k] !== a[k]) return false }
   if (b !== undefined) for (const _ in b) nb++
   return na === nb
-}
-
-/**
- * The names, units and labels of a report's metrics, in order, without their values.
- * Reports of a machine repeat the same layout, so the store, the detection client and
- * the engine keep one per machine and compare it, or its identity, instead of ~50
- * metric objects.
- */
-export interface MetricLayout {
-  readonly names: readonly string[]
-  readonly units: readonly Unit[]
-  readonly labels: ReadonlyArray<Record<string, string> | undefined>
-}
-
-/** The layout of `metrics` (label sets copied, so later changes to the report do not reach it). */
-export function layoutOf (metrics: readonly MetricValue[]): MetricLayout {
-  return {
-    names: metrics.map(m => m.name),
-    units: metrics.map(m => m.unit),
-    labels: metrics.map(m => m.labels === undefined ? undefined : { ...m.labels })
-  }
-}
-
-/** Whether `metrics` have this layout. */
-export function sameLayout (layout: MetricLayout, metrics: readonly MetricValue[]): boolean {
-  if (layout.names.length !== metrics.length) return false
-  for (let i = 0; i < metrics.length; i++) {
-    const m = metrics[i]
-    if (layout.names[i] !== m.name || layout.units[i] !== m.unit || !sameLabels(layout.labels[i], m.labels)) return false
-  }
-  return true
 }
 
 /** Inverse of {@link seriesKey}; returns undefined for a malformed key. */

@@ -12,8 +12,6 @@ import type { Registry } from '../store/sqlite/registry.js'
 import { hashToken } from '../core/secrets.js'
 import { migrateAuth } from '../auth/schema.js'
 
-export const ROTATE_HEADER = 'vigie-token-rotate'
-
 interface State { issued_ms: number, rotate_due_ms: number | null, deadline_ms: number | null, due_token_hash: string | null }
 
 export class AgentTokenStore {

@@ -10,7 +10,7 @@ import { adminRoutes } from './admin-routes.js'
 import { actorOf, audit, migrateAudit, pruneAudit } from '../audit/audit.js'
 import { installLimits } from './limits.js'
 import { agentTokenRoutes } from '../agents/token-routes.js'
-import { ROTATE_HEADER } from '../agents/agent-tokens.js'
+import { TOKEN_ROTATE_HEADER } from '../../protocol/index.js'
 import { requireAgent, requireRole } from './guards.js'
 import type { Role } from '../store/sqlite/registry.js'
 import { authRoutes } from './routes.js'
@@ -49,7 +49,7 @@ export const authPlugin = fp(async (app) => {
   app.addHook('onSend', (request, reply, payload, done) => {
     if (request.agent !== undefined && reply.statusCode < 400 &&
         auth.agentTokens.rotationDue(request.agent.id, config.agentTokenRotateDays * 86_400_000, now())) {
-      void reply.header(ROTATE_HEADER, 'due')
+      void reply.header(TOKEN_ROTATE_HEADER, 'due')
     }
     if (request.routeOptions.url === '/api/v1/enroll' && request.method === 'POST') {
       if (reply.statusCode === 200 && typeof payload === 'string') {

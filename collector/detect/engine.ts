@@ -8,7 +8,8 @@
  * change correlation. Pure logic: no I/O, no timers; the caller owns the clock.
  */
 import type { InstalledApp, Report } from '../../protocol/v1.js'
-import { parseSeriesKey, sameLabels, seriesKey, type MetricLayout } from '../../protocol/series.js'
+import { parseSeriesKey, sameLabels, seriesKey } from '../../protocol/series.js'
+import { type MetricLayout } from '../store/metric-layout.js'
 import { Baseline, featureName, type BaselineParams, type BaselineState } from './baseline.js'
 import { ChangeTracker } from './change-correlation.js'
 import { judgeSilence, newOnlineState, recordReport, usualOnline, type OnlineState } from './expected-online.js'

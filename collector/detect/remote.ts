@@ -18,7 +18,7 @@
 import { Worker } from 'node:worker_threads'
 import type { HostFacts, InstalledApp, MetricValue, Report } from '../../protocol/index.js'
 import type { Finding } from './engine.js'
-import { layoutOf, sameLayout, type MetricLayout } from '../../protocol/series.js'
+import { layoutOf, sameLayout, type MetricLayout } from '../store/metric-layout.js'
 import type { LatestValues } from '../store/latest-values.js'
 
 export interface HostInput { group?: string, model?: string, osVersion?: string, memTotalBytes?: number }

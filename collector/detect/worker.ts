@@ -5,7 +5,7 @@
  * periodic tick, and serialising state for the collector to save.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import type { MetricLayout } from '../../protocol/series.js'
+import type { MetricLayout } from '../store/metric-layout.js'
 import { DetectionEngine } from './engine.js'
 import type { HostInput, WorkerIn, WorkerOut } from './remote.js'
 

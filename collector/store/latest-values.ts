@@ -10,7 +10,7 @@
  * hundred bytes of values outlive it.
  */
 import type { MetricValue } from '../../protocol/index.js'
-import { layoutOf, sameLayout, type MetricLayout } from '../../protocol/series.js'
+import { layoutOf, sameLayout, type MetricLayout } from './metric-layout.js'
 
 export class LatestValues {
   readonly #layout: MetricLayout

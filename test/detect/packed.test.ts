@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import { DetectionEngine, type PackedHost } from '../../collector/detect/engine.js'
-import { layoutOf, type MetricLayout } from '../../protocol/series.js'
+import { layoutOf, type MetricLayout } from '../../collector/store/metric-layout.js'
 import type { MetricValue } from '../../protocol/index.js'
 import { makeReport } from '../helpers/reports.js'
 
