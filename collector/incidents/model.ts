@@ -96,6 +96,7 @@ export const IncidentDetail = Type.Object({
 export type IncidentDetail = Static<typeof IncidentDetail>
 
 export const IncidentList = Type.Object({ total: Type.Integer(), items: Type.Array(Incident) })
+export type IncidentList = Static<typeof IncidentList>
 
 export const IncidentQuery = Type.Object({
   state: Type.Optional(Type.Union([IncidentStateSchema, Type.Literal('active')], { description: "a state, or 'active' for open, acknowledged and regressed" })),

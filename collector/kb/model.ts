@@ -37,6 +37,7 @@ export const ArticleHit = Type.Object({
   score: Type.Optional(Type.Number({ description: 'search relevance (higher is better)' })),
   snippet: Type.Optional(Type.String())
 })
+export type ArticleHit = Static<typeof ArticleHit>
 
 export const ArticleList = Type.Object({ total: Type.Integer(), items: Type.Array(ArticleHit) })
 

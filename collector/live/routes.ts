@@ -12,6 +12,7 @@ import { VigieError } from '../core/errors.js'
 import { summaryOf } from '../machines/routes.js'
 import { jsonDepthExceeds } from '../ingest/closed.js'
 import { LIVE_LIMIT_CLOSE } from './hub.js'
+import type { LiveFrame } from './model.js'
 
 /** Whose budget a live socket counts against: the user, or the token when it has none. */
 function principalOf (request: FastifyRequest): string {
@@ -73,9 +74,11 @@ export async function liveRoutes (app: FastifyInstance, _opts: unknown): Promise
     if (app.live.size === 0) return
     const summary = summaryOf(app, batch.machineId)
     if (summary === undefined) return
-    app.live.publish({ type: 'machine', machine: summary })
+    const machine: LiveFrame = { type: 'machine', machine: summary }
+    app.live.publish(machine)
     for (const { report, atMs } of batch.accepted) {
-      app.live.publish({ type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: liveMetrics(report.metrics), unavailable: liveUnavailable(report.unavailable) }, { detailOf: batch.machineId })
+      const frame: LiveFrame = { type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: liveMetrics(report.metrics), unavailable: liveUnavailable(report.unavailable) }
+      app.live.publish(frame, { detailOf: batch.machineId })
     }
   })
   app.events.on('live', (event) => { app.live.publish(event) })

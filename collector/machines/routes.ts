@@ -4,66 +4,14 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
-import { ErrorBody, HostFacts, MetricValue, Unavailable } from '../../protocol/index.js'
+import { ErrorBody } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
 import type { MachineRow } from '../store/sqlite/registry.js'
 import { STATUS_RANK, type MachineStatus, type Worst } from './status.js'
 import type { FleetEntry } from './fleet-index.js'
 import { parseDuration, parseTime } from './time-params.js'
+import { MachineDetail, MachineList, MachineSummary, Status } from './schema.js'
 import { answerStep, serializeAnswer } from './metric-answer.js'
-
-const Status = Type.Union([
-  Type.Literal('healthy'), Type.Literal('warning'), Type.Literal('critical'),
-  Type.Literal('offline-expected'), Type.Literal('silent-unexpected'), Type.Literal('offline')
-])
-
-const Worst = Type.Object({ severity: Type.String(), title: Type.String(), incidentId: Type.Optional(Type.String()) })
-
-const MachineSummary = Type.Object({
-  id: Type.String(),
-  hostname: Type.String(),
-  os: Type.String(),
-  osVersion: Type.String(),
-  model: Type.Optional(Type.String()),
-  user: Type.Optional(Type.String()),
-  group: Type.Optional(Type.String()),
-  status: Status,
-  worst: Type.Optional(Worst),
-  lastSeenAt: Type.String(),
-  lastSampledAt: Type.String(),
-  cpuPct: Type.Optional(Type.Number()),
-  memPct: Type.Optional(Type.Number()),
-  diskPct: Type.Optional(Type.Number({ description: 'fullest filesystem' })),
-  tempC: Type.Optional(Type.Number()),
-  batteryHealthPct: Type.Optional(Type.Number())
-})
-export type MachineSummary = Static<typeof MachineSummary>
-
-const MachineList = Type.Object({
-  total: Type.Integer(),
-  offset: Type.Integer(),
-  items: Type.Array(MachineSummary),
-  counts: Type.Record(Type.String(), Type.Integer())
-})
-
-const MachineDetail = Type.Object({
-  id: Type.String(),
-  hostname: Type.String(),
-  status: Status,
-  worst: Type.Optional(Worst),
-  host: HostFacts,
-  online: Type.Boolean(),
-  streaming: Type.Boolean({ description: 'the agent holds a WebSocket to this collector' }),
-  firstSeenAt: Type.String(),
-  lastSeenAt: Type.String(),
-  lastSampledAt: Type.String(),
-  lastSeq: Type.Integer(),
-  clockSkewMs: Type.Integer(),
-  droppedReports: Type.Integer(),
-  latest: Type.Array(MetricValue),
-  unavailable: Type.Array(Unavailable),
-  inventoryHash: Type.Union([Type.String(), Type.Null()])
-})
 
 const ListQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 200, description: 'matches hostname, user, model, OS, serial' })),

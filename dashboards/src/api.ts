@@ -5,7 +5,7 @@
  */
 import { authHeaders, signOut } from './auth.js'
 import type {
-  Incident, IncidentList, InstalledApp, InventoryChange, KbArticle, MachineDetail, MachineList, SeriesData, SeriesInfo
+  Incident, IncidentList, InstalledApp, InventoryChange, KbArticle, KbArticleBody, MachineDetail, MachineList, SeriesData, SeriesInfo
 } from './types.js'
 
 export class ApiError extends Error {
@@ -64,8 +64,8 @@ export const api = {
 
   kbSearch: async (q: string) => await request<{ items: KbArticle[], total?: number } | KbArticle[]>('GET', 'api/v1/kb' + qs({ q })),
   kbGet: async (id: string) => await request<KbArticle>('GET', `api/v1/kb/${encodeURIComponent(id)}`),
-  kbCreate: async (a: Omit<KbArticle, 'id'>) => await request<KbArticle>('POST', 'api/v1/kb', a),
-  kbUpdate: async (id: string, a: Omit<KbArticle, 'id'>) => await request<KbArticle>('PUT', `api/v1/kb/${encodeURIComponent(id)}`, a)
+  kbCreate: async (a: KbArticleBody) => await request<KbArticle>('POST', 'api/v1/kb', a),
+  kbUpdate: async (id: string, a: KbArticleBody) => await request<KbArticle>('PUT', `api/v1/kb/${encodeURIComponent(id)}`, a)
 }
 
 /** The KB list may come as an array or as `{ items }`; the dashboards accept both. */

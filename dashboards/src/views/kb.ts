@@ -128,7 +128,7 @@ export function kbEditView (id?: string): View {
       cause: cause.value.trim(),
       steps: lines(steps.value),
       tags: list(tags.value),
-      findingKinds: kindBoxes.filter(b => b.checked).map(b => b.value)
+      findingKinds: FINDING_KINDS.filter((_k, i) => kindBoxes[i].checked)
     }
     setText(status, '…')
     try {
