@@ -2,10 +2,11 @@
  * buildApp(options) assembles the collector — stores, ingest, API, live, static
  * dashboards — and never listens; collector/main.ts does.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifySchema, type RouteOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify'
 import websocket from '@fastify/websocket'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import fastifyStatic from '@fastify/static'
+import swagger from '@fastify/swagger'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { DestinationStream, LoggerOptions } from 'pino'
@@ -26,16 +27,7 @@ import { detectPlugin } from './detect/plugin.js'
 import { machinesPlugin } from './machines/plugin.js'
 import { livePlugin } from './live/plugin.js'
 import { opsRoutes } from './ops/routes.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** every route registered, for the OpenAPI document and the authorization matrix test */
-    vigieRoutes: RouteOptions[]
-  }
-}
-
-/** Marks a route as not part of the API document (the dashboard's pages). */
-const HIDDEN = { hide: true } as FastifySchema
+import { swaggerOptions } from './ops/docs.js'
 
 export interface BuildAppOptions {
   /** overrides on top of the environment and defaults */
@@ -48,6 +40,8 @@ export interface BuildAppOptions {
   env?: NodeJS.ProcessEnv
   /** live batching interval, ms */
   liveFlushMs?: number
+  /** called with each route as it is registered (tests list every route with it) */
+  onRoute?: (route: RouteOptions) => void
 }
 
 export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyInstance> {
@@ -93,9 +87,9 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   })
 
   await app.register(corePlugin, { config, now })
-  const routes: RouteOptions[] = []
-  app.decorate('vigieRoutes', routes)
-  app.addHook('onRoute', (r) => { routes.push(r) })
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
+  // /docs is written by @fastify/swagger from the routes' own TypeBox schemas (ops/docs.ts).
+  await app.register(swagger, swaggerOptions)
   app.addHook('onResponse', (request, reply, done) => {
     if (reply.statusCode >= 400) {
       request.log.info({ method: request.method, url: request.url.split('?')[0], statusCode: reply.statusCode }, 'request refused')
@@ -127,7 +121,7 @@ export async function buildApp (options: BuildAppOptions = {}): Promise<FastifyI
   if (fs.existsSync(config.dashboardsDir)) {
     await app.register(fastifyStatic, { root: path.resolve(config.dashboardsDir), prefix: '/', wildcard: false, index: 'index.html' })
   } else {
-    app.get('/', { schema: HIDDEN }, async (_req, reply) => reply.type('text/html').send(
+    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html').send(
       '<!doctype html><title>Vigie</title><p>Vigie collector is running. The dashboard is not built: run <code>npm run build:dashboards</code>.</p>'
     ))
   }

@@ -105,10 +105,3 @@ export function requireRole (registry: Registry, auth: AuthService, role: Role) 
   }
 }
 
-declare module 'fastify' {
-  interface FastifySchema {
-    summary?: string
-    description?: string
-    tags?: string[]
-  }
-}

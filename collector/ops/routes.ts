@@ -4,7 +4,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { bearerToken } from '../auth/guards.js'
-import { buildOpenApi } from './openapi.js'
 import { DiskSpace } from './disk.js'
 import { integrityOf } from '../store/sqlite/db.js'
 
@@ -78,11 +77,11 @@ export async function opsRoutes (app: FastifyInstance, _opts: unknown): Promise<
     return reply.type('text/plain; version=0.0.4').send(out)
   })
 
-  // Built once, on the first request (every route is registered by then), and served
-  // as the same text afterwards: it used to be rebuilt from every route on each request.
+  // Written once, on the first request (every route is registered by then), and served
+  // as the same text afterwards.
   let docs: string | undefined
   app.get('/docs', { onRequest: ops, schema: { summary: 'OpenAPI 3 document of this API', tags: ['ops'] } }, async (_request, reply) => {
-    docs ??= JSON.stringify(buildOpenApi(app.vigieRoutes))
+    docs ??= JSON.stringify(app.swagger())
     return reply.type('application/json; charset=utf-8').send(docs)
   })
 }

@@ -21,11 +21,22 @@ export function apiShape (doc: Json): Json {
   const shape: Json = {}
   for (const [url, ops] of Object.entries(doc.paths as Json)) {
     for (const [method, op] of Object.entries(ops as Json)) {
+      // A parameter's description may sit on the parameter or in its schema (both
+      // valid OpenAPI): compared in the schema.
       const parameters = ((op.parameters ?? []) as Json[])
-        .map((p) => ({ in: p.in, name: p.name, required: p.required === true, schema: p.schema }))
+        .map((p) => ({
+          in: p.in,
+          name: p.name,
+          required: p.required === true,
+          schema: p.description === undefined || p.schema?.description !== undefined ? p.schema : { ...p.schema, description: p.description }
+        }))
         .sort((a, b) => `${a.in as string}:${a.name as string}`.localeCompare(`${b.in as string}:${b.name as string}`))
       const responses: Json = {}
-      for (const [code, r] of Object.entries((op.responses ?? {}) as Json)) responses[code] = jsonSchema(r.content) ?? null
+      // No content and a body that is JSON null say the same: nothing to read.
+      for (const [code, r] of Object.entries((op.responses ?? {}) as Json)) {
+        const body = jsonSchema(r.content)
+        responses[code] = body === undefined || (body as Json).type === 'null' ? null : body
+      }
       shape[`${method.toUpperCase()} ${url}`] = {
         summary: op.summary ?? '',
         tags: op.tags ?? [],
