@@ -5,6 +5,7 @@
  * (`app.requireRole('technician')`, `app.requireAgent`).
  */
 import fp from 'fastify-plugin'
+import cookie from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { adminRoutes } from './admin-routes.js'
 import { actorOf, audit, migrateAudit, pruneAudit } from '../audit/audit.js'
@@ -35,6 +36,8 @@ const SELF_AUDITED = ['/api/v1/auth/', '/api/v1/admin/', '/api/v1/agent/', '/api
 export const authPlugin = fp(async (app) => {
   const { db, registry, config, now } = app
   migrateAudit(db)
+  // Cookies are read only where a session is looked up (hook: false), not on every request.
+  await app.register(cookie, { hook: false })
   const auth = new AuthService({ db, registry, now })
   app.decorate('auth', auth)
   app.decorate('requireRole', (role: Role) => requireRole(registry, auth, role))

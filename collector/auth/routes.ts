@@ -11,7 +11,7 @@ import { VigieError } from '../core/errors.js'
 import { audit } from '../audit/audit.js'
 import { tooMany } from './limits.js'
 import { SIGN_IN_WINDOW_SEC, SignInThrottle } from './sign-in-limit.js'
-import { CSRF_COOKIE, SESSION_COOKIE, serializeCookie } from './cookies.js'
+import { CSRF_COOKIE, SESSION_COOKIE, cookieOptions } from './cookies.js'
 import { dummyHash, verifyPassword, PASSWORD_MAX_LENGTH } from './passwords.js'
 import { sameOrigin } from './service.js'
 import { ROLE_RANK } from './users.js'
@@ -45,10 +45,8 @@ export async function authRoutes (app: FastifyInstance, _opts: unknown): Promise
 
   function setSessionCookies (request: FastifyRequest, reply: FastifyReply, id: string, csrf: string, maxAgeSec: number): void {
     const secure = auth.secureRequest(request)
-    void reply.header('set-cookie', [
-      serializeCookie(SESSION_COOKIE, id, { maxAgeSec, httpOnly: true, secure }),
-      serializeCookie(CSRF_COOKIE, csrf, { maxAgeSec, httpOnly: false, secure })
-    ])
+    void reply.setCookie(SESSION_COOKIE, id, cookieOptions(maxAgeSec, true, secure))
+    void reply.setCookie(CSRF_COOKIE, csrf, cookieOptions(maxAgeSec, false, secure))
     void reply.header('cache-control', 'no-store')
   }
 

@@ -7,7 +7,7 @@ import type { Db } from '../store/sqlite/db.js'
 import type { ApiPrincipal, Registry } from '../store/sqlite/registry.js'
 import { VigieError } from '../core/errors.js'
 import { AgentTokenStore } from '../agents/agent-tokens.js'
-import { CSRF_HEADER, SESSION_COOKIE, parseCookies } from './cookies.js'
+import { CSRF_HEADER, MAX_COOKIE_HEADER, SESSION_COOKIE } from './cookies.js'
 import { SessionStore, sameSecret, type Session } from './sessions.js'
 import { ROLE_RANK, UserStore } from './users.js'
 
@@ -30,8 +30,10 @@ export class AuthService {
 
   /** The live session named by the request's cookie, if any. */
   sessionOf (request: FastifyRequest): Session | undefined {
-    const id = parseCookies(request.headers.cookie).get(SESSION_COOKIE)
-    return id === undefined ? undefined : this.sessions.find(id, this.#now())
+    const header = request.headers.cookie
+    if (header === undefined || header.length > MAX_COOKIE_HEADER) return undefined
+    const id = request.server.parseCookie(header)[SESSION_COOKIE]
+    return id === undefined || id === '' ? undefined : this.sessions.find(id, this.#now())
   }
 
   /**

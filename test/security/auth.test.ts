@@ -44,6 +44,21 @@ t.test('a technician signs in with a password: HttpOnly SameSite=Strict session 
   t.equal((await h.app.inject({ url: '/api/v1/auth/me', headers: { cookie: s.cookie } })).statusCode, 401, 'the session is gone')
 })
 
+t.test('a session cookie among other cookies is read up to an 8 KiB Cookie header; a longer header is not read', async t => {
+  const h = await testApp()
+  t.teardown(h.close)
+  await addUser(h.app, 'carol', PW, 'viewer')
+  const s = await login(h.app, 'carol', PW)
+  const me = (cookie: string) => h.app.inject({ url: '/api/v1/auth/me', headers: { cookie } })
+  const pad = (n: number) => `theme=dark; other="${'x'.repeat(n)}"`
+  t.equal((await me(`${pad(10)}; ${s.cookie}`)).statusCode, 200, 'found among other cookies, quoted values skipped over')
+  const atBound = `${s.cookie}; ${pad(0)}`
+  const filler = 8192 - atBound.length
+  t.equal((await me(`${s.cookie}; ${pad(filler)}`)).statusCode, 200, 'a header of exactly 8192 characters is read')
+  t.equal((await me(`${s.cookie}; ${pad(filler + 1)}`)).statusCode, 401, 'one character more and the header is not read')
+  t.equal((await me('vigie_session=%E0%A4%A')).statusCode, 401, 'a malformed value is no session, not an error')
+})
+
 t.test('cookies are Secure when a trusted proxy says the client used https', async t => {
   const h = await testApp({ config: { trustProxy: true } })
   t.teardown(h.close)
