@@ -34,14 +34,14 @@ export async function opsRoutes (app: FastifyInstance, _opts: unknown): Promise<
     let db = true
     let dbError: string | undefined
     // Names the file by its name only: /readyz needs no token.
-    try { app.db.prepare('SELECT 1').get() } catch (err) { db = false; dbError = `the collector's database (app.db): ${(err as Error).message}` }
+    try { app.db.prepare('SELECT 1').get() } catch (err) { db = false; dbError = `the collector's database (vigie.db): ${(err as Error).message}` }
     const integrity = integrityOf(app.db)
     const intact = integrity?.state !== 'failed'
     const space = await disk.check()
     const ready = db && intact && space.ok && metric.ready && metric.accepting !== false
     const reasons = [
       ...(dbError !== undefined ? [dbError] : []),
-      ...(!intact ? [`the collector's database (app.db) failed its integrity check at start: ${integrity?.detail ?? ''}`] : []),
+      ...(!intact ? [`the collector's database (vigie.db) failed its integrity check at start: ${integrity?.detail ?? ''}`] : []),
       ...(space.error !== undefined ? [space.error] : []),
       ...(!metric.ready || metric.accepting === false ? [`metric store (${app.metrics.kind}) ${metric.lastError ?? 'not accepting writes'}`] : [])
     ]

@@ -159,8 +159,11 @@ export function seedFleet (app: FastifyInstance, opts: SeedOptions): SeededMachi
     const end = offlineEvery > 0 && i % offlineEvery === offlineEvery - 1 ? now - 2 * 3_600_000 : now
     const reports: Report[] = []
     for (let k = history - 1; k >= 0; k--) reports.push(makeReport(m, end - k * interval, {}, i, end))
-    // Straight to the registry: seeding needs no live events, and receivedMs sets "last seen".
+    // Straight to the registry: seeding needs no live events, and receivedMs sets "last seen";
+    // the in-memory fleet list takes the machine as ingest would tell it after a commit.
     for (let at = 0; at < reports.length; at += 500) registry.ingest(m.id, reports.slice(at, at + 500), end)
+    const row = registry.getMachine(m.id)
+    if (row !== undefined) app.fleet.upsert(row)
     out.push(m)
   }
   return out
