@@ -64,6 +64,14 @@ t.test('damaged stream frames are acknowledged or refused with a close code, nev
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('binary' as const), b: fc.uint8Array({ maxLength: 200 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('huge' as const), n: fc.integer({ min: 1024 * 1024 - 100, max: 1024 * 1024 + 100 }) }) }
   )
+  let highestAcked = 0
+  /** The numeric seqs of a frame's reports (none when it does not parse). */
+  const frameSeqs = (data: string | Buffer): number[] => {
+    try {
+      const reports = (JSON.parse(String(data)) as { reports?: unknown }).reports
+      return Array.isArray(reports) ? reports.map(r => (r as { seq?: unknown } | null)?.seq).filter((n): n is number => typeof n === 'number') : []
+    } catch { return [] }
+  }
   const deadline = Date.now() + SECONDS * 1000
   await fc.assert(fc.asyncProperty(frameArb, async (f) => {
     if (Date.now() > deadline) return
@@ -89,8 +97,16 @@ t.test('damaged stream frames are acknowledged or refused with a close code, nev
     const key = out.kind === 'message' ? `message:${out.msg.type}${out.msg.code !== undefined ? ':' + out.msg.code : ''}` : `close:${out.code}`
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1)
     if (out.kind === 'message') {
-      if (out.msg.type === 'error') throw new Error(`error frame ${out.msg.code}: ${out.msg.message} for ${String(data).slice(0, 300)}`)
+      // A mutated seq may be refused with its documented code, and only where the
+      // frame earns it: more than LIMITS.maxSeqJump above every seq acknowledged so
+      // far, or a seq already acknowledged (with other content).
+      const seqs = frameSeqs(data)
+      const earned = (out.msg.code === 'VIGIE_ERR_SEQ_JUMP' && seqs.some(n => n > highestAcked + LIMITS.maxSeqJump)) ||
+        (out.msg.code === 'VIGIE_ERR_SEQ_CONFLICT' && seqs.some(n => n <= highestAcked))
+      if (out.msg.type === 'error' && !earned) throw new Error(`error frame ${out.msg.code}: ${out.msg.message} for ${String(data).slice(0, 300)}`)
+      if (out.msg.type === 'error') return
       if (out.msg.type !== 'ack') throw new Error(`unexpected message ${JSON.stringify(out.msg)}`)
+      for (const n of seqs) highestAcked = Math.max(highestAcked, n)
     } else {
       if (!REFUSAL_CODES.has(out.code)) throw new Error(`closed ${out.code} ${out.reason} for ${String(data).slice(0, 300)}`)
       if (valid) throw new Error(`a valid frame was refused: ${out.code} ${out.reason}`)
