@@ -12,6 +12,8 @@ import { startSimulation } from '../../bench/sim/simulation.js'
 import type { FaultTruth, MachineTruth } from '../../bench/sim/truth.js'
 
 const DAY = 86_400_000
+/** the simulated history starts at this hour (UTC) */
+const START_HOUR_UTC = Number(process.env.VIGIE_E2E_START_HOUR ?? 0)
 
 interface IncidentItem { machineId: string, kind: string, key: string, openedAt: string, impactAt?: string, evidence?: { detectedAt?: string } }
 
@@ -48,9 +50,12 @@ function detectedMs (i: IncidentItem): number {
 }
 
 t.test('injected faults open incidents before impact, healthy machines open none', async t => {
-  // Four days of backfilled history: older than a real agent's spool keeps (72 h), so
-  // the collector is told to take samples up to five days old.
-  const c = await spawnCollector({ env: { VIGIE_DETECT_TICK_MS: '1000', VIGIE_MAX_SAMPLE_AGE_HOURS: '120' } })
+  // Four to five days of backfilled history: older than a real agent's spool keeps (72 h),
+  // so the collector is told to take samples up to six days old.
+  // The history starts at the same time of day in every run (fleet behaviour follows
+  // the hour), so the scores do not depend on when the test runs: 4 to 5 days back.
+  const backfillMs = 4 * DAY + ((Date.now() - START_HOUR_UTC * 3_600_000) % DAY)
+  const c = await spawnCollector({ env: { VIGIE_DETECT_TICK_MS: '1000', VIGIE_MAX_SAMPLE_AGE_HOURS: '144' } })
   t.teardown(async () => { await c.stop(); c.cleanup() })
   const sim = await startSimulation({
     collectorUrl: c.ready.url,
@@ -58,7 +63,7 @@ t.test('injected faults open incidents before impact, healthy machines open none
     agents: 20,
     seed: 7,
     scenario: path.join(import.meta.dirname, '..', '..', 'bench', 'sim', 'scenarios', 'e2e.json'),
-    backfillMs: 4 * DAY,
+    backfillMs,
     backfillIntervalSec: 300
   })
   t.teardown(sim.stop)
