@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import { parseTime } from '../machines/time-params.js'
+import { parseTime } from '../core/time-params.js'
 import { queryAudit } from './audit.js'
 
 const AuditQuery = Type.Object({

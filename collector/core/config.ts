@@ -4,7 +4,7 @@
  * value and what was expected. docs/configuration in README lists every option.
  */
 import path from 'node:path'
-import { parseAllowEntry } from '../notify/target-guard.js'
+import { parseAllowEntry } from './allow-entry.js'
 
 export interface CollectorConfig {
   /** address to listen on; loopback unless told otherwise */

@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERROR_CODES, VigieError, errorBody, type ErrorCode } from './errors.js'
-import { storageFailure, storageMessage, type StorageFailure } from '../store/storage-errors.js'
+import { storageFailure, storageMessage, type StorageFailure } from './storage-errors.js'
 
 /** Seconds a client is told to wait after a storage failure (disk full, read-only, I/O error). */
 export const STORAGE_RETRY_AFTER_SEC = 30

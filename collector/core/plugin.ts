@@ -1,10 +1,9 @@
 /**
  * The collector's core services, decorated on the app for every area: its
- * configuration, its clock, the in-process event bus and the ops counters.
+ * configuration, its clock and the ops counters.
  */
 import fp from 'fastify-plugin'
 import type { CollectorConfig } from './config.js'
-import { CollectorEvents } from './events.js'
 import { Counters } from './counters.js'
 
 declare module 'fastify' {
@@ -12,7 +11,6 @@ declare module 'fastify' {
     config: CollectorConfig
     /** the collector's clock (tests pass their own) */
     now: () => number
-    events: CollectorEvents
     counters: Counters
   }
 }
@@ -22,6 +20,5 @@ export interface CoreOptions { config: CollectorConfig, now: () => number }
 export const corePlugin = fp<CoreOptions>(async (app, opts) => {
   app.decorate('config', opts.config)
   app.decorate('now', opts.now)
-  app.decorate('events', new CollectorEvents())
   app.decorate('counters', new Counters())
 }, { name: 'vigie-core', fastify: '5.x' })

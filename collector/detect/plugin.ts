@@ -20,7 +20,7 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { Finding } from './engine.js'
 import { DetectionClient } from './remote.js'
-import type { AcceptedReports } from '../core/events.js'
+import type { AcceptedReports } from '../ingest/events.js'
 import { migrate } from '../store/sqlite/db.js'
 import { VigieError } from '../core/errors.js'
 
@@ -176,4 +176,4 @@ export const detectPlugin = fp(async (app) => {
     await save(0)
     await engine.close()
   })
-}, { name: 'vigie-detect', dependencies: ['vigie-incidents'], fastify: '5.x' })
+}, { name: 'vigie-detect', dependencies: ['vigie-ingest', 'vigie-incidents'], fastify: '5.x' })

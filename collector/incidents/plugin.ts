@@ -71,4 +71,4 @@ export const incidentsPlugin = fp(async (app) => {
     await incidents.idle()
     await notifier.close()
   })
-}, { name: 'vigie-incidents', dependencies: ['vigie-auth', 'vigie-fleet'], fastify: '5.x' })
+}, { name: 'vigie-incidents', dependencies: ['vigie-auth', 'vigie-fleet', 'vigie-ingest'], fastify: '5.x' })

@@ -10,7 +10,7 @@
  */
 import type { Finding } from '../detect/engine.js'
 import { parseSeriesKey } from '../../protocol/series.js'
-import type { CollectorEvents } from '../core/events.js'
+import type { CollectorEvents } from '../ingest/events.js'
 import type { MetricStore } from '../store/metric-store.js'
 import type { Db } from '../store/sqlite/db.js'
 import { VigieError } from '../core/errors.js'

@@ -4,11 +4,11 @@
  * (agent, seq) in one transaction → announced to detection and live.
  */
 import type { Report } from '../../protocol/index.js'
-import { storageFailure, storageMessage } from '../store/storage-errors.js'
+import { storageFailure, storageMessage } from '../core/storage-errors.js'
 import { VigieError } from '../core/errors.js'
 import type { IngestResult, MachineRow, Registry } from '../store/sqlite/registry.js'
 import type { MetricStore } from '../store/metric-store.js'
-import type { CollectorEvents } from '../core/events.js'
+import type { CollectorEvents } from './events.js'
 import type { Counters } from '../core/counters.js'
 import { CLOCK_SKEW_TOLERANCE_MS } from '../store/sqlite/registry.js'
 import { closeReports } from './closed.js'
@@ -169,7 +169,7 @@ export class IngestService {
     // A refusal the store decided (seq conflict, seq jump) is the agent's answer, not a store failure.
     if (err instanceof VigieError) return err
     this.#counters.inc('store_errors', 1)
-    // Named as on every other route (collector/store/storage-errors.ts): the stream's
+    // Named as on every other route (collector/core/storage-errors.ts): the stream's
     // error frames carry this message, the HTTP handler rewrites it the same way.
     const f = storageFailure(err)
     const message = f !== undefined ? `${storageMessage(f, this.#dbFile)}; nothing was stored` : 'store error; nothing was stored, retry later'

@@ -1,22 +1,29 @@
 /**
  * The ingest area: the write path (IngestService: dedup by (agent, seq), clock-skew
  * correction, group commit) and the agent streams, with the agent-facing routes.
+ * It owns the in-process event bus: it announces what it stored ('reports'); the
+ * areas above it (detection, incidents, live) listen and publish live frames.
  */
 import fp from 'fastify-plugin'
 import { IngestService } from './ingest.js'
 import { AgentStreams } from './streams.js'
 import { ingestRoutes } from './routes.js'
+import { CollectorEvents } from './events.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     ingest: IngestService
+    /** what ingest stored, and the live frames of the areas above it */
+    events: CollectorEvents
     /** agents connected by WebSocket */
     streams: AgentStreams
   }
 }
 
 export const ingestPlugin = fp(async (app) => {
-  const { config, registry, metrics, events, counters, fleet, now, dbFile } = app
+  const { config, registry, metrics, counters, fleet, now, dbFile } = app
+  const events = new CollectorEvents()
+  app.decorate('events', events)
   app.decorate('ingest', new IngestService({
     registry,
     metrics,

@@ -18,7 +18,7 @@
  * held for a socket with a 1 MiB bound.)
  */
 import type { WebSocket } from 'ws'
-import type { LiveEvent } from '../core/events.js'
+import type { LiveEvent } from '../ingest/events.js'
 
 export interface LiveClient {
   socket: WebSocket

@@ -22,4 +22,4 @@ export const livePlugin = fp<{ flushMs?: number }>(async (app, opts) => {
   app.decorate('live', live)
   await app.register(liveRoutes)
   app.addHook('preClose', async () => { live.close() })
-}, { name: 'vigie-live', dependencies: ['vigie-machines'], fastify: '5.x' })
+}, { name: 'vigie-live', dependencies: ['vigie-ingest', 'vigie-machines'], fastify: '5.x' })

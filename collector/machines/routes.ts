@@ -9,7 +9,7 @@ import { VigieError } from '../core/errors.js'
 import type { MachineRow } from '../store/sqlite/registry.js'
 import { STATUS_RANK, type MachineStatus, type Worst } from './status.js'
 import type { FleetEntry } from './fleet-index.js'
-import { parseDuration, parseTime } from './time-params.js'
+import { parseDuration, parseTime } from '../core/time-params.js'
 import { MachineDetail, MachineList, MachineSummary, Status } from './schema.js'
 import { answerStep, serializeAnswer } from './metric-answer.js'
 

@@ -12,6 +12,7 @@
  */
 import dns from 'node:dns'
 import net, { type LookupFunction } from 'node:net'
+import { parseAllowEntry } from '../core/allow-entry.js'
 
 export interface ResolvedAddress { address: string, family: 4 | 6 }
 /** Resolves a host name to all its addresses (tests inject one that sends nothing). */
@@ -90,18 +91,6 @@ export function forbiddenRange (ip: string): string | undefined {
   return FORBIDDEN.find(r => inRange(r, a.v, a.n))?.name
 }
 
-/** Validates one VIGIE_WEBHOOK_ALLOW entry: a CIDR, an address, a host name or `*.domain`. */
-export function parseAllowEntry (raw: string): string {
-  const e = raw.trim().toLowerCase()
-  const [addr, len] = e.split('/')
-  if (net.isIP(addr) !== 0) {
-    const max = net.isIPv4(addr) ? 32 : 128
-    if (len !== undefined && (!/^\d{1,3}$/.test(len) || Number(len) > max)) throw new Error(`'${raw}': prefix length must be 0 to ${max}`)
-    return e
-  }
-  if (len === undefined && /^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(e) && e.length <= 253) return e
-  throw new Error(`'${raw}': expected CIDRs (10.0.0.0/8, fd00::/8), addresses or host names (hooks.internal, *.corp.example), comma-separated`)
-}
 
 export class TargetGuard {
   readonly #ranges: Range[]

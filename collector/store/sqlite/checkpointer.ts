@@ -21,7 +21,7 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type { Db } from './db.js'
-import { storageFailure } from '../storage-errors.js'
+import { storageFailure } from '../../core/storage-errors.js'
 
 /** A checkpoint failure that repeats is logged again at most this often. */
 export const CHECKPOINT_WARN_EVERY_MS = 60_000

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { LiveEvent } from '../../../collector/core/events.js'
+import type { LiveEvent } from '../../../collector/ingest/events.js'
 import { auth, clear, DISK_KEY, finding, MIN, T0, testApp } from './fixtures/helpers.js'
 
 const HOUR = 60 * MIN

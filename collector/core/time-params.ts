@@ -1,5 +1,5 @@
 /** Parsing of time and duration query parameters, with errors that name the parameter. */
-import { VigieError } from '../core/errors.js'
+import { VigieError } from './errors.js'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 
