@@ -7,7 +7,7 @@ import { VigieError } from '../core/errors.js'
 import { reactivate, type IncidentContext } from './context.js'
 import { familyPattern } from './key-pattern.js'
 import { ACTIVE_STATES, type IncidentDetail, type IncidentState, type ResolveBody } from './model.js'
-import type { IncidentRow } from './store.js'
+import type { IncidentRow } from './rows.js'
 
 export class IncidentCommands {
   readonly #ctx: IncidentContext

@@ -9,7 +9,8 @@ import type { WebhookEventType } from '../notify/payload.js'
 import type { IncidentChange } from './model.js'
 import { SEVERITY_RANK } from './model.js'
 import { iso, SYSTEM, type IncidentPolicy } from './policy.js'
-import type { IncidentRow, IncidentStore } from './store.js'
+import type { IncidentRow } from './rows.js'
+import type { IncidentStore } from './store.js'
 
 export interface IncidentContext {
   readonly store: IncidentStore

@@ -12,7 +12,7 @@ import { regress, type IncidentContext } from './context.js'
 import { ACTIVE_STATES, SEVERITY_RANK, type Severity } from './model.js'
 import { FLEET, iso, OVERFLOW_KEY, OVERFLOW_KEYS_SHOWN } from './policy.js'
 import { findSilence } from './silences.js'
-import type { IncidentRow } from './store.js'
+import type { IncidentRow } from './rows.js'
 
 export class FindingsApplier {
   readonly #ctx: IncidentContext

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
-import type { Silence } from './store.js'
+import type { Silence } from './rows.js'
 import { AcknowledgeBody, AssignBody, IdParams, IncidentDetail, IncidentList, IncidentQuery, NoteBody, ReopenBody, ResolveBody } from './model.js'
 
 const SilenceBody = Type.Object({

@@ -5,7 +5,7 @@
  */
 import { VigieError } from '../core/errors.js'
 import { matchesKeyPattern } from './key-pattern.js'
-import type { Silence } from './store.js'
+import type { Silence } from './rows.js'
 
 export interface SilenceInput {
   machineId?: string

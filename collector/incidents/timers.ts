@@ -7,7 +7,7 @@ import { regress, type IncidentContext } from './context.js'
 import { ACTIVE_STATES } from './model.js'
 import { FLEET, SYSTEM } from './policy.js'
 import { findSilence } from './silences.js'
-import type { IncidentRow } from './store.js'
+import type { IncidentRow } from './rows.js'
 
 export class IncidentTimers {
   readonly #ctx: IncidentContext

@@ -9,58 +9,17 @@
  * event when it is back, each with the same `Idempotency-Key` (the event id) on
  * every attempt. Delivery is at-least-once; receivers dedup on the key.
  */
-import { createHmac, randomBytes } from 'node:crypto'
-import http from 'node:http'
-import https from 'node:https'
+import { randomBytes } from 'node:crypto'
 import { migrate, type Db } from '../store/sqlite/db.js'
+import { FAIR_MIGRATIONS, MIGRATIONS } from './webhook-tables.js'
 import { newId } from '../core/secrets.js'
 import { VigieError } from '../core/errors.js'
 import type { Incident } from '../incidents/model.js'
 import { buildPayload, WEBHOOK_EVENTS, type WebhookEventType } from './payload.js'
-import { pinnedLookup, redactWebhookUrl, TargetGuard, TargetRefused, type Resolver } from './target-guard.js'
+import { redactWebhookUrl, TargetGuard, TargetRefused, type Resolver } from './target-guard.js'
+import { DELIVERY_ERRORS, postDelivery } from './delivery.js'
 
-const MIGRATIONS = [
-  `
-  CREATE TABLE webhooks (
-    id TEXT PRIMARY KEY,
-    url TEXT NOT NULL,
-    secret TEXT NOT NULL,
-    events_json TEXT NOT NULL,
-    description TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    created_by TEXT NOT NULL
-  );
-  CREATE TABLE webhook_outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    webhook_id TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_ms INTEGER NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    last_status INTEGER,
-    last_error TEXT,
-    done_ms INTEGER,
-    UNIQUE (webhook_id, event_id)
-  );
-  CREATE INDEX webhook_outbox_pending ON webhook_outbox(state, webhook_id, id);
-  CREATE INDEX webhook_outbox_done ON webhook_outbox(done_ms) WHERE done_ms IS NOT NULL;
-  `
-]
-
-/**
- * Fair eviction (budgets): each outbox row names the machine whose incident it
- * announces, so a full outbox gives up rows of the machine with the most
- * waiting, never another machine's alert (#bound).
- */
-const FAIR_MIGRATIONS = [
-  `
-  ALTER TABLE webhook_outbox ADD COLUMN machine_id TEXT NOT NULL DEFAULT '';
-  CREATE INDEX webhook_outbox_machine ON webhook_outbox(state, machine_id, id);
-  `
-]
+export { DELIVERY_ERRORS, signBody } from './delivery.js'
 
 /** Longest wait between two attempts. */
 const MAX_BACKOFF_MS = 3_600_000
@@ -110,22 +69,6 @@ export interface NotifierOptions {
   allow?: readonly string[]
   /** resolves target names (default: the system resolver); tests inject one that sends nothing */
   resolve?: Resolver
-}
-
-/**
- * What the deliveries API records for a failure: coarse on purpose, so the log
- * cannot tell a closed port (refused at once) from a filtered one (silence) or
- * a TLS listener from a plain one. The operator's server log has the error code.
- */
-export const DELIVERY_ERRORS = {
-  noResponse: 'no HTTP response (connection failed or timed out)',
-  redirect: (status: number) => `HTTP ${status} (redirects are not followed)`,
-  status: (status: number) => `HTTP ${status}`
-} as const
-
-/** `sha256=<hex>` of HMAC-SHA256(secret, `${timestamp}.${body}`). */
-export function signBody (secret: string, timestamp: string, body: string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(timestamp + '.' + body).digest('hex')
 }
 
 export class WebhookNotifier {
@@ -329,7 +272,7 @@ export class WebhookNotifier {
     let error: string | null = null
     let detail: string | undefined
     try {
-      status = await this.#post(hook, row, ts)
+      status = await postDelivery(this.#guard, { timeoutMs: this.#timeoutMs, userAgent: this.#userAgent }, hook, row, ts)
       if (status >= 300 && status < 400) error = DELIVERY_ERRORS.redirect(status)
       else if (status < 200 || status >= 300) error = DELIVERY_ERRORS.status(status)
     } catch (err) {
@@ -356,59 +299,6 @@ export class WebhookNotifier {
     this.#db.prepare('UPDATE webhook_outbox SET attempts = ?, last_status = ?, last_error = ?, next_ms = ? WHERE id = ?').run(attempts, status, error, now + wait, row.id)
     this.#log.info({ webhook: row.webhook_id, event: row.event_id, attempts, error, retryInMs: wait }, 'webhook delivery failed; will retry')
     return false
-  }
-
-  /**
-   * One POST over node:http(s): the target is checked (every resolved address)
-   * before any socket opens, the socket connects only to those addresses, no
-   * redirect is followed, nothing of the answer is read. Resolves with the HTTP
-   * status; rejects with TargetRefused or the socket error.
-   */
-  async #post (hook: { url: string, secret: string }, row: RawRow, ts: string): Promise<number> {
-    const u = new URL(hook.url)
-    const ac = new AbortController()
-    const deadline = setTimeout(() => { ac.abort() }, this.#timeoutMs)
-    try {
-      const addresses = await Promise.race([this.#guard.resolveChecked(u), new Promise<never>((_resolve, reject) => {
-        ac.signal.addEventListener('abort', () => { reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })) })
-      })])
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(row.body)),
-        'user-agent': this.#userAgent,
-        'idempotency-key': row.event_id,
-        'x-vigie-event': row.event_type,
-        'x-vigie-delivery': String(row.id),
-        'x-vigie-timestamp': ts,
-        'x-vigie-signature': signBody(hook.secret, ts, row.body)
-      }
-      // Credentials in the URL are used, never shown (listings and logs redact them).
-      if (u.username !== '' || u.password !== '') headers.authorization = 'Basic ' + Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')
-      const host = TargetGuard.hostOf(u)
-      const request = u.protocol === 'https:' ? https.request : http.request
-      return await new Promise<number>((resolve, reject) => {
-        const req = request({
-          protocol: u.protocol,
-          hostname: host,
-          port: u.port === '' ? undefined : Number(u.port),
-          path: u.pathname + u.search,
-          method: 'POST',
-          headers,
-          agent: false,
-          lookup: pinnedLookup(addresses),
-          signal: ac.signal,
-          ...(u.protocol === 'https:' && !/^[0-9.]+$|:/.test(host) ? { servername: host } : {})
-        }, (res) => {
-          res.resume()
-          res.destroy()
-          resolve(res.statusCode ?? 0)
-        })
-        req.on('error', reject)
-        req.end(row.body)
-      })
-    } finally {
-      clearTimeout(deadline)
-    }
   }
 
   #prune (): void {
