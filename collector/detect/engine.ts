@@ -1,4 +1,7 @@
 /**
+ * (Over 350 lines: the three ways in — reports, packed rows, single points — share
+ * one per-series state and its save/restore; the detectors themselves live beside it.)
+ *
  * The detection engine: one object the collector feeds with every validated
  * report, and the replay tool with single points. Same code path in both, so what
  * bench/nab.ts measures is what production does.
