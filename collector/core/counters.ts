@@ -9,6 +9,7 @@ export const COUNTER_HELP = {
   enrollments: 'agents enrolled',
   auth_failures: 'requests refused for a missing, unknown or revoked token',
   sign_in_throttled: 'sign-in attempts answered 429 before any password was checked',
+  detection_ticks: 'detection ticks (offline silence, fleet outliers, change correlation) whose findings reached the incidents',
   detection_skipped: 'stored reports that skipped detection because it was too far behind (stored all the same)',
   connections_refused: 'connections closed at once: their address had VIGIE_MAX_CONNECTIONS_PER_IP open already',
   series_dropped_global_cap: 'points of new series dropped because VIGIE_MAX_SERIES_TOTAL series exist',

@@ -139,6 +139,8 @@ export const detectPlugin = fp(async (app) => {
   const tick = setInterval(() => {
     engine.tick(app.now())
     globalDirty = true
+    // counted once the tick's findings are in the incidents (tests and operators wait on it)
+    void app.findingsSettled().then(() => { app.counters.inc('detection_ticks') }, () => {})
   }, config.detectTickMs)
   tick.unref()
   // Check often, save each machine at most every detectSaveSec: the work is spread out.

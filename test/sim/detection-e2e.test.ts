@@ -71,7 +71,9 @@ t.test('injected faults open incidents before impact, healthy machines open none
   // Detection runs in its own thread, behind ingest: wait until it has observed every
   // stored report, then for a detection tick (1 s here) and the incidents layer.
   await until('detection to catch up', 120_000, async () => await gauge(c.ready.url, 'vigie_detection_backlog_reports') === 0)
-  await new Promise(resolve => setTimeout(resolve, 2500))
+  // Two whole ticks after catching up, their findings applied: the fleet-wide findings are in.
+  const ticks = await gauge(c.ready.url, 'vigie_detection_ticks_total')
+  await until('two detection ticks after catching up', 30_000, async () => await gauge(c.ready.url, 'vigie_detection_ticks_total') >= ticks + 2)
 
   // Every incident the run opened, including those that cleared again since (a hot CPU cools at night).
   const incidents = await listIncidents(c.ready.url, c.ready.adminToken)
