@@ -1,6 +1,7 @@
 /**
  * Machines and the (agent, seq) ledger, in the embedded SQLite database, and the
- * parts the registry composes: API tokens, enrollment tokens, agents, inventory.
+ * parts the registry composes (registry-parts.ts: API tokens, enrollment tokens,
+ * agents, inventory).
  * Ingest runs here as one transaction per batch: the seq ledger, the machine's
  * latest state, inventory and the samples (through the metric store) commit
  * together or not at all.
@@ -9,12 +10,11 @@ import { LEDGER_MIGRATIONS, migrate, type Db } from './db.js'
 import { VigieError } from '../../core/errors.js'
 import type { Statement } from 'better-sqlite3'
 import type { MetricStore } from '../metric-store.js'
-import { LIMITS, type EnrollHardware, type InstalledApp, type MetricValue, type Report } from '../../../protocol/index.js'
+import { LIMITS, type MetricValue, type Report } from '../../../protocol/index.js'
 import { LatestValues } from '../latest-values.js'
-import { SqliteApiTokens, type ApiPrincipal, type ApiTokenInfo, type Role } from './api-tokens.js'
-import { SqliteEnrollTokens, type EnrollTokenInfo } from './enroll-tokens.js'
-import { SqliteAgents, type AgentInfo, type AgentPrincipal, type AgentStatus, type EnrollOutcome } from './agents.js'
-import { SqliteInventory, type InventoryBudget, type InventoryChange } from './inventory.js'
+import { RegistryParts } from './registry-parts.js'
+import { reportContentHash } from './report-hash.js'
+import type { InventoryChange } from './inventory.js'
 import { MACHINE_SELECT, latestValuesOf, machineRow, sameHost, sameUnavailable, toMachine, withFields, type MachineRow, type RawMachine, type SavedFacts } from './machine-rows.js'
 
 export type { Role, ApiPrincipal, ApiTokenInfo } from './api-tokens.js'
@@ -22,7 +22,7 @@ export type { EnrollTokenInfo } from './enroll-tokens.js'
 export type { AgentPrincipal, AgentStatus, AgentIdentityFlag, AgentInfo, EnrollOutcome } from './agents.js'
 export { DEFAULT_INVENTORY_BUDGET, type InventoryChange, type InventoryBudget } from './inventory.js'
 export { latestValuesOf, type MachineRow } from './machine-rows.js'
-
+export { reportContentHash } from './report-hash.js'
 
 export interface IngestResult {
   stored: number[]
@@ -51,28 +51,7 @@ export const CLOCK_SKEW_TOLERANCE_MS = 120_000
  */
 export const LATEST_CHECKPOINT_MS = 60_000
 
-const HASH_F64 = new Float64Array(1)
-const HASH_U32 = new Uint32Array(HASH_F64.buffer)
-
-/**
- * A compact hash (FNV-1a, 32 bits) of what a report said: sampledAt and each
- * metric's name and value. Cheap (no string built, no crypto): it only has to tell
- * an identical resend from a different report that reuses a seq.
- */
-export function reportContentHash (r: Report): number {
-  let h = 0x811c9dc5
-  const t = r.sampledAt
-  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193)
-  for (const m of r.metrics) {
-    const n = m.name
-    for (let i = 0; i < n.length; i++) h = Math.imul(h ^ n.charCodeAt(i), 0x01000193)
-    HASH_F64[0] = m.value
-    h = Math.imul(h ^ HASH_U32[0], 0x01000193)
-    h = Math.imul(h ^ HASH_U32[1], 0x01000193)
-  }
-  return h >>> 0
-}
-export class Registry {
+export class Registry extends RegistryParts {
   readonly #db: Db
   readonly #metrics: MetricStore
   readonly #insertReport: Statement
@@ -93,22 +72,15 @@ export class Registry {
   readonly #latestDirty = new Set<string>()
   /** Machines as last written by ingest (the only writer of the table): no row read and JSON parse per batch. */
   readonly #machineCache = new Map<string, MachineRow>()
-  readonly apiTokens: SqliteApiTokens
-  readonly enrollTokens: SqliteEnrollTokens
-  readonly agents: SqliteAgents
-  readonly inventory: SqliteInventory
 
   constructor (db: Db, metrics: MetricStore) {
     // API-token expiry, its own chain (append only). Tokens created before it keep
     // no expiry (expires_ms NULL): docs/security.md, "Bounds and defences: limits".
     migrate(db, { name: 'api_token_expiry', sql: ['ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER'] })
+    migrate(db, { name: 'ledger', sql: LEDGER_MIGRATIONS })
+    super(db)
     this.#db = db
     this.#metrics = metrics
-    migrate(db, { name: 'ledger', sql: LEDGER_MIGRATIONS })
-    this.apiTokens = new SqliteApiTokens(db)
-    this.enrollTokens = new SqliteEnrollTokens(db)
-    this.agents = new SqliteAgents(db)
-    this.inventory = new SqliteInventory(db)
     this.#insertReport = db.prepare('INSERT OR IGNORE INTO reports (agent_id, seq, sampled_ms, received_ms, content_hash) VALUES (?, ?, ?, ?, ?)')
     this.#agentPruned = db.prepare('SELECT pruned_seq FROM agents WHERE id = ?')
     this.#storedHash = db.prepare('SELECT content_hash FROM reports WHERE agent_id = ? AND seq = ?')
@@ -136,67 +108,6 @@ export class Registry {
   setMeta (key: string, value: string): void {
     this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value)
   }
-
-  /* ---- technician API tokens (api-tokens.ts) ---- */
-
-  /** Creates a technician API token; `expiresMs` null = never expires (the API and CLI always give one). */
-  createApiToken (role: Role, name: string, nowMs = Date.now(), expiresMs: number | null = null): { id: string, token: string, expiresMs: number | null } {
-    return this.apiTokens.create(role, name, nowMs, expiresMs)
-  }
-
-  /** The unrevoked token's principal and expiry (the caller refuses it once expired). */
-  findApiToken (token: string): (ApiPrincipal & { expiresMs: number | null }) | undefined { return this.apiTokens.find(token) }
-  countApiTokens (): number { return this.apiTokens.count() }
-  /** Every API token (never its hash or value), newest first. */
-  listApiTokens (): ApiTokenInfo[] { return this.apiTokens.list() }
-  getApiToken (id: string): ApiTokenInfo | undefined { return this.apiTokens.get(id) }
-  /** Revokes an API token at once; false if unknown or already revoked. */
-  revokeApiToken (id: string, nowMs = Date.now()): boolean { return this.apiTokens.revoke(id, nowMs) }
-
-  /* ---- enrollment tokens (enroll-tokens.ts) ---- */
-
-  createEnrollToken (opts: { name: string, expiresMs?: number, maxUses?: number, token?: string }, nowMs = Date.now()): { id: string, token: string } {
-    return this.enrollTokens.create(opts, nowMs)
-  }
-
-  /** Every enrollment token (never its hash or value), newest first. */
-  listEnrollTokens (): EnrollTokenInfo[] { return this.enrollTokens.list() }
-  /** Revokes an enrollment token; false if unknown or already revoked. */
-  revokeEnrollToken (id: string, nowMs = Date.now()): boolean { return this.enrollTokens.revoke(id, nowMs) }
-  /** Uses one enrollment of the token if it is valid now; false otherwise. Atomic. */
-  consumeEnrollToken (token: string, nowMs = Date.now()): boolean { return this.enrollTokens.consume(token, nowMs) }
-
-  /* ---- agents (agents.ts) ---- */
-
-  /** Registers an agent and returns its secret token (SqliteAgents.enroll: re-enrollment, the identity flag). */
-  enrollAgent (opts: { hostname: string, machineKey?: string, hardware?: EnrollHardware, agentToken?: string }, nowMs = Date.now()): EnrollOutcome {
-    return this.agents.enroll(opts, nowMs)
-  }
-
-  /** True when this token is the current one of an active or pending agent with this machine key (a re-enrollment adds no machine). */
-  isReenrollment (machineKey: string | undefined, agentToken: string | undefined): boolean { return this.agents.isReenrollment(machineKey, agentToken) }
-  /** Agents that count against the machine cap: not revoked, not rejected. */
-  countMachines (): number { return this.agents.countMachines() }
-  /** The highest seq stored (or forgotten by the ledger's pruning) under this agent id; 0 if none. */
-  lastSeq (agentId: string): number { return this.agents.lastSeq(agentId) }
-  /** Agents (never their token), newest first; optionally only those in one status. */
-  listAgents (status?: AgentStatus, limit = 1000): AgentInfo[] { return this.agents.list(status, limit) }
-  /** Lifts a revocation (admin only): the agent's current token works again. False if not revoked, or rejected. */
-  unrevokeAgent (agentId: string): boolean { return this.agents.unrevoke(agentId) }
-  /** A pending agent becomes active: its reports are accepted from now on. */
-  approveAgent (agentId: string): boolean { return this.agents.approve(agentId) }
-  /** A pending agent is refused for good: its token stops working (it is revoked, and cannot be reinstated). */
-  rejectAgent (agentId: string, nowMs = Date.now()): boolean { return this.agents.reject(agentId, nowMs) }
-  /** The agent this token belonged to when it is revoked (for a clear refusal), undefined otherwise. */
-  findRevokedAgent (token: string): string | undefined { return this.agents.findRevoked(token) }
-  findAgent (token: string): AgentPrincipal | undefined { return this.agents.find(token) }
-  isAgentActive (agentId: string): boolean { return this.agents.isActive(agentId) }
-  /** The agent's registration (for revocation and rotation), without its token. */
-  getAgent (agentId: string): AgentInfo | undefined { return this.agents.get(agentId) }
-  /** Gives an active agent a new secret token; returns it and the hash of the one it replaces. */
-  rotateAgentToken (agentId: string): { token: string, previousHash: string } | undefined { return this.agents.rotateToken(agentId) }
-  /** Revokes an agent; sticky: no enrollment lifts it, only unrevokeAgent (an admin). */
-  revokeAgent (agentId: string, nowMs = Date.now()): boolean { return this.agents.revoke(agentId, nowMs) }
 
   /* ---- ingest ---- */
 
@@ -407,13 +318,6 @@ export class Registry {
     }
   }
 
-  /** Sets the inventory history bounds (collector/app.ts, from the configuration). */
-  setInventoryBudget (budget: Partial<InventoryBudget>): void { this.inventory.setBudget(budget) }
-  /** Deletes inventory change history older than `beforeMs` (the hourly retention prune). Returns rows deleted. */
-  pruneInventoryChanges (beforeMs: number): number { return this.inventory.pruneChanges(beforeMs) }
-  /** Inventory change rows stored for one machine. */
-  countInventoryChanges (machineId: string): number { return this.inventory.countChanges(machineId) }
-
   /* ---- machines ---- */
 
   listMachines (): MachineRow[] {
@@ -430,11 +334,6 @@ export class Registry {
   countStoredReports (agentId: string): number {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM reports WHERE agent_id = ?').get(agentId) as { n: number }).n
   }
-
-  getInventory (machineId: string): InstalledApp[] { return this.inventory.get(machineId) }
-  /** Machines with an application installed (name matched case-insensitively), optionally at a version prefix. */
-  machinesWithSoftware (name: string, version?: string): string[] { return this.inventory.machinesWithSoftware(name, version) }
-  getInventoryChanges (machineId: string, limit = 200): InventoryChange[] { return this.inventory.changes(machineId, limit) }
 
   /**
    * Forgets the seq ledger older than `beforeMs`, remembering per agent the highest
