@@ -114,7 +114,7 @@ export const LEDGER_MIGRATIONS: string[] = [
 ]
 
 /**
- * Agent identity (collector/store/sqlite/registry.ts): an agent is 'active',
+ * Agent identity (collector/store/sqlite/agents.ts): an agent is 'active',
  * 'pending' (an admin must approve it: it enrolled with a machine key already
  * known, without that machine's current token) or 'rejected'; the hardware facts
  * it enrolled with; and why it was flagged (machine key shared with other agents,
@@ -130,7 +130,7 @@ export const AGENT_IDENTITY_MIGRATIONS: string[] = [
 ]
 
 /**
- * Inventory change history budget (registry.ts): a count of changes a report
+ * Inventory change history budget (inventory.ts): a count of changes a report
  * could not record (one summary row per report), and the indexes the per-machine
  * bound (by id) and the retention prune (by time) need.
  */
