@@ -1,7 +1,7 @@
 /**
  * Every error the collector returns has a stable code. Callers (agents of other
  * versions, scripts, the dashboard) match on `code`, never on the message.
- * docs/errors.md lists each one; test/collector/errors.test.ts checks the list is
+ * docs/errors.md lists each one; test/collector/core/errors.test.ts checks the list is
  * complete. A retired code is never reused.
  */
 export const ERROR_CODES = {

@@ -133,3 +133,14 @@ t.test('the import reader sees what it must (a check that cannot miss an import)
     [path.join('collector', 'detect', 'engine.js'), false]
   ])
 })
+
+t.test('the collector\'s tests mirror its folders (cross-cutting suites live in test/security, test/e2e, test/sim)', async t => {
+  // budgets/: the bounds of every area, each tested at its bound (docs/security.md)
+  const crossCutting = new Set(['budgets'])
+  const strays = fs.readdirSync(path.join(ROOT, 'test', 'collector'), { withFileTypes: true })
+    .filter(e => e.isDirectory() && !crossCutting.has(e.name) && !fs.existsSync(path.join(ROOT, 'collector', e.name)))
+    .map(e => `test/collector/${e.name}`)
+  t.same(strays, [], 'every test/collector/<area> names a collector/<area>')
+  const loose = fs.readdirSync(path.join(ROOT, 'test', 'collector')).filter(n => n.endsWith('.test.ts') && n !== 'plugins.test.ts')
+  t.same(loose, [], 'area tests sit in their area\'s folder (plugins.test.ts is about the app as a whole)')
+})

@@ -36,7 +36,7 @@ const scaled = (k: number): Margins => DEFAULT_MARGINS.map((m) => m * k) as Marg
 /**
  * The grid holds only settings no more sensitive than the defaults: more sensitive
  * ones (e.g. spreadFloor 0.03, in-sample 73.0) break the product's own noise tests
- * (test/detect/baseline.test.ts: a sleeping laptop's noise opens too many episodes).
+ * (test/collector/detect/baseline.test.ts: a sleeping laptop's noise opens too many episodes).
  */
 export const engineCandidate = candidate<{ likelihoodZ: number, margin: number, spreadFloor: number }>({
   name: 'engine (learned baseline + likelihood)',

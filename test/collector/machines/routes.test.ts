@@ -1,6 +1,6 @@
 import t from 'tap'
-import { testApp } from '../helpers/app.js'
-import { makeReport } from '../helpers/reports.js'
+import { testApp } from '../../helpers/app.js'
+import { makeReport } from '../../helpers/reports.js'
 
 t.test('technician routes need a technician token', async t => {
   const h = await testApp()

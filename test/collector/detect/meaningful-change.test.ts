@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DetectionEngine, type Finding } from '../../collector/detect/engine.js'
+import { DetectionEngine, type Finding } from '../../../collector/detect/engine.js'
 import { MINUTE_MS, makeFlatReports } from './fixtures/meaningful.js'
 
 t.test('a flat disk that moves by a hair opens nothing, one that jumps by 20 points does', async (t) => {

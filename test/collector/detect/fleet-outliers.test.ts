@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DetectionEngine, type Finding } from '../../collector/detect/engine.js'
+import { DetectionEngine, type Finding } from '../../../collector/detect/engine.js'
 import { MIN, MONDAY, makeReport, metric, rng } from './fixtures/fleet.js'
 
 void t.test('a laptop running 15 °C hotter than identical siblings at similar load is an outlier', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadCollectorConfig, COLLECTOR_OPTIONS, redactUrlPassword } from '../../collector/core/config.js'
+import { loadCollectorConfig, COLLECTOR_OPTIONS, redactUrlPassword } from '../../../collector/core/config.js'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -34,7 +34,7 @@ t.test('setting an InfluxDB URL selects the InfluxDB store', async t => {
 })
 
 t.test('the README configuration table lists every collector variable', async t => {
-  const readme = fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+  const readme = fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8')
   for (const o of COLLECTOR_OPTIONS) t.ok(readme.includes(`\`${o.env}\``), `${o.env} documented`)
 })
 

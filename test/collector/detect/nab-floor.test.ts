@@ -1,11 +1,11 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { engineCandidate } from '../../bench/lib/nab/candidates.js'
-import { evaluate, prepareFile } from '../../bench/lib/nab/cv.js'
-import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from '../../bench/lib/nab/dataset.js'
+import { engineCandidate } from '../../../bench/lib/nab/candidates.js'
+import { evaluate, prepareFile } from '../../../bench/lib/nab/cv.js'
+import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from '../../../bench/lib/nab/dataset.js'
 
-const NAB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'datasets', 'nab')
+const NAB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'datasets', 'nab')
 
 // measured CV 71.16 / 64.22 / 74.49 on the 38 files (docs/detection.md); the floors sit ~2 points below
 const FLOOR = { standard: 69, reward_low_FP_rate: 62, reward_low_FN_rate: 72.5 }

@@ -1,8 +1,8 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
-import { testApp } from '../helpers/app.js'
-import { makeReport } from '../helpers/reports.js'
+import { testApp } from '../../helpers/app.js'
+import { makeReport } from '../../helpers/reports.js'
 
 t.test('an agent enrolls with the enrollment token and gets its own secret token', async t => {
   const h = await testApp()
@@ -85,7 +85,7 @@ t.test('bad input gets a clear error, stores nothing, and the collector keeps se
   const post = (payload: string | object, headers: Record<string, string> = auth) =>
     h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'application/json', ...headers }, payload })
 
-  const dir = path.resolve(import.meta.dirname, '..', 'fixtures', 'protocol', 'invalid')
+  const dir = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'protocol', 'invalid')
   for (const f of fs.readdirSync(dir)) {
     const { expectPath, body } = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { expectPath: string, body: { reports: Array<{ agentId: string }> } }
     for (const r of body.reports) r.agentId = agentId

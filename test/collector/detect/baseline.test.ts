@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Baseline, featureName } from '../../collector/detect/baseline.js'
+import { Baseline, featureName } from '../../../collector/detect/baseline.js'
 import { DAY, HOUR, MIN, MONDAY, rng } from './fixtures/fleet.js'
 
 function run (b: Baseline, from: number, n: number, stepMs: number, value: (i: number, at: number) => number): number[] {

@@ -1,13 +1,13 @@
 // The HTTP API as a client sees it — every path, method, parameter, body and response
 // schema in /docs — compared with the recorded document, so a change of layout or of the
 // library that writes /docs cannot change the API unnoticed. After a deliberate API
-// change: VIGIE_RECORD_API=1 npx tap test/collector/api-golden.test.ts, and review the diff.
+// change: VIGIE_RECORD_API=1 npx tap test/collector/ops/api-golden.test.ts, and review the diff.
 import t from 'tap'
 import fs from 'node:fs'
-import { testApp } from '../helpers/app.js'
-import { apiShape } from '../helpers/openapi-shape.js'
+import { testApp } from '../../helpers/app.js'
+import { apiShape } from '../../helpers/openapi-shape.js'
 
-const GOLDEN = new URL('../fixtures/collector/api-golden.json', import.meta.url)
+const GOLDEN = new URL('../../fixtures/collector/api-golden.json', import.meta.url)
 
 t.test('the API document matches the recorded one', async (t) => {
   const a = await testApp()

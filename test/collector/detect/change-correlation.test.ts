@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DetectionEngine, FLEET_MACHINE_ID, type Finding } from '../../collector/detect/engine.js'
+import { DetectionEngine, FLEET_MACHINE_ID, type Finding } from '../../../collector/detect/engine.js'
 import { DAY, HOUR, MIN, MONDAY, makeReport, metric, rng } from './fixtures/fleet.js'
 
 /**

@@ -5,8 +5,8 @@
 import t from 'tap'
 import { EventEmitter } from 'node:events'
 import type { WebSocket } from 'ws'
-import { LIVE_FRAME_BYTES, LiveHub } from '../../collector/live/hub.js'
-import type { LiveEvent } from '../../collector/ingest/events.js'
+import { LIVE_FRAME_BYTES, LiveHub } from '../../../collector/live/hub.js'
+import type { LiveEvent } from '../../../collector/ingest/events.js'
 
 class FakeSocket extends EventEmitter {
   sent: string[] = []

@@ -11,10 +11,10 @@ import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import WebSocket, { type WebSocketServer } from 'ws'
-import type { Report } from '../../protocol/index.js'
-import { LIVE_FRAME_BYTES } from '../../collector/live/hub.js'
-import { testApp } from '../helpers/app.js'
-import { waitFor } from '../helpers/wait.js'
+import type { Report } from '../../../protocol/index.js'
+import { LIVE_FRAME_BYTES } from '../../../collector/live/hub.js'
+import { testApp } from '../../helpers/app.js'
+import { waitFor } from '../../helpers/wait.js'
 
 const BOUND = 1024 * 1024
 

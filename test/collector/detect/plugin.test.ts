@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, DISK_KEY, MIN, report, T0, testApp, type TestApp } from './fixtures/helpers.js'
+import { auth, DISK_KEY, MIN, report, T0, testApp, type TestApp } from '../incidents/fixtures/helpers.js'
 
 async function send (h: TestApp, agent: { agentId: string, token: string }, seq: number, atMs: number, usedPct: number): Promise<void> {
   const r = await h.app.inject({

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DetectionEngine, type Finding } from '../../collector/detect/engine.js'
+import { DetectionEngine, type Finding } from '../../../collector/detect/engine.js'
 import { DAY, MIN, MONDAY, makeReport, metric, rng } from './fixtures/fleet.js'
 
 /** A small fleet's day of reports, with a disk filling, a CPU jump and a hot laptop. */

@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import { testApp, type TestApp } from '../helpers/app.js'
-import { makeReport } from '../helpers/reports.js'
-import { waitFor } from '../helpers/wait.js'
+import { testApp, type TestApp } from '../../helpers/app.js'
+import { makeReport } from '../../helpers/reports.js'
+import { waitFor } from '../../helpers/wait.js'
 
 async function listening (t: Test): Promise<TestApp & { wsUrl: string }> {
   const h = await testApp()

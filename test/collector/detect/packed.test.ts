@@ -5,10 +5,10 @@
  * layout change and a host change.
  */
 import t from 'tap'
-import { DetectionEngine, type PackedHost } from '../../collector/detect/engine.js'
-import { layoutOf, type MetricLayout } from '../../collector/store/metric-layout.js'
-import type { MetricValue } from '../../protocol/index.js'
-import { makeReport } from '../helpers/reports.js'
+import { DetectionEngine, type PackedHost } from '../../../collector/detect/engine.js'
+import { layoutOf, type MetricLayout } from '../../../collector/store/metric-layout.js'
+import type { MetricValue } from '../../../protocol/index.js'
+import { makeReport } from '../../helpers/reports.js'
 
 const T0 = Date.UTC(2026, 10, 2, 0, 0, 0)
 const STEP = 60_000

@@ -4,10 +4,10 @@
  * it (counted) instead of queueing without bound.
  */
 import t from 'tap'
-import { DetectionClient } from '../../collector/detect/remote.js'
-import type { Finding } from '../../collector/detect/engine.js'
-import { makeReport } from '../helpers/reports.js'
-import { LatestValues } from '../../collector/store/latest-values.js'
+import { DetectionClient } from '../../../collector/detect/remote.js'
+import type { Finding } from '../../../collector/detect/engine.js'
+import { makeReport } from '../../helpers/reports.js'
+import { LatestValues } from '../../../collector/store/latest-values.js'
 
 const MIN = 60_000
 const T0 = Date.UTC(2026, 10, 28, 8, 0, 0)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DetectionEngine, type Finding } from '../../collector/detect/engine.js'
+import { DetectionEngine, type Finding } from '../../../collector/detect/engine.js'
 import { MIN, MONDAY } from './fixtures/fleet.js'
 
 const DISK = 'fs.used_pct{mount="/"}'
@@ -41,7 +41,7 @@ void t.test('a warning escalates to critical once the critical limit holds', asy
 })
 
 void t.test('a group override changes the limit for that group only', async (t) => {
-  const rules = (await import('../../collector/detect/rules.js')).defaultRules()
+  const rules = (await import('../../../collector/detect/rules.js')).defaultRules()
   rules.groups.lab = { disk_full: { warning: 95 } }
   const e = new DetectionEngine({ rules, anomaly: false })
   e.observeReport('lab1', (await import('./fixtures/fleet.js')).makeReport('lab1', MONDAY, []), MONDAY, 'lab')

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { DetectionEngine } from '../../collector/detect/engine.js'
-import { theilSen } from '../../collector/detect/forecast.js'
+import { DetectionEngine } from '../../../collector/detect/engine.js'
+import { theilSen } from '../../../collector/detect/forecast.js'
 import { DAY, HOUR, MIN, MONDAY, rng } from './fixtures/fleet.js'
 
 const DISK = 'fs.used_pct{mount="/"}'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DetectionEngine, type Finding } from '../../collector/detect/engine.js'
+import { DetectionEngine, type Finding } from '../../../collector/detect/engine.js'
 import { DAY, HOUR, MIN, MONDAY, makeReport, metric } from './fixtures/fleet.js'
 
 /** A desktop on 08:00–18:00 on weekdays for `weeks` weeks, reporting every 5 minutes. */
