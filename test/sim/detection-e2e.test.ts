@@ -10,6 +10,7 @@ import path from 'node:path'
 import { spawnCollector } from '../../bench/lib/child.js'
 import { startSimulation } from '../../bench/sim/simulation.js'
 import type { FaultTruth, MachineTruth } from '../../bench/sim/truth.js'
+import { waitFor } from '../helpers/wait.js'
 
 const DAY = 86_400_000
 /** the simulated history starts at this hour (UTC) */
@@ -36,13 +37,7 @@ async function gauge (url: string, name: string): Promise<number> {
   return Number(m[1])
 }
 
-async function until (what: string, ms: number, ok: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
+const until = async (what: string, ms: number, ok: () => Promise<boolean>): Promise<void> => { await waitFor(ok, { what, timeoutMs: ms, intervalMs: 100 }) }
 
 /** When the finding was raised on the simulated clock (incidents open in real time; detectedAt is the sample time). */
 function detectedMs (i: IncidentItem): number {

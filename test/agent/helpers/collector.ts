@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
 import { startCollector } from '../../../collector/main.js'
+import { waitFor as waitUntil } from '../../helpers/wait.js'
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
 export const ENROLL_TOKEN = 'agent-test-enroll-token-0001'
@@ -25,13 +26,7 @@ export function freePort (): Promise<number> {
 
 /** Polls `fn` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T> (what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, everyMs))
-  }
+  return await waitUntil(fn, { what, timeoutMs, intervalMs: everyMs })
 }
 
 export async function inProcessCollector (dataDir: string, port = 0): Promise<{ url: string, adminToken: string | undefined, close: () => Promise<void> }> {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import WebSocket from 'ws'
 import { startWebhookReceiver } from '../../helpers/webhook-receiver.js'
+import { waitFor } from '../../helpers/wait.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
 const ENROLL = 'e2e-enroll-token-123456'
@@ -62,15 +63,7 @@ async function startCollector (dataDir: string): Promise<Collector> {
   }
 }
 
-async function until<T> (what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + BOUND_MS
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const until = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => await waitFor(fn, { what, timeoutMs: BOUND_MS })
 
 t.test('a disk breach runs the whole loop: one incident, auto-resolve, webhook once each across a restart, a documented fix suggested next time', { timeout: 120_000 }, async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vigie-e2e-'))

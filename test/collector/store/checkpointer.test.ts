@@ -10,14 +10,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { startCheckpointer } from '../../../collector/store/sqlite/checkpointer.js'
+import { waitFor } from '../../helpers/wait.js'
 
-async function until (what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
+const until = async (what: string, ok: () => boolean, ms = 10_000): Promise<void> => { await waitFor(() => ok(), { what, timeoutMs: ms, intervalMs: 20 }) }
 
 /** A database file in a folder removed after the test. */
 function tempDb (t: Test): { file: string, db: ReturnType<typeof openDb> } {

@@ -10,6 +10,7 @@ import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.
 import { InfluxMetricStore } from '../../../collector/store/influx/influx-metric-store.js'
 import type { SamplePoint } from '../../../collector/store/metric-store.js'
 import { startInfluxd } from '../../helpers/influxd.js'
+import { waitFor } from '../../helpers/wait.js'
 
 const influxd = await startInfluxd(t)
 const dir = await mkdtemp(join(tmpdir(), 'vigie-outage-'))
@@ -51,16 +52,10 @@ function open (t: Test, database: string, file: string, maxBacklog = 1_000_000):
   return { store, db, database }
 }
 
-/** Wait for a condition with a bound; fails the test with `what` if it never holds. */
-async function until (t: Test, what: string, cond: () => boolean, boundMs: number): Promise<number> {
+/** Waits (bounded) for a condition; resolves with how long it took. */
+async function until (what: string, cond: () => boolean, boundMs: number): Promise<number> {
   const start = Date.now()
-  while (!cond()) {
-    if (Date.now() - start > boundMs) {
-      t.fail(`${what}: not within ${boundMs} ms`)
-      return Date.now() - start
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  await waitFor(() => cond(), { what, timeoutMs: boundMs, intervalMs: 20 })
   return Date.now() - start
 }
 
@@ -99,7 +94,7 @@ t.test('keeps accepting samples while InfluxDB is down and ships each exactly on
   await influxd.stop()
   const outageStart = Date.now()
   for (let r = 20; r < 50; r++) ingest(round(r, base))
-  const detectMs = await until(t, 'status turns not ready', () => !store.status().ready, 10_000)
+  const detectMs = await until('status turns not ready', () => !store.status().ready, 10_000)
   const during = store.status()
   t.equal(during.ready, false, 'not ready while InfluxDB is down')
   t.equal(during.accepting, true, 'still accepting: the outbox has room')
@@ -111,8 +106,8 @@ t.test('keeps accepting samples while InfluxDB is down and ships each exactly on
 
   await influxd.start()
   const restartedAt = Date.now()
-  const drainMs = await until(t, 'backlog drains to 0', () => store.status().backlog === 0, 30_000)
-  await until(t, 'ready again', () => store.status().ready, 10_000)
+  const drainMs = await until('backlog drains to 0', () => store.status().backlog === 0, 30_000)
+  await until('ready again', () => store.status().ready, 10_000)
   t.equal(store.status().lastError, undefined, 'the error clears')
   t.comment(`outage ${restartedAt - outageStart} ms, detected in ${detectMs} ms, peak backlog ${peak} points, drained ${drainMs} ms after restart`)
   await store.flush(10_000)
@@ -132,7 +127,7 @@ t.test('starts degraded while InfluxDB is down and catches up once it comes up',
   for (let r = 0; r < 10; r++) store.append(round(r, base))
   t.equal(store.status().backlog, 1000, 'samples are accepted into the outbox meanwhile')
   await influxd.start()
-  await until(t, 'ready and drained', () => store.status().ready && store.status().backlog === 0, 30_000)
+  await until('ready and drained', () => store.status().ready && store.status().backlog === 0, 30_000)
   await store.flush(10_000)
   await assertAllPresent(t, store, 10, base)
 })
@@ -148,7 +143,7 @@ t.test('refuses samples beyond maxBacklog with a coded error and keeps every sam
   t.same([s.ready, s.accepting, s.backlog], [false, false, 300], 'not ready, not accepting, backlog at the bound')
   t.match(s.lastError ?? '', /metric outbox full \(300 of 300 points\)/, 'lastError names the full outbox')
   await influxd.start()
-  await until(t, 'drained', () => store.status().backlog === 0, 30_000)
+  await until('drained', () => store.status().backlog === 0, 30_000)
   t.doesNotThrow(() => { store.append(round(3, base)) }, 'accepts again once drained')
   await store.flush(10_000)
   await assertAllPresent(t, store, 4, base)
@@ -169,7 +164,7 @@ t.test('ships what a previous collector process left in the outbox', async (t) =
   const second = open(t, database, file)
   t.equal(second.store.status().backlog, 1000, 'the outbox survived the restart')
   await second.store.start()
-  await until(t, 'drained', () => second.store.status().backlog === 0, 30_000)
+  await until('drained', () => second.store.status().backlog === 0, 30_000)
   await assertAllPresent(t, second.store, 10, base)
 })
 
@@ -187,7 +182,7 @@ t.test('takes back outbox rows when the ingest transaction rolls back', async (t
   ingest(round(2, base), false)
   t.equal(store.status().backlog, 200, 'only the committed reports wait')
   await influxd.start()
-  await until(t, 'drained', () => store.status().backlog === 0, 30_000)
+  await until('drained', () => store.status().backlog === 0, 30_000)
   const res = await store.query({ machineId: MACHINES[0], name: 'cpu.load_pct', fromMs: base, toMs: base + 3 * 15_000, stepMs: 15_000 })
   t.same(res[0]?.points.map((p) => p[0]), [base, base + 30_000], 'the rolled-back round never reaches InfluxDB')
 })

@@ -7,6 +7,7 @@ import { SeriesRegistry } from '../../../collector/store/sqlite/series-registry.
 import { InfluxMetricStore } from '../../../collector/store/influx/influx-metric-store.js'
 import type { SamplePoint, SeriesResult } from '../../../collector/store/metric-store.js'
 import { startInfluxd } from '../../helpers/influxd.js'
+import { waitFor } from '../../helpers/wait.js'
 
 const MIN = 60_000
 const HOUR = 3_600_000
@@ -51,12 +52,8 @@ function bucketsOf (points: SamplePoint[], stepMs: number): Array<[number, { sum
 
 /** Poll `fn` until `ok` holds (bounded); returns the last value either way. */
 async function eventually<T> (fn: () => Promise<T>, ok: (v: T) => boolean, boundMs: number): Promise<T> {
-  const deadline = Date.now() + boundMs
   let v = await fn()
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    v = await fn()
-  }
+  await waitFor(async () => { v = await fn(); return ok(v) }, { timeoutMs: boundMs, intervalMs: 100 }).catch(() => {})
   return v
 }
 
