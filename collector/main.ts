@@ -20,6 +20,7 @@ import type { FastifyInstance } from 'fastify'
 import { UserStore } from './auth/users.js'
 import { generatePassword, hashPassword, passwordProblem } from './auth/passwords.js'
 import { audit } from './audit/audit.js'
+import { SqliteAuditLog } from './audit/sqlite-audit-log.js'
 
 export interface StartedCollector {
   app: FastifyInstance
@@ -76,7 +77,7 @@ async function createUser (username: string | undefined, role: Role): Promise<vo
   try {
     const user = new UserStore(db).create({ username, role, passwordHash: await hashPassword(password) }, Date.now())
     if (user === undefined) throw new ConfigError(`user ${username} exists already`)
-    audit({ db, now: Date.now }, { actor: 'cli', action: 'user.create', target: user.id, detail: { username, role } })
+    audit({ auditLog: new SqliteAuditLog(db), now: Date.now }, { actor: 'cli', action: 'user.create', target: user.id, detail: { username, role } })
   } finally {
     db.close()
   }

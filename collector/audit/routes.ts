@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
 import { parseTime } from '../core/time-params.js'
-import { queryAudit } from './audit.js'
 
 const AuditQuery = Type.Object({
   actor: Type.Optional(Type.String({ maxLength: 200, description: 'exact: user:<name>, token:<id>, agent:<id>, anonymous, cli' })),
@@ -32,7 +31,7 @@ export async function adminAuditRoutes (app: FastifyInstance, _opts: unknown): P
     const now = app.now()
     const toMs = q.to === undefined ? undefined : parseTime(q.to, now, 'to')
     const fromMs = q.from === undefined ? undefined : parseTime(q.from, toMs ?? now, 'from')
-    const rows = queryAudit(app.db, { actor: q.actor, action: q.action, fromMs, toMs, limit: q.limit })
+    const rows = await app.auditLog.query({ actor: q.actor, action: q.action, fromMs, toMs, limit: q.limit })
     return { items: rows.map(({ atMs, ...r }) => ({ ...r, at: new Date(atMs).toISOString() })) }
   })
 }

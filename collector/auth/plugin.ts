@@ -8,7 +8,8 @@ import fp from 'fastify-plugin'
 import cookie from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { adminRoutes } from './admin-routes.js'
-import { actorOf, audit, migrateAudit, pruneAudit } from '../audit/audit.js'
+import { actorOf, audit, type AuditLog } from '../audit/audit.js'
+import { SqliteAuditLog } from '../audit/sqlite-audit-log.js'
 import { installLimits } from './limits.js'
 import { agentTokenRoutes } from '../agents/token-routes.js'
 import { TOKEN_ROTATE_HEADER } from '../../protocol/index.js'
@@ -20,6 +21,8 @@ import { AuthService } from './service.js'
 declare module 'fastify' {
   interface FastifyInstance {
     auth: AuthService
+    /** where audit entries are kept (record them with audit(app, entry)) */
+    auditLog: AuditLog
     /** a route guard: a session or API token with at least this role */
     requireRole: (role: Role) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>
     /** a route guard: a verified agent token (sets request.agent) */
@@ -35,7 +38,8 @@ const SELF_AUDITED = ['/api/v1/auth/', '/api/v1/admin/', '/api/v1/agent/', '/api
 
 export const authPlugin = fp(async (app) => {
   const { db, registry, config, now } = app
-  migrateAudit(db)
+  const auditLog = new SqliteAuditLog(db)
+  app.decorate('auditLog', auditLog)
   // Cookies are read only where a session is looked up (hook: false), not on every request.
   await app.register(cookie, { hook: false })
   const auth = new AuthService({ db, registry, now })
@@ -43,7 +47,7 @@ export const authPlugin = fp(async (app) => {
   app.decorate('requireRole', (role: Role) => requireRole(registry, auth, role))
   app.decorate('requireAgent', requireAgent(registry, auth))
   const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
-  const rec = { db, now, log }
+  const rec = { auditLog, now, log }
 
   await installLimits(app)
   app.decorate('tokenRotationDue', (agentId: string) => auth.agentTokens.rotationDue(agentId, config.agentTokenRotateDays * 86_400_000, now()))
@@ -102,7 +106,7 @@ export const authPlugin = fp(async (app) => {
       const t = now()
       auth.sessions.prune(t)
       auth.agentTokens.prune(t)
-      pruneAudit(db, t - config.auditRetentionDays * 86_400_000)
+      auditLog.prune(t - config.auditRetentionDays * 86_400_000).catch((err: unknown) => { app.log.warn({ err: (err as Error).message }, 'audit prune failed') })
     } catch (err) {
       app.log.warn({ err: (err as Error).message }, 'trust prune failed')
     }
