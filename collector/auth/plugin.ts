@@ -5,7 +5,6 @@
  * (`app.requireRole('technician')`, `app.requireAgent`).
  */
 import fp from 'fastify-plugin'
-import cookie from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { adminRoutes } from './admin-routes.js'
 import { actorOf, audit, type AuditLog } from '../audit/audit.js'
@@ -40,8 +39,6 @@ export const authPlugin = fp(async (app) => {
   const { db, registry, config, now } = app
   const auditLog = new SqliteAuditLog(db)
   app.decorate('auditLog', auditLog)
-  // Cookies are read only where a session is looked up (hook: false), not on every request.
-  await app.register(cookie, { hook: false })
   const auth = new AuthService({ db, registry, now })
   app.decorate('auth', auth)
   app.decorate('requireRole', (role: Role) => requireRole(registry, auth, role))

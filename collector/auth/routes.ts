@@ -4,6 +4,7 @@
  * session; GET /api/v1/auth/me says who is signed in. Users manage their own
  * API tokens under /api/v1/auth/tokens.
  */
+import cookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
@@ -36,6 +37,11 @@ const OwnTokenBody = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 export async function authRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
+  // Registered here, in the sign-in routes' own scope: its Set-Cookie writer is an
+  // onSend hook, which the ingest path should not run on every report (measured:
+  // a few points of the ingest ratio). Cookies are read with its parse where a
+  // session is looked up (AuthService.sessionOf), never on every request.
+  await app.register(cookie, { hook: false })
   const auth = app.auth
   const { config, registry } = app
   // Per username: collector/auth/sign-in-limit.ts (taken before the hash, refills, never locks).

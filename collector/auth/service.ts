@@ -7,6 +7,7 @@ import type { Db } from '../store/sqlite/db.js'
 import type { ApiPrincipal, Registry } from '../store/sqlite/registry.js'
 import { VigieError } from '../core/errors.js'
 import { AgentTokenStore } from '../agents/agent-tokens.js'
+import { fastifyCookie } from '@fastify/cookie'
 import { CSRF_HEADER, MAX_COOKIE_HEADER, SESSION_COOKIE } from './cookies.js'
 import { SessionStore, sameSecret, type Session } from './sessions.js'
 import { ROLE_RANK, UserStore } from './users.js'
@@ -32,7 +33,8 @@ export class AuthService {
   sessionOf (request: FastifyRequest): Session | undefined {
     const header = request.headers.cookie
     if (header === undefined || header.length > MAX_COOKIE_HEADER) return undefined
-    const id = request.server.parseCookie(header)[SESSION_COOKIE]
+    // @fastify/cookie's parser (ready once the plugin is registered, at boot: auth/routes.ts)
+    const id = fastifyCookie.parse(header)[SESSION_COOKIE]
     return id === undefined || id === '' ? undefined : this.sessions.find(id, this.#now())
   }
 
