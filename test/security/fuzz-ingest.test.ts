@@ -53,6 +53,7 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
   const base = Date.now() - 3_600_000
   const statuses = new Map<number, number>()
   let cases = 0
+  let highestStored = 0
   let acceptedOnlyByCoercion = 0
   const coercionExamples: string[] = []
   const deadline = Date.now() + SECONDS * 1000
@@ -92,7 +93,13 @@ t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored
     // JSON has no Infinity, but 1e999 parses to it: the collector refuses such bodies (collector/core/finite-numbers.ts).
     // Nesting deeper than LIMITS.maxJsonDepth is refused before parsing (VIGIE_ERR_JSON_TOO_DEEP).
     const strictlyValid = parsed !== undefined && !protoKeys && firstNonFinite(parsed) === undefined && depthOf(parsed) <= LIMITS.maxJsonDepth && batchCheck.Check(parsed) && (parsed as { reports: Array<{ agentId: string }> }).reports.every(r => r.agentId === agentId)
-    if (strictlyValid && res.statusCode !== 200) throw new Error(`a valid batch was refused (${res.statusCode} ${res.body.slice(0, 300)})`)
+    // A mutated seq may be refused with its documented code, and only where the batch
+    // earns it: more than LIMITS.maxSeqJump above every seq stored so far.
+    const seqs = strictlyValid ? (parsed as { reports: Array<{ seq: number }> }).reports.map(r => r.seq) : []
+    const code = res.statusCode === 400 ? (JSON.parse(res.body) as { code?: string }).code : undefined
+    const earned = code === 'VIGIE_ERR_SEQ_JUMP' && seqs.some(n => n > highestStored + LIMITS.maxSeqJump)
+    if (strictlyValid && res.statusCode !== 200 && !earned) throw new Error(`a valid batch was refused (${res.statusCode} ${res.body.slice(0, 300)})`)
+    if (strictlyValid && res.statusCode === 200) for (const n of seqs) highestStored = Math.max(highestStored, n)
     if (res.statusCode === 200 && !strictlyValid) {
       acceptedOnlyByCoercion++
       const first = parsed === undefined ? undefined : [...batchCheck.Errors(parsed)][0]
