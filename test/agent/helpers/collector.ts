@@ -4,6 +4,7 @@
  * polling helpers. No sleeps as synchronisation: everything polls with a bound.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { startCollector } from '../../../collector/main.js'
@@ -38,6 +39,9 @@ export interface CollectorProcess { url: string, adminToken?: string, child: Chi
 
 /** Runs `collector/main.ts` as its own process (what an outage test stops and restarts). */
 export async function collectorProcess (dataDir: string, port: number): Promise<CollectorProcess> {
+  // An empty data dir means a first start: the admin token is printed on stderr
+  // after the listener is up, so /healthz can answer before it has been read.
+  const firstStart = !existsSync(dataDir) || readdirSync(dataDir).length === 0
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'collector', 'main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, VIGIE_DATA_DIR: dataDir, VIGIE_PORT: String(port), VIGIE_HOST: '127.0.0.1', VIGIE_ENROLL_TOKEN: ENROLL_TOKEN, VIGIE_LOG_LEVEL: 'warn' },
@@ -50,7 +54,8 @@ export async function collectorProcess (dataDir: string, port: number): Promise<
     if (child.exitCode !== null) throw new Error(`collector exited ${child.exitCode}: ${stderr}`)
     try { return (await fetch(`${url}/healthz`)).ok } catch { return false }
   }, 30_000)
-  const adminToken = /admin API token[^\n]*\n\s*(\S+)/.exec(stderr)?.[1]
+  const tokenOf = (): string | undefined => /admin API token[^\n]*\n\s*(\S+)/.exec(stderr)?.[1]
+  const adminToken = firstStart ? await waitFor('admin token printed on first start', tokenOf, 10_000, 20) : tokenOf()
   return {
     url,
     adminToken,

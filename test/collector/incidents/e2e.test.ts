@@ -19,7 +19,7 @@ const BOUND_MS = 20_000
 
 interface Collector { proc: ChildProcess, url: string, adminToken?: string, stop: () => Promise<void> }
 
-async function startCollector (dataDir: string): Promise<Collector> {
+async function startCollector (dataDir: string, firstStart: boolean): Promise<Collector> {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'collector/main.ts')], {
     cwd: ROOT,
     env: {
@@ -49,7 +49,10 @@ async function startCollector (dataDir: string): Promise<Collector> {
     })
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`collector exited ${code}: ${err}`)) })
   })
-  const token = /admin API token[^\n]*\n\s+(vgt_\S+)/.exec(err)?.[1]
+  // The token goes to stderr after the listening line on stdout: two pipes, read
+  // in no guaranteed order, so a first start waits for it.
+  const tokenOf = (): string | undefined => /admin API token[^\n]*\n\s+(vgt_\S+)/.exec(err)?.[1]
+  const token = firstStart ? await waitFor(async () => tokenOf(), { what: 'admin token on first start', timeoutMs: BOUND_MS }) : tokenOf()
   return {
     proc,
     url,
@@ -68,7 +71,7 @@ const until = async <T>(what: string, fn: () => Promise<T | undefined>): Promise
 t.test('a disk breach runs the whole loop: one incident, auto-resolve, webhook once each across a restart, a documented fix suggested next time', { timeout: 120_000 }, async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vigie-e2e-'))
   const rx = await startWebhookReceiver(SECRET)
-  let c = await startCollector(dataDir)
+  let c = await startCollector(dataDir, true)
   t.teardown(async () => { await c.stop(); await rx.close(); rmSync(dataDir, { recursive: true, force: true }) })
   const admin = c.adminToken!
   t.ok(admin, 'first start prints the admin token')
@@ -141,7 +144,7 @@ t.test('a disk breach runs the whole loop: one incident, auto-resolve, webhook o
   // 4. restart the collector while that webhook is pending; the receiver comes back
   ws.close()
   await c.stop()
-  c = await startCollector(dataDir)
+  c = await startCollector(dataDir, false)
   ws = await openLive()
   t.teardown(() => { ws.close() })
   await rx.up()
