@@ -44,6 +44,12 @@ export interface AgentDeps {
   /** where default probes read from (tests) */
   probeEnv?: ProbeEnv
   now?: () => number
+  /**
+   * What runs `tick` on the interval grid (default `every`). A test that drives
+   * collections itself passes one that never fires: with a 3600 s interval the
+   * real grid still fires on the hour, in the middle of whatever test runs then.
+   */
+  schedule?: typeof every
 }
 
 export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle {
@@ -101,7 +107,7 @@ export function createAgent (config: AgentConfig, deps: AgentDeps): AgentHandle 
       shipper = new Shipper({ spool: s, sender, state: keeper, log, now, intervalSec: config.intervalSec })
       log.info({ agentId: state.agentId, collector: config.collectorUrl, intervalSec: config.intervalSec, spooled: s.count }, 'agent started')
       await tick()
-      if (!stopping.signal.aborted) job = every(config.intervalSec, 'vigie-collect', tick)
+      if (!stopping.signal.aborted) job = (deps.schedule ?? every)(config.intervalSec, 'vigie-collect', tick)
     },
     async stop () {
       stopping.abort()

@@ -15,7 +15,7 @@ import { MAX_RESPONSE_BYTES, Transport } from '../../agent/transport.js'
 import { createAgent } from '../../agent/agent.js'
 import { loadAgentConfig } from '../../agent/config.js'
 import { readState, statePath, writeState } from '../../agent/state.js'
-import { memoryLogger } from './helpers/collector.js'
+import { memoryLogger, testDrivesCollections } from './helpers/collector.js'
 
 const tmp = (t: { teardown: (f: () => void) => void }): string => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-bounds-'))
@@ -82,7 +82,7 @@ t.test('full disk: the spool is written first, drops are counted and reported, n
   const config = loadAgentConfig({ collectorUrl: 'http://127.0.0.1:9', stateDir: dir, transport: 'http', intervalSec: 3600 } as never, { env: {} })
   const { log, lines } = memoryLogger()
   const probe = { name: 'fill', timeoutMs: 1000, collect: async () => ({ metrics: [{ name: 'pad.value', unit: 'count' as const, value: 1, labels: { pad: 'x'.repeat(200) } }] }) }
-  const agent = createAgent(config, { log, probes: [probe] })
+  const agent = createAgent(config, { log, probes: [probe], schedule: testDrivesCollections })
 
   // An injected full disk: writes under the state folder fail with ENOSPC past a budget of bytes on disk.
   let budget = 6000

@@ -13,7 +13,7 @@ import { createAgent } from '../../agent/agent.js'
 import { loadAgentConfig, type AgentConfig } from '../../agent/config.js'
 import type { Probe } from '../../agent/probes/probe.js'
 import { statePath } from '../../agent/state.js'
-import { api, ENROLL_TOKEN, inProcessCollector, memoryLogger, waitFor } from './helpers/collector.js'
+import { api, ENROLL_TOKEN, inProcessCollector, memoryLogger, testDrivesCollections, waitFor } from './helpers/collector.js'
 
 function tmp (t: { teardown: (f: () => void) => void }): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-permanent-'))
@@ -57,7 +57,7 @@ t.test('a report refused for good on the stream is dropped and counted once; the
   let skewMs = 0
   const { lines, log } = memoryLogger()
   const agent = createAgent(config({ collectorUrl: collector.url, enrollToken: ENROLL_TOKEN, stateDir: path.join(dir, 'agent') }),
-    { log, probes: [probe], now: () => Date.now() + skewMs })
+    { log, probes: [probe], now: () => Date.now() + skewMs, schedule: testDrivesCollections })
   t.teardown(async () => { await agent.stop() })
   await agent.start()
   await waitFor('seq 1 stored', async () => agent.spooled === 0 && (await api<Machine>(collector.url, admin, `/api/v1/machines/${agent.agentId!}`)).lastSeq === 1)
@@ -107,7 +107,7 @@ t.test('a seq already stored with other content (state restored from a backup) i
   const stateDir = path.join(dir, 'agent')
   const probe = testProbe()
   const { log } = memoryLogger()
-  let agent = createAgent(config({ collectorUrl: collector.url, enrollToken: ENROLL_TOKEN, stateDir }), { log, probes: [probe] })
+  let agent = createAgent(config({ collectorUrl: collector.url, enrollToken: ENROLL_TOKEN, stateDir }), { log, probes: [probe], schedule: testDrivesCollections })
   await agent.start()
   await agent.collectOnce()
   await agent.flush()
@@ -120,7 +120,7 @@ t.test('a seq already stored with other content (state restored from a backup) i
   fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')) as object, nextSeq: 2 }))
   probe.value = 99
   const second = memoryLogger()
-  agent = createAgent(config({ collectorUrl: collector.url, stateDir }), { log: second.log, probes: [probe] })
+  agent = createAgent(config({ collectorUrl: collector.url, stateDir }), { log: second.log, probes: [probe], schedule: testDrivesCollections })
   t.teardown(async () => { await agent.stop() })
   const before = await counters(collector.url, admin)
   await agent.start()
@@ -147,7 +147,7 @@ for (const transport of ['ws', 'http'] as const) {
     const admin = collector.adminToken!
     const probe = testProbe()
     const { lines, log } = memoryLogger()
-    const agent = createAgent(config({ collectorUrl: collector.url, enrollToken: ENROLL_TOKEN, stateDir: path.join(dir, 'agent'), transport }), { log, probes: [probe] })
+    const agent = createAgent(config({ collectorUrl: collector.url, enrollToken: ENROLL_TOKEN, stateDir: path.join(dir, 'agent'), transport }), { log, probes: [probe], schedule: testDrivesCollections })
     t.teardown(async () => { await agent.stop() })
     await agent.start()
     const id = agent.agentId!

@@ -19,7 +19,7 @@ import { createAgent } from '../../agent/agent.js'
 import { loadAgentConfig } from '../../agent/config.js'
 import { probeFor } from '../../agent/probes/registry.js'
 import type { CommandResult } from '../../agent/probes/run-command.js'
-import { memoryLogger } from './helpers/collector.js'
+import { memoryLogger, testDrivesCollections } from './helpers/collector.js'
 
 const FIX = path.resolve(import.meta.dirname, '..', 'fixtures', 'agent')
 const LAPTOP = path.join(FIX, 'linux-laptop')
@@ -103,7 +103,7 @@ t.test('a real agent on the recorded laptop sends the recorded bytes: enrollment
   let clock = Date.parse('2026-03-02T09:00:00.000Z')
   const config = loadAgentConfig({ collectorUrl: url, enrollToken: 'golden-enroll-token-0001', stateDir: path.join(dir, 'state'), transport: 'http', intervalSec: 3600, hostname: 'pc-042', group: 'site-lyon', machineKeyFile: keyFile } as never, { env: {} })
   const { log } = memoryLogger()
-  const agent = createAgent(config, { log, probes, now: () => clock })
+  const agent = createAgent(config, { log, probes, now: () => clock, schedule: testDrivesCollections })
   t.teardown(() => agent.stop())
   await agent.start()
   clock += 30_000

@@ -81,3 +81,10 @@ export function memoryLogger (): { lines: Array<Record<string, unknown>>, log: n
   const log = { fatal: mk('fatal'), error: mk('error'), warn: mk('warn'), info: mk('info'), debug: mk('debug'), trace: mk('trace'), child: () => log }
   return { lines, log: log as never }
 }
+
+/**
+ * A schedule that never fires, for tests that drive collections themselves
+ * (collectOnce, flush): the real one fires on the wall-clock grid, on the hour
+ * for a 3600 s interval, and its extra report would land mid-test.
+ */
+export const testDrivesCollections = (): { stop: () => Promise<void> } => ({ stop: async () => {} })
