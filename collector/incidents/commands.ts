@@ -11,16 +11,16 @@ import type { IncidentRow } from './rows.js'
 
 export class IncidentCommands {
   readonly #ctx: IncidentContext
-  readonly #detail: (id: string) => IncidentDetail
+  readonly #detail: (id: string) => Promise<IncidentDetail>
 
-  constructor (ctx: IncidentContext, detail: (id: string) => IncidentDetail) {
+  constructor (ctx: IncidentContext, detail: (id: string) => Promise<IncidentDetail>) {
     this.#ctx = ctx
     this.#detail = detail
   }
 
   /** The incident, or VIGIE_ERR_NOT_FOUND. */
-  require (id: string): IncidentRow {
-    const inc = this.#ctx.store.get(id)
+  async require (id: string): Promise<IncidentRow> {
+    const inc = await this.#ctx.store.get(id)
     if (inc === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no incident ${id}`)
     return inc
   }
@@ -31,45 +31,45 @@ export class IncidentCommands {
     }
   }
 
-  acknowledge (id: string, by: string, note?: string): IncidentDetail {
-    return this.#ctx.store.transaction(() => {
-      const inc = this.require(id)
+  async acknowledge (id: string, by: string, note?: string): Promise<IncidentDetail> {
+    return await this.#ctx.store.transaction(async () => {
+      const inc = await this.require(id)
       this.#requireState(inc, ['open', 'regressed'], 'acknowledge')
       const now = this.#ctx.now()
       inc.state = 'acknowledged'
       inc.acknowledgedBy = by
       inc.acknowledgedMs = now
       inc.updatedMs = now
-      this.#ctx.store.addTimeline(inc.id, now, 'acknowledged', { by, ...(note !== undefined ? { text: note } : {}) })
-      this.#ctx.store.save(inc)
-      this.#ctx.publish('updated', inc, 'incident.updated', 'acknowledged', note)
-      return this.#detail(id)
+      await this.#ctx.store.addTimeline(inc.id, now, 'acknowledged', { by, ...(note !== undefined ? { text: note } : {}) })
+      await this.#ctx.store.save(inc)
+      await this.#ctx.publish('updated', inc, 'incident.updated', 'acknowledged', note)
+      return await this.#detail(id)
     })
   }
 
-  assign (id: string, by: string, assignee: string): IncidentDetail {
-    return this.#ctx.store.transaction(() => {
-      const inc = this.require(id)
+  async assign (id: string, by: string, assignee: string): Promise<IncidentDetail> {
+    return await this.#ctx.store.transaction(async () => {
+      const inc = await this.require(id)
       this.#requireState(inc, ACTIVE_STATES, 'assign')
       const now = this.#ctx.now()
       inc.assignee = assignee
       inc.updatedMs = now
-      this.#ctx.store.addTimeline(inc.id, now, 'assigned', { by, text: assignee })
-      this.#ctx.store.save(inc)
-      this.#ctx.publish('updated', inc, 'incident.updated', 'assigned', `Assigned to ${assignee} by ${by}`)
-      return this.#detail(id)
+      await this.#ctx.store.addTimeline(inc.id, now, 'assigned', { by, text: assignee })
+      await this.#ctx.store.save(inc)
+      await this.#ctx.publish('updated', inc, 'incident.updated', 'assigned', `Assigned to ${assignee} by ${by}`)
+      return await this.#detail(id)
     })
   }
 
-  addNote (id: string, by: string, text: string): IncidentDetail {
-    return this.#ctx.store.transaction(() => {
-      const inc = this.require(id)
+  async addNote (id: string, by: string, text: string): Promise<IncidentDetail> {
+    return await this.#ctx.store.transaction(async () => {
+      const inc = await this.require(id)
       const now = this.#ctx.now()
       inc.updatedMs = now
-      this.#ctx.store.addTimeline(inc.id, now, 'note', { by, text })
-      this.#ctx.store.save(inc)
-      this.#ctx.publish('updated', inc, 'incident.updated', 'note', `${by}: ${text}`)
-      return this.#detail(id)
+      await this.#ctx.store.addTimeline(inc.id, now, 'note', { by, text })
+      await this.#ctx.store.save(inc)
+      await this.#ctx.publish('updated', inc, 'incident.updated', 'note', `${by}: ${text}`)
+      return await this.#detail(id)
     })
   }
 
@@ -78,21 +78,21 @@ export class IncidentCommands {
    * verification period. With `document`, the fix becomes a knowledge-base
    * article (or updates the one named). A fleet parent resolves its children.
    */
-  resolve (id: string, by: string, body: ResolveBody): IncidentDetail {
-    return this.#ctx.store.transaction(() => {
-      const inc = this.require(id)
+  async resolve (id: string, by: string, body: ResolveBody): Promise<IncidentDetail> {
+    return await this.#ctx.store.transaction(async () => {
+      const inc = await this.require(id)
       this.#requireState(inc, ACTIVE_STATES, 'resolve')
-      if (body.document?.articleId !== undefined) this.#ctx.kb.require(body.document.articleId)
+      if (body.document?.articleId !== undefined) await this.#ctx.kb.require(body.document.articleId)
       const now = this.#ctx.now()
-      this.#resolveOne(inc, by, body, now)
-      for (const child of this.#ctx.store.children(inc.id)) {
-        if (ACTIVE_STATES.includes(child.state)) this.#resolveOne(child, by, { resolution: body.resolution }, now, inc.articleId ?? undefined)
+      await this.#resolveOne(inc, by, body, now)
+      for (const child of await this.#ctx.store.children(inc.id)) {
+        if (ACTIVE_STATES.includes(child.state)) await this.#resolveOne(child, by, { resolution: body.resolution }, now, inc.articleId ?? undefined)
       }
-      return this.#detail(id)
+      return await this.#detail(id)
     })
   }
 
-  #resolveOne (inc: IncidentRow, by: string, body: ResolveBody, now: number, articleId?: string): void {
+  async #resolveOne (inc: IncidentRow, by: string, body: ResolveBody, now: number, articleId?: string): Promise<void> {
     inc.state = 'resolved'
     inc.resolvedMs = now
     inc.resolvedBy = by
@@ -100,12 +100,12 @@ export class IncidentCommands {
     inc.verifyUntilMs = now + this.#ctx.policy.verifyMs
     inc.clearedMs = null
     inc.updatedMs = now
-    this.#ctx.store.addTimeline(inc.id, now, 'resolved', { by, text: body.resolution })
+    await this.#ctx.store.addTimeline(inc.id, now, 'resolved', { by, text: body.resolution })
     const doc = body.document
     if (doc !== undefined) {
       const article = doc.articleId !== undefined
-        ? this.#ctx.kb.patch(doc.articleId, { ...stripUndefined(doc), keyPatterns: [familyPattern(inc.key)], findingKinds: [inc.kind] }, by, { keyPatterns: true, findingKinds: true, tags: true })
-        : this.#ctx.kb.create({
+        ? await this.#ctx.kb.patch(doc.articleId, { ...stripUndefined(doc), keyPatterns: [familyPattern(inc.key)], findingKinds: [inc.kind] }, by, { keyPatterns: true, findingKinds: true, tags: true })
+        : await this.#ctx.kb.create({
           title: doc.title ?? inc.title,
           symptoms: doc.symptoms ?? `${inc.title} (${inc.kind}${inc.series !== null ? ` on ${inc.series}` : ''})`,
           cause: doc.cause ?? '',
@@ -115,29 +115,29 @@ export class IncidentCommands {
           keyPatterns: [familyPattern(inc.key)]
         }, by, inc.id)
       articleId = article.id
-      this.#ctx.store.addTimeline(inc.id, now, 'documented', { by, text: `${doc.articleId !== undefined ? 'updated' : 'created'} knowledge-base article ${article.id}: ${article.title}` })
+      await this.#ctx.store.addTimeline(inc.id, now, 'documented', { by, text: `${doc.articleId !== undefined ? 'updated' : 'created'} knowledge-base article ${article.id}: ${article.title}` })
     }
     if (articleId !== undefined) {
       inc.articleId = articleId
-      this.#ctx.kb.link(articleId, inc.id, inc.key)
+      await this.#ctx.kb.link(articleId, inc.id, inc.key)
     }
-    this.#ctx.store.save(inc)
-    this.#ctx.publish('resolved', inc, 'incident.resolved')
+    await this.#ctx.store.save(inc)
+    await this.#ctx.publish('resolved', inc, 'incident.resolved')
   }
 
-  reopen (id: string, by: string, reason: string): IncidentDetail {
-    return this.#ctx.store.transaction(() => {
-      const inc = this.require(id)
+  async reopen (id: string, by: string, reason: string): Promise<IncidentDetail> {
+    return await this.#ctx.store.transaction(async () => {
+      const inc = await this.require(id)
       this.#requireState(inc, ['resolved', 'auto-resolved', 'verified'], 'reopen')
-      const other = this.#ctx.store.active(inc.machineId, inc.key)
+      const other = await this.#ctx.store.active(inc.machineId, inc.key)
       if (other !== undefined) throw new VigieError('VIGIE_ERR_CONFLICT', `cannot reopen incident ${inc.id}: incident ${other.id} is already active for this machine and key`)
       const now = this.#ctx.now()
-      if (inc.articleId !== null) this.#ctx.kb.setOutcome(inc.id, 'regressed')
+      if (inc.articleId !== null) await this.#ctx.kb.setOutcome(inc.id, 'regressed')
       reactivate(inc, 'open', now)
-      this.#ctx.store.addTimeline(inc.id, now, 'reopened', { by, text: reason })
-      this.#ctx.store.save(inc)
-      this.#ctx.publish('updated', inc, 'incident.updated', 'reopened', `Reopened by ${by}: ${reason}`)
-      return this.#detail(id)
+      await this.#ctx.store.addTimeline(inc.id, now, 'reopened', { by, text: reason })
+      await this.#ctx.store.save(inc)
+      await this.#ctx.publish('updated', inc, 'incident.updated', 'reopened', `Reopened by ${by}: ${reason}`)
+      return await this.#detail(id)
     })
   }
 }

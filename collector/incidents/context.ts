@@ -10,10 +10,10 @@ import type { IncidentChange } from './model.js'
 import { SEVERITY_RANK } from './model.js'
 import { iso, SYSTEM, type IncidentPolicy } from './policy.js'
 import type { IncidentRow } from './rows.js'
-import type { IncidentStore } from './store.js'
+import type { IncidentRepository } from './repository.js'
 
 export interface IncidentContext {
-  readonly store: IncidentStore
+  readonly store: IncidentRepository
   readonly policy: IncidentPolicy
   readonly kb: KnowledgeBase
   now: () => number
@@ -22,11 +22,11 @@ export interface IncidentContext {
   onFolded: (machineId: string) => void
   log: { warn: (obj: object, msg: string) => void }
   /** the live event always; the webhook event when given and allowed (IncidentService) */
-  publish: (change: IncidentChange, inc: IncidentRow, webhook?: WebhookEventType, detail?: string, text?: string) => void
+  publish: (change: IncidentChange, inc: IncidentRow, webhook?: WebhookEventType, detail?: string, text?: string) => Promise<void>
 }
 
 /** The problem came back (or never left) after a technician's resolution: regressed, with what did not hold. */
-export function regress (ctx: IncidentContext, inc: IncidentRow, now: number, text: string, f?: Finding): void {
+export async function regress (ctx: IncidentContext, inc: IncidentRow, now: number, text: string, f?: Finding): Promise<void> {
   inc.regressedFrom = {
     resolvedAt: iso(inc.resolvedMs ?? now),
     resolvedBy: inc.resolvedBy ?? SYSTEM,
@@ -40,10 +40,10 @@ export function regress (ctx: IncidentContext, inc: IncidentRow, now: number, te
     inc.conditionOpen = true
     if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[inc.severity]) inc.severity = f.severity
   }
-  ctx.store.addTimeline(inc.id, now, 'regressed', { text: `${text} (resolution of ${inc.regressedFrom.resolvedAt} by ${inc.regressedFrom.resolvedBy} did not hold)` })
-  ctx.kb.setOutcome(inc.id, 'regressed')
-  ctx.store.save(inc)
-  ctx.publish('regressed', inc, 'incident.regressed')
+  await ctx.store.addTimeline(inc.id, now, 'regressed', { text: `${text} (resolution of ${inc.regressedFrom.resolvedAt} by ${inc.regressedFrom.resolvedBy} did not hold)` })
+  await ctx.kb.setOutcome(inc.id, 'regressed')
+  await ctx.store.save(inc)
+  await ctx.publish('regressed', inc, 'incident.regressed')
 }
 
 /** An incident back in play (regressed or reopened): its resolution, acknowledgement and escalation start over. */

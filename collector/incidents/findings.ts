@@ -20,45 +20,45 @@ export class FindingsApplier {
   constructor (ctx: IncidentContext) { this.#ctx = ctx }
 
   /** Applies one finding, inside the caller's transaction. */
-  apply (f: Finding, extraEvidence?: Record<string, unknown>): void {
+  async apply (f: Finding, extraEvidence?: Record<string, unknown>): Promise<void> {
     const now = this.#ctx.now()
-    if (f.state === 'clear') { this.#clear(f, now); return }
+    if (f.state === 'clear') { await this.#clear(f, now); return }
 
-    const active = this.#ctx.store.active(f.machineId, f.key)
-    if (active !== undefined) { this.#repeat(active, f, now); return }
+    const active = await this.#ctx.store.active(f.machineId, f.key)
+    if (active !== undefined) { await this.#repeat(active, f, now); return }
 
-    const silence = findSilence(this.#ctx.store.silences(now), { machineId: f.machineId, group: this.#ctx.groupOf(f.machineId), key: f.key }, now)
+    const silence = findSilence(await this.#ctx.store.silences(now), { machineId: f.machineId, group: this.#ctx.groupOf(f.machineId), key: f.key }, now)
     if (silence !== undefined) {
       // maintenance: nothing opens; a clear later finds nothing to clear
-      this.#ctx.store.countSilenceMatch(silence.id)
+      await this.#ctx.store.countSilenceMatch(silence.id)
       return
     }
 
-    if (f.machineId !== FLEET && f.key !== OVERFLOW_KEY && this.#ctx.store.countActive(f.machineId, OVERFLOW_KEY) >= this.#ctx.policy.maxOpenPerMachine) {
-      this.#fold(f, now)
+    if (f.machineId !== FLEET && f.key !== OVERFLOW_KEY && await this.#ctx.store.countActive(f.machineId, OVERFLOW_KEY) >= this.#ctx.policy.maxOpenPerMachine) {
+      await this.#fold(f, now)
       return
     }
 
-    const watched = this.#ctx.store.latest(f.machineId, f.key, ['resolved'])
+    const watched = await this.#ctx.store.latest(f.machineId, f.key, ['resolved'])
     if (watched !== undefined && watched.verifyUntilMs !== null && watched.verifyUntilMs > now) {
-      this.#ctx.store.recordOpen(f.machineId, f.key, now)
-      regress(this.#ctx, watched, now, `The problem returned: ${f.title}`, f)
+      await this.#ctx.store.recordOpen(f.machineId, f.key, now)
+      await regress(this.#ctx, watched, now, `The problem returned: ${f.title}`, f)
       return
     }
 
-    this.#ctx.store.recordOpen(f.machineId, f.key, now)
-    const opens = this.#ctx.store.opensSince(f.machineId, f.key, now - this.#ctx.policy.flapWindowMs)
+    await this.#ctx.store.recordOpen(f.machineId, f.key, now)
+    const opens = await this.#ctx.store.opensSince(f.machineId, f.key, now - this.#ctx.policy.flapWindowMs)
     if (opens >= this.#ctx.policy.flapCount) {
-      const prev = this.#ctx.store.latest(f.machineId, f.key, ['auto-resolved'])
+      const prev = await this.#ctx.store.latest(f.machineId, f.key, ['auto-resolved'])
       if (prev !== undefined && prev.resolvedMs !== null && prev.resolvedMs >= now - this.#ctx.policy.flapWindowMs) {
-        this.#holdFlapping(prev, f, now, opens)
+        await this.#holdFlapping(prev, f, now, opens)
         return
       }
     }
-    this.#open(f, now, extraEvidence)
+    await this.#open(f, now, extraEvidence)
   }
 
-  #open (f: Finding, now: number, extraEvidence?: Record<string, unknown>): IncidentRow {
+  async #open (f: Finding, now: number, extraEvidence?: Record<string, unknown>): Promise<IncidentRow> {
     const evidence: Record<string, unknown> = { ...f.evidence, ...extraEvidence, detectedAt: iso(f.atMs) }
     const row: IncidentRow = {
       id: newId('inc'),
@@ -96,14 +96,14 @@ export class FindingsApplier {
       notified: false
     }
     const software = f.suspectedChange !== undefined ? [f.suspectedChange.app] : []
-    row.suggestions = this.#ctx.kb.suggest({ kind: f.kind, key: f.key, title: f.title, series: f.series, software })
+    row.suggestions = (await this.#ctx.kb.suggest({ kind: f.kind, key: f.key, title: f.title, series: f.series, software }))
       .map((s) => ({ articleId: s.articleId, score: s.score }))
-    this.#ctx.store.insert(row)
-    this.#ctx.store.addTimeline(row.id, now, 'opened', { text: f.title })
+    await this.#ctx.store.insert(row)
+    await this.#ctx.store.addTimeline(row.id, now, 'opened', { text: f.title })
 
-    if (f.machineId === FLEET) this.#adoptChildren(row, f, now)
-    else this.#findParent(row, f, now)
-    this.#ctx.publish('opened', row, 'incident.opened')
+    if (f.machineId === FLEET) await this.#adoptChildren(row, f, now)
+    else await this.#findParent(row, f, now)
+    await this.#ctx.publish('opened', row, 'incident.opened')
     return row
   }
 
@@ -115,12 +115,12 @@ export class FindingsApplier {
    * without thousands of incidents or notifications; once they have worked
    * through the open ones and resolved this one, new findings open as usual.
    */
-  #fold (f: Finding, now: number): void {
+  async #fold (f: Finding, now: number): Promise<void> {
     this.#ctx.onFolded(f.machineId)
     const cap = this.#ctx.policy.maxOpenPerMachine
-    const active = this.#ctx.store.active(f.machineId, OVERFLOW_KEY)
+    const active = await this.#ctx.store.active(f.machineId, OVERFLOW_KEY)
     if (active === undefined) {
-      this.#open({
+      await this.#open({
         machineId: f.machineId,
         key: OVERFLOW_KEY,
         kind: f.kind,
@@ -138,20 +138,20 @@ export class FindingsApplier {
     active.count++
     active.lastSeenMs = now
     active.updatedMs = now
-    const notify = this.#raiseSeverity(active, f, now) ? 'severity' : undefined
-    this.#ctx.store.save(active)
-    this.#ctx.publish('updated', active, notify === undefined ? undefined : 'incident.updated', notify)
+    const notify = await this.#raiseSeverity(active, f, now) ? 'severity' : undefined
+    await this.#ctx.store.save(active)
+    await this.#ctx.publish('updated', active, notify === undefined ? undefined : 'incident.updated', notify)
   }
 
   /** Raises the incident to the finding's severity when that is worse, with a timeline entry; true if it did. */
-  #raiseSeverity (inc: IncidentRow, f: Finding, now: number): boolean {
+  async #raiseSeverity (inc: IncidentRow, f: Finding, now: number): Promise<boolean> {
     if (SEVERITY_RANK[f.severity] <= SEVERITY_RANK[inc.severity]) return false
-    this.#ctx.store.addTimeline(inc.id, now, 'severity', { text: `${inc.severity} → ${f.severity}: ${f.title}` })
+    await this.#ctx.store.addTimeline(inc.id, now, 'severity', { text: `${inc.severity} → ${f.severity}: ${f.title}` })
     inc.severity = f.severity
     return true
   }
 
-  #repeat (inc: IncidentRow, f: Finding, now: number): void {
+  async #repeat (inc: IncidentRow, f: Finding, now: number): Promise<void> {
     const returned = !inc.conditionOpen
     inc.count++
     inc.lastSeenMs = now
@@ -159,42 +159,42 @@ export class FindingsApplier {
     inc.conditionOpen = true
     inc.clearedMs = null
     let notify: string | undefined
-    if (this.#raiseSeverity(inc, f, now)) {
+    if (await this.#raiseSeverity(inc, f, now)) {
       inc.title = f.title
       notify = 'severity'
     }
     if (f.impactAtMs !== undefined) inc.impactMs = f.impactAtMs
     if (f.suspectedChange !== undefined && inc.suspectedChange === null) {
       inc.suspectedChange = f.suspectedChange
-      this.#ctx.store.addTimeline(inc.id, now, 'suspected-change', { text: `${f.suspectedChange.app} → ${f.suspectedChange.to}` })
-      if (inc.parentId === null) this.#findParent(inc, f, now)
+      await this.#ctx.store.addTimeline(inc.id, now, 'suspected-change', { text: `${f.suspectedChange.app} → ${f.suspectedChange.to}` })
+      if (inc.parentId === null) await this.#findParent(inc, f, now)
     }
     if (returned) {
-      this.#ctx.store.recordOpen(inc.machineId, inc.key, now)
-      this.#ctx.store.addTimeline(inc.id, now, 'returned', { text: f.title })
-      const opens = this.#ctx.store.opensSince(inc.machineId, inc.key, now - this.#ctx.policy.flapWindowMs)
+      await this.#ctx.store.recordOpen(inc.machineId, inc.key, now)
+      await this.#ctx.store.addTimeline(inc.id, now, 'returned', { text: f.title })
+      const opens = await this.#ctx.store.opensSince(inc.machineId, inc.key, now - this.#ctx.policy.flapWindowMs)
       if (!inc.flapping && opens >= this.#ctx.policy.flapCount) {
         inc.flapping = true
-        this.#ctx.store.addTimeline(inc.id, now, 'flapping', { text: `opened ${opens} times within ${Math.round(this.#ctx.policy.flapWindowMs / 60_000)} min: held open` })
+        await this.#ctx.store.addTimeline(inc.id, now, 'flapping', { text: `opened ${opens} times within ${Math.round(this.#ctx.policy.flapWindowMs / 60_000)} min: held open` })
         notify = 'flapping'
       }
     }
-    this.#ctx.store.save(inc)
-    this.#ctx.publish('updated', inc, notify === undefined ? undefined : 'incident.updated', notify)
+    await this.#ctx.store.save(inc)
+    await this.#ctx.publish('updated', inc, notify === undefined ? undefined : 'incident.updated', notify)
   }
 
-  #clear (f: Finding, now: number): void {
-    const inc = this.#ctx.store.active(f.machineId, f.key) ?? this.#ctx.store.latest(f.machineId, f.key, ['resolved'])
+  async #clear (f: Finding, now: number): Promise<void> {
+    const inc = await this.#ctx.store.active(f.machineId, f.key) ?? await this.#ctx.store.latest(f.machineId, f.key, ['resolved'])
     if (inc === undefined || !inc.conditionOpen) return
     inc.conditionOpen = false
     inc.updatedMs = now
     if (ACTIVE_STATES.includes(inc.state)) inc.clearedMs = now
-    this.#ctx.store.addTimeline(inc.id, now, 'cleared', { text: f.title })
-    this.#ctx.store.save(inc)
-    this.#ctx.publish('updated', inc)
+    await this.#ctx.store.addTimeline(inc.id, now, 'cleared', { text: f.title })
+    await this.#ctx.store.save(inc)
+    await this.#ctx.publish('updated', inc)
   }
 
-  #holdFlapping (inc: IncidentRow, f: Finding, now: number, opens: number): void {
+  async #holdFlapping (inc: IncidentRow, f: Finding, now: number, opens: number): Promise<void> {
     inc.state = 'open'
     inc.flapping = true
     inc.resolvedMs = null
@@ -206,39 +206,39 @@ export class FindingsApplier {
     inc.lastSeenMs = now
     inc.updatedMs = now
     if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[inc.severity]) inc.severity = f.severity
-    this.#ctx.store.addTimeline(inc.id, now, 'flapping', { text: `opened ${opens} times within ${Math.round(this.#ctx.policy.flapWindowMs / 60_000)} min: reopened and held open until it stays clear` })
-    this.#ctx.store.save(inc)
-    this.#ctx.publish('updated', inc, 'incident.updated', 'flapping')
+    await this.#ctx.store.addTimeline(inc.id, now, 'flapping', { text: `opened ${opens} times within ${Math.round(this.#ctx.policy.flapWindowMs / 60_000)} min: reopened and held open until it stays clear` })
+    await this.#ctx.store.save(inc)
+    await this.#ctx.publish('updated', inc, 'incident.updated', 'flapping')
   }
 
   /* ---- fleet-wide grouping ---- */
 
   /** A fleet finding (change correlation): the affected machines' incidents of that key become its children. */
-  #adoptChildren (parent: IncidentRow, f: Finding, now: number): void {
+  async #adoptChildren (parent: IncidentRow, f: Finding, now: number): Promise<void> {
     const machines = Array.isArray(f.evidence.machines) ? f.evidence.machines as string[] : []
     const childKey = typeof f.evidence.findingKey === 'string' ? f.evidence.findingKey : undefined
     if (childKey === undefined) return
     for (const m of machines) {
-      const child = this.#ctx.store.active(m, childKey)
+      const child = await this.#ctx.store.active(m, childKey)
       if (child === undefined || child.parentId !== null) continue
-      this.#attach(child, parent, now)
+      await this.#attach(child, parent, now)
     }
   }
 
   /** Links a machine's incident to a fleet parent: its suspected change's, or one grouping many machines with the same key. */
-  #findParent (row: IncidentRow, f: Finding, now: number): void {
+  async #findParent (row: IncidentRow, f: Finding, now: number): Promise<void> {
     if (f.suspectedChange !== undefined) {
       const prefix = `change:${f.suspectedChange.app}:${f.suspectedChange.to}:`
-      const parent = this.#ctx.store.list({ state: 'active', machineId: FLEET, limit: 500 }).items.find((p) => p.key.startsWith(prefix))
-      if (parent !== undefined) { this.#attach(row, parent, now); return }
+      const parent = (await this.#ctx.store.list({ state: 'active', machineId: FLEET, limit: 500 })).items.find((p) => p.key.startsWith(prefix))
+      if (parent !== undefined) { await this.#attach(row, parent, now); return }
     }
     const parentKey = `fleet:${f.key}`
-    const existing = this.#ctx.store.active(FLEET, parentKey)
-    if (existing !== undefined) { this.#attach(row, existing, now); return }
-    const peers = this.#ctx.store.activeWithKeySince(f.key, now - this.#ctx.policy.fleetWindowMs).filter((p) => p.parentId === null)
+    const existing = await this.#ctx.store.active(FLEET, parentKey)
+    if (existing !== undefined) { await this.#attach(row, existing, now); return }
+    const peers = (await this.#ctx.store.activeWithKeySince(f.key, now - this.#ctx.policy.fleetWindowMs)).filter((p) => p.parentId === null)
     if (peers.length < this.#ctx.policy.fleetMin) return
     const worst = peers.reduce<Severity>((w, p) => SEVERITY_RANK[p.severity] > SEVERITY_RANK[w] ? p.severity : w, 'info')
-    const parent = this.#open({
+    const parent = await this.#open({
       machineId: FLEET,
       key: parentKey,
       kind: f.kind,
@@ -253,13 +253,13 @@ export class FindingsApplier {
     row.parentId = parent.id
   }
 
-  #attach (child: IncidentRow, parent: IncidentRow, now: number): void {
+  async #attach (child: IncidentRow, parent: IncidentRow, now: number): Promise<void> {
     child.parentId = parent.id
     child.updatedMs = now
-    this.#ctx.store.addTimeline(child.id, now, 'grouped', { text: `part of fleet incident ${parent.id}: ${parent.title}` })
-    this.#ctx.store.save(child)
+    await this.#ctx.store.addTimeline(child.id, now, 'grouped', { text: `part of fleet incident ${parent.id}: ${parent.title}` })
+    await this.#ctx.store.save(child)
     if (child.machineId !== parent.machineId) {
-      this.#ctx.store.addTimeline(parent.id, now, 'grouped', { text: `${child.hostname}: ${child.title}` })
+      await this.#ctx.store.addTimeline(parent.id, now, 'grouped', { text: `${child.hostname}: ${child.title}` })
     }
   }
 }

@@ -6,10 +6,12 @@
  */
 import fp from 'fastify-plugin'
 import { KnowledgeBase } from '../kb/knowledge-base.js'
+import { SqliteKbStore } from '../kb/sqlite-store.js'
 import { kbRoutes } from '../kb/routes.js'
 import { WebhookNotifier } from '../notify/webhooks.js'
 import { webhookRoutes } from '../notify/routes.js'
 import { IncidentService } from './service.js'
+import { SqliteIncidentStore } from './sqlite-store.js'
 import { incidentRoutes } from './routes.js'
 
 declare module 'fastify' {
@@ -22,7 +24,7 @@ declare module 'fastify' {
 
 export const incidentsPlugin = fp(async (app) => {
   const cfg = app.config
-  const kb = new KnowledgeBase(app.db, app.now)
+  const kb = new KnowledgeBase(new SqliteKbStore(app.db), app.now)
   const notifier = new WebhookNotifier(app.db, {
     now: app.now,
     timeoutMs: cfg.webhookTimeoutMs,
@@ -32,7 +34,7 @@ export const incidentsPlugin = fp(async (app) => {
     log: app.log
   })
   const incidents = new IncidentService({
-    db: app.db,
+    store: new SqliteIncidentStore(app.db),
     kb,
     notifier,
     now: app.now,
@@ -60,7 +62,8 @@ export const incidentsPlugin = fp(async (app) => {
   await app.register(webhookRoutes)
 
   const timer = setInterval(() => {
-    incidents.tick()
+    // tick() logs what fails per incident; what escapes it (the store gone) is logged here
+    incidents.tick().catch((err: unknown) => { app.log.warn({ err }, 'incident timers failed') })
     void notifier.run()
   }, cfg.incidentTickMs)
   timer.unref()

@@ -84,20 +84,20 @@ export async function incidentRoutes (app: FastifyInstance, _opts: unknown): Pro
     onRequest: technician,
     schema: { summary: 'Create a silence / maintenance window (by machine, group, finding-key pattern, time range)', tags: stags, body: SilenceBody, response: { 201: SilenceJson, ...errors } }
   }, async (request, reply) => {
-    const s = incidents.createSilence(request.body as Static<typeof SilenceBody>, who(request))
+    const s = await incidents.createSilence(request.body as Static<typeof SilenceBody>, who(request))
     return reply.code(201).send(silenceJson(s))
   })
 
   app.get('/api/v1/silences', {
     onRequest: viewer,
     schema: { summary: 'Silences not yet expired (or all with expired=true)', tags: stags, querystring: SilenceQuery, response: { 200: Type.Object({ items: Type.Array(SilenceJson) }), ...errors } }
-  }, async (request) => ({ items: incidents.listSilences((request.query as Static<typeof SilenceQuery>).expired === true).map(silenceJson) }))
+  }, async (request) => ({ items: (await incidents.listSilences((request.query as Static<typeof SilenceQuery>).expired === true)).map(silenceJson) }))
 
   app.delete('/api/v1/silences/:id', {
     onRequest: technician,
     schema: { summary: 'Delete a silence', tags: stags, params: IdParams, response: { 204: Type.Null(), ...errors } }
   }, async (request, reply) => {
-    incidents.deleteSilence((request.params as { id: string }).id)
+    await incidents.deleteSilence((request.params as { id: string }).id)
     return reply.code(204).send()
   })
 }

@@ -14,7 +14,6 @@ import type { Finding } from '../detect/engine.js'
 import { parseSeriesKey } from '../../protocol/series.js'
 import type { CollectorEvents } from '../ingest/events.js'
 import type { MetricStore } from '../store/metric-store.js'
-import type { Db } from '../store/sqlite/db.js'
 import { VigieError } from '../core/errors.js'
 import { newId } from '../core/secrets.js'
 import type { KnowledgeBase } from '../kb/knowledge-base.js'
@@ -28,13 +27,14 @@ import type { Incident, IncidentChange, IncidentDetail, IncidentQuery, ResolveBo
 import { DEFAULT_POLICY, type IncidentPolicy } from './policy.js'
 import { type SilenceInput, validateSilence } from './silences.js'
 import { incidentJson, type IncidentRow, type Silence } from './rows.js'
-import { IncidentStore } from './store.js'
+import type { IncidentRepository } from './repository.js'
 import { IncidentTimers } from './timers.js'
 
 export { DEFAULT_POLICY, FLEET, OVERFLOW_KEY, type IncidentPolicy } from './policy.js'
 
 export interface IncidentServiceOptions {
-  db: Db
+  /** where incidents are kept (SqliteIncidentStore on the embedded store) */
+  store: IncidentRepository
   kb: KnowledgeBase
   now?: () => number
   policy?: Partial<IncidentPolicy>
@@ -50,7 +50,7 @@ export interface IncidentServiceOptions {
 }
 
 export class IncidentService {
-  readonly store: IncidentStore
+  readonly store: IncidentRepository
   readonly policy: IncidentPolicy
   readonly #kb: KnowledgeBase
   readonly #now: () => number
@@ -62,9 +62,10 @@ export class IncidentService {
   readonly #timers: IncidentTimers
   readonly #commands: IncidentCommands
   #chain: Promise<void> = Promise.resolve()
+  #ticking: Promise<void> | undefined
 
   constructor (opts: IncidentServiceOptions) {
-    this.store = new IncidentStore(opts.db)
+    this.store = opts.store
     this.policy = { ...DEFAULT_POLICY, ...opts.policy }
     this.#kb = opts.kb
     this.#now = opts.now ?? Date.now
@@ -81,7 +82,7 @@ export class IncidentService {
       groupOf: opts.groupOf ?? (() => undefined),
       onFolded: opts.onFolded ?? (() => {}),
       log: this.#log,
-      publish: (change, inc, webhook, detail, text) => { this.#publish(change, inc, webhook, detail, text) }
+      publish: async (change, inc, webhook, detail, text) => { await this.#publish(change, inc, webhook, detail, text) }
     }
     this.#findings = new FindingsApplier(ctx)
     this.#timers = new IncidentTimers(ctx)
@@ -99,8 +100,9 @@ export class IncidentService {
     const run = this.#chain.then(async () => {
       for (const f of findings) {
         try {
-          const evidence = this.#needsEvidence(f) ? await this.#evidence(f) : undefined
-          this.store.transaction(() => { this.#findings.apply(f, evidence) })
+          // Evidence is a metric query: fetched before the transaction, which awaits nothing but its stores.
+          const evidence = await this.#needsEvidence(f) ? await this.#evidence(f) : undefined
+          await this.store.transaction(async () => { await this.#findings.apply(f, evidence) })
         } catch (err) {
           this.#log.warn({ err, machineId: f.machineId, key: f.key }, 'finding not applied')
         }
@@ -115,8 +117,8 @@ export class IncidentService {
     await this.#chain
   }
 
-  #needsEvidence (f: Finding): boolean {
-    return f.state === 'open' && f.series !== undefined && this.#metrics !== undefined && this.store.active(f.machineId, f.key) === undefined
+  async #needsEvidence (f: Finding): Promise<boolean> {
+    return f.state === 'open' && f.series !== undefined && this.#metrics !== undefined && await this.store.active(f.machineId, f.key) === undefined
   }
 
   /** The finding's own evidence plus a short, bounded window of its series around detection. */
@@ -142,70 +144,73 @@ export class IncidentService {
   /**
    * Runs the clocks: auto-resolve after the hold, escalation, end of the
    * verification watch, fleet parents whose children are all done. Call it
-   * every few seconds; it is idempotent.
+   * every few seconds; it is idempotent. A call while one runs joins it.
    */
-  tick (): void { this.#timers.tick() }
+  tick (): Promise<void> {
+    this.#ticking ??= this.#timers.tick().finally(() => { this.#ticking = undefined })
+    return this.#ticking
+  }
 
   /* ---- technicians (incidents/commands.ts) ---- */
 
-  acknowledge (id: string, by: string, note?: string): IncidentDetail { return this.#commands.acknowledge(id, by, note) }
-  assign (id: string, by: string, assignee: string): IncidentDetail { return this.#commands.assign(id, by, assignee) }
-  addNote (id: string, by: string, text: string): IncidentDetail { return this.#commands.addNote(id, by, text) }
+  async acknowledge (id: string, by: string, note?: string): Promise<IncidentDetail> { return await this.#commands.acknowledge(id, by, note) }
+  async assign (id: string, by: string, assignee: string): Promise<IncidentDetail> { return await this.#commands.assign(id, by, assignee) }
+  async addNote (id: string, by: string, text: string): Promise<IncidentDetail> { return await this.#commands.addNote(id, by, text) }
   /** A technician's resolution, then the follow-up watch; `document` writes the fix to the knowledge base. */
-  resolve (id: string, by: string, body: ResolveBody): IncidentDetail { return this.#commands.resolve(id, by, body) }
-  reopen (id: string, by: string, reason: string): IncidentDetail { return this.#commands.reopen(id, by, reason) }
+  async resolve (id: string, by: string, body: ResolveBody): Promise<IncidentDetail> { return await this.#commands.resolve(id, by, body) }
+  async reopen (id: string, by: string, reason: string): Promise<IncidentDetail> { return await this.#commands.reopen(id, by, reason) }
 
   /* ---- reads ---- */
 
-  json (inc: IncidentRow): Incident {
+  async json (inc: IncidentRow): Promise<Incident> {
     const family = keyFamily(inc.key)
     const suggestions: Incident['suggestions'] = []
     for (const s of inc.suggestions) {
-      const a = this.#kb.get(s.articleId)
-      if (a !== undefined) suggestions.push({ articleId: s.articleId, title: a.title, score: s.score, resolvedCount: this.#kb.resolvedCount(s.articleId, family) })
+      const a = await this.#kb.get(s.articleId)
+      if (a !== undefined) suggestions.push({ articleId: s.articleId, title: a.title, score: s.score, resolvedCount: await this.#kb.resolvedCount(s.articleId, family) })
     }
     return incidentJson(inc, suggestions)
   }
 
-  detail (id: string): IncidentDetail {
-    const inc = this.#commands.require(id)
-    return { ...this.json(inc), timeline: this.store.timeline(id), children: this.store.children(id).map((c) => c.id) }
+  async detail (id: string): Promise<IncidentDetail> {
+    const inc = await this.#commands.require(id)
+    return { ...await this.json(inc), timeline: await this.store.timeline(id), children: (await this.store.children(id)).map((c) => c.id) }
   }
 
-  list (q: IncidentQuery): { total: number, items: Incident[] } {
-    const { total, items } = this.store.list(q)
-    return { total, items: items.map((i) => this.json(i)) }
+  async list (q: IncidentQuery): Promise<{ total: number, items: Incident[] }> {
+    const { total, items } = await this.store.list(q)
+    return { total, items: await Promise.all(items.map(async (i) => await this.json(i))) }
   }
 
   /** For the machine status board: the worst active incident of a machine. */
-  worstSeverity (machineId: string): { severity: Severity, title: string, incidentId: string } | undefined {
-    const w = this.store.worstActive(machineId)
+  async worstSeverity (machineId: string): Promise<{ severity: Severity, title: string, incidentId: string } | undefined> {
+    const w = await this.store.worstActive(machineId)
     return w === undefined ? undefined : { severity: w.severity, title: w.title, incidentId: w.id }
   }
 
   /** Worst active incident per machine, for every machine at once. */
-  worstAll (): Map<string, { severity: Severity, title: string, incidentId: string }> {
+  async worstAll (): Promise<Map<string, { severity: Severity, title: string, incidentId: string }>> {
     const out = new Map<string, { severity: Severity, title: string, incidentId: string }>()
-    for (const [machineId, w] of this.store.worstActiveAll()) out.set(machineId, { severity: w.severity, title: w.title, incidentId: w.id })
+    for (const [machineId, w] of await this.store.worstActiveAll()) out.set(machineId, { severity: w.severity, title: w.title, incidentId: w.id })
     return out
   }
 
   /* ---- silences ---- */
 
-  createSilence (input: SilenceInput, by: string): Silence {
+  async createSilence (input: SilenceInput, by: string): Promise<Silence> {
     const now = this.#now()
     const s = validateSilence(input, now)
     const silence: Silence = { id: newId('sil'), ...s, reason: input.reason, createdBy: by, createdMs: now, matched: 0 }
-    this.store.insertSilence(silence)
+    await this.store.insertSilence(silence)
     return silence
   }
 
-  listSilences (includeExpired: boolean): Silence[] {
-    return this.store.silences(includeExpired ? undefined : this.#now())
+  async listSilences (includeExpired: boolean): Promise<Silence[]> {
+    return await this.store.silences(includeExpired ? undefined : this.#now())
   }
 
-  deleteSilence (id: string): void {
-    if (!this.store.deleteSilence(id)) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no silence ${id}`)
+  async deleteSilence (id: string): Promise<void> {
+    if (!await this.store.deleteSilence(id)) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no silence ${id}`)
   }
 
   /* ---- announcements ---- */
@@ -216,14 +221,14 @@ export class IncidentService {
    * parent); later events follow only notified ones. Silenced findings open no
    * incident at all, so they notify nothing.
    */
-  #publish (change: IncidentChange, inc: IncidentRow, webhook?: WebhookEventType, detail?: string, text?: string): void {
-    const json = this.json(inc)
+  async #publish (change: IncidentChange, inc: IncidentRow, webhook?: WebhookEventType, detail?: string, text?: string): Promise<void> {
+    const json = await this.json(inc)
     if (webhook !== undefined && this.#notifier !== undefined) {
       let send = inc.notified
       if (webhook === 'incident.opened') {
-        const parent = inc.parentId === null ? undefined : this.store.get(inc.parentId)
+        const parent = inc.parentId === null ? undefined : await this.store.get(inc.parentId)
         send = parent?.notified !== true
-        if (send) { inc.notified = true; this.store.save(inc) }
+        if (send) { inc.notified = true; await this.store.save(inc) }
       }
       if (send) this.#notifier.enqueue(webhook, json, detail, text)
     }

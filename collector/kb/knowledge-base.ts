@@ -1,50 +1,15 @@
 /**
- * The knowledge base: articles in SQLite, indexed with FTS5 (porter stemming),
- * ranked with bm25 plus structured boosts for suggestions on new incidents, and
- * a ledger of which incidents each article resolved (so suggestions say how
- * often a fix worked). docs/kb.md explains the scoring.
+ * The knowledge base: articles, full-text search, suggestions for new incidents
+ * (the store's text relevance normalised to the best candidate, plus structured
+ * boosts) and a ledger of which incidents each article resolved, so suggestions
+ * say how often a fix worked. docs/kb.md explains the scoring. Persistence is a
+ * KbRepository (SQLite with FTS5 in sqlite-store.ts).
  */
-import { migrate, type Db } from '../store/sqlite/db.js'
 import { newId } from '../core/secrets.js'
 import { VigieError } from '../core/errors.js'
 import { keyFamily, matchesKeyPattern, metricOf } from '../incidents/key-pattern.js'
 import type { Article, ArticleBody, KbQuery, ScoredSuggestion, SuggestInput } from './model.js'
-
-const MIGRATIONS = [
-  `
-  CREATE TABLE kb_articles (
-    n INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    symptoms TEXT NOT NULL,
-    cause TEXT NOT NULL,
-    steps_json TEXT NOT NULL,
-    tags_json TEXT NOT NULL,
-    kinds_json TEXT NOT NULL,
-    key_patterns_json TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL,
-    updated_ms INTEGER NOT NULL,
-    created_by TEXT NOT NULL,
-    updated_by TEXT NOT NULL,
-    source_incident_id TEXT
-  );
-  CREATE VIRTUAL TABLE kb_fts USING fts5(title, symptoms, cause, steps, tags, tokenize = 'porter unicode61');
-  CREATE TABLE kb_links (
-    article_id TEXT NOT NULL,
-    incident_id TEXT NOT NULL,
-    family TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    at_ms INTEGER NOT NULL,
-    PRIMARY KEY (article_id, incident_id)
-  ) WITHOUT ROWID;
-  CREATE INDEX kb_links_incident ON kb_links(incident_id);
-  CREATE INDEX kb_links_family ON kb_links(article_id, family, outcome);
-  `
-]
-
-/** bm25 column weights: title, symptoms, cause, steps, tags. */
-const BM25 = 'bm25(kb_fts, 4.0, 2.0, 1.0, 1.0, 3.0)'
+import type { KbRepository, StoredArticle } from './repository.js'
 
 /** Structured boosts added to the normalised text score (0–1). */
 export const BOOSTS = {
@@ -66,12 +31,6 @@ export const BOOSTS = {
 const MIN_SCORE = 0.2
 const STOPWORDS = new Set(['the', 'and', 'for', 'is', 'at', 'on', 'of', 'in', 'to', 'a', 'an', 'its', 'it', 'than', 'vs', 'with', 'back', 'rule', 'usually'])
 
-interface RawArticle {
-  n: number, id: string, title: string, symptoms: string, cause: string, steps_json: string, tags_json: string, kinds_json: string,
-  key_patterns_json: string, version: number, created_ms: number, updated_ms: number, created_by: string, updated_by: string,
-  source_incident_id: string | null
-}
-
 /** Words of a text worth searching for, lower-cased, deduplicated, without numbers. */
 export function searchTerms (text: string, max = 32): string[] {
   const out = new Set<string>()
@@ -83,91 +42,80 @@ export function searchTerms (text: string, max = 32): string[] {
   return [...out]
 }
 
-/** An FTS5 query matching any of the terms (each quoted, so no operator injection). */
-function ftsAny (terms: string[]): string {
-  return terms.map((t) => '"' + t.replace(/"/g, '""') + '"').join(' OR ')
-}
+/** Text candidates a suggestion considers, and structured ones (key patterns, kinds). */
+const TEXT_CANDIDATES = 50
+const STRUCTURED_CANDIDATES = 5000
 
 export class KnowledgeBase {
-  readonly #db: Db
+  readonly #store: KbRepository
   readonly #now: () => number
 
-  constructor (db: Db, now: () => number = Date.now) {
-    this.#db = db
+  constructor (store: KbRepository, now: () => number = Date.now) {
+    this.#store = store
     this.#now = now
-    migrate(db, { name: 'kb', sql: MIGRATIONS })
   }
 
-  #raw (id: string): RawArticle | undefined {
-    return this.#db.prepare('SELECT * FROM kb_articles WHERE id = ?').get(id) as RawArticle | undefined
-  }
-
-  #json (r: RawArticle): Article {
+  async #json (s: StoredArticle): Promise<Article> {
     const a: Article = {
-      id: r.id,
-      title: r.title,
-      symptoms: r.symptoms,
-      cause: r.cause,
-      steps: JSON.parse(r.steps_json) as string[],
-      tags: JSON.parse(r.tags_json) as string[],
-      findingKinds: JSON.parse(r.kinds_json) as string[],
-      keyPatterns: JSON.parse(r.key_patterns_json) as string[],
-      version: r.version,
-      createdAt: new Date(r.created_ms).toISOString(),
-      updatedAt: new Date(r.updated_ms).toISOString(),
-      createdBy: r.created_by,
-      updatedBy: r.updated_by,
-      resolvedCount: this.resolvedCount(r.id)
+      id: s.id,
+      title: s.title,
+      symptoms: s.symptoms,
+      cause: s.cause,
+      steps: s.steps,
+      tags: s.tags,
+      findingKinds: s.findingKinds,
+      keyPatterns: s.keyPatterns,
+      version: s.version,
+      createdAt: new Date(s.createdMs).toISOString(),
+      updatedAt: new Date(s.updatedMs).toISOString(),
+      createdBy: s.createdBy,
+      updatedBy: s.updatedBy,
+      resolvedCount: await this.#store.resolvedCount(s.id)
     }
-    if (r.source_incident_id !== null) a.sourceIncidentId = r.source_incident_id
+    if (s.sourceIncidentId !== undefined) a.sourceIncidentId = s.sourceIncidentId
     return a
   }
 
-  #index (n: number, a: { title: string, symptoms: string, cause: string, steps: string[], tags: string[] }): void {
-    this.#db.prepare('DELETE FROM kb_fts WHERE rowid = ?').run(n)
-    this.#db.prepare('INSERT INTO kb_fts (rowid, title, symptoms, cause, steps, tags) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(n, a.title, a.symptoms, a.cause, a.steps.join('\n'), a.tags.join(' '))
+  async #stored (id: string): Promise<StoredArticle> {
+    const s = await this.#store.get(id)
+    if (s === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no knowledge-base article ${id}`)
+    return s
   }
 
-  get (id: string): Article | undefined {
-    const r = this.#raw(id)
-    return r === undefined ? undefined : this.#json(r)
+  async get (id: string): Promise<Article | undefined> {
+    const s = await this.#store.get(id)
+    return s === undefined ? undefined : await this.#json(s)
   }
 
   /** Throws VIGIE_ERR_NOT_FOUND for an unknown id. */
-  require (id: string): Article {
-    const a = this.get(id)
-    if (a === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no knowledge-base article ${id}`)
-    return a
+  async require (id: string): Promise<Article> {
+    return await this.#json(await this.#stored(id))
   }
 
-  create (body: ArticleBody, by: string, sourceIncidentId?: string): Article {
-    const id = newId('kb')
+  async create (body: ArticleBody, by: string, sourceIncidentId?: string): Promise<Article> {
     const now = this.#now()
-    const a = normalise(body)
-    this.#db.transaction(() => {
-      const n = this.#db.prepare(`INSERT INTO kb_articles (id, title, symptoms, cause, steps_json, tags_json, kinds_json, key_patterns_json, version, created_ms, updated_ms, created_by, updated_by, source_incident_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`)
-        .run(id, a.title, a.symptoms, a.cause, JSON.stringify(a.steps), JSON.stringify(a.tags), JSON.stringify(a.findingKinds), JSON.stringify(a.keyPatterns), now, now, by, by, sourceIncidentId ?? null)
-        .lastInsertRowid as number
-      this.#index(n, a)
-    })()
-    return this.require(id)
+    const a: StoredArticle = {
+      id: newId('kb'),
+      ...normalise(body),
+      version: 1,
+      createdMs: now,
+      updatedMs: now,
+      createdBy: by,
+      updatedBy: by,
+      ...(sourceIncidentId !== undefined ? { sourceIncidentId } : {})
+    }
+    await this.#store.insert(a)
+    return await this.#json(a)
   }
 
   /** Replaces the article's fields (PUT); fields left out become empty. */
-  replace (id: string, body: ArticleBody, by: string): Article {
-    const r = this.#raw(id)
-    if (r === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no knowledge-base article ${id}`)
-    this.#write(r, normalise(body), by)
-    return this.require(id)
+  async replace (id: string, body: ArticleBody, by: string): Promise<Article> {
+    return await this.#write(await this.#stored(id), normalise(body), by)
   }
 
   /** Changes only the given fields; list fields given are merged (union) when `merge` is set. */
-  patch (id: string, body: Partial<ArticleBody>, by: string, merge: { tags?: boolean, findingKinds?: boolean, keyPatterns?: boolean } = {}): Article {
-    const r = this.#raw(id)
-    if (r === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no knowledge-base article ${id}`)
-    const cur = this.#json(r)
+  async patch (id: string, body: Partial<ArticleBody>, by: string, merge: { tags?: boolean, findingKinds?: boolean, keyPatterns?: boolean } = {}): Promise<Article> {
+    const cur = await this.#stored(id)
     const union = (a: string[], b: string[] | undefined, on: boolean | undefined): string[] => b === undefined ? a : on === true ? [...new Set([...a, ...b])] : b
     const next = normalise({
       title: body.title ?? cur.title,
@@ -178,79 +126,65 @@ export class KnowledgeBase {
       findingKinds: union(cur.findingKinds, body.findingKinds, merge.findingKinds) as ArticleBody['findingKinds'],
       keyPatterns: union(cur.keyPatterns, body.keyPatterns, merge.keyPatterns)
     })
-    this.#write(r, next, by)
-    return this.require(id)
+    return await this.#write(cur, next, by)
   }
 
-  #write (r: RawArticle, a: Required<ArticleBody>, by: string): void {
-    this.#db.transaction(() => {
-      this.#db.prepare(`UPDATE kb_articles SET title = ?, symptoms = ?, cause = ?, steps_json = ?, tags_json = ?, kinds_json = ?, key_patterns_json = ?,
-        version = version + 1, updated_ms = ?, updated_by = ? WHERE n = ?`)
-        .run(a.title, a.symptoms, a.cause, JSON.stringify(a.steps), JSON.stringify(a.tags), JSON.stringify(a.findingKinds), JSON.stringify(a.keyPatterns), this.#now(), by, r.n)
-      this.#index(r.n, a)
-    })()
+  async #write (cur: StoredArticle, a: Required<ArticleBody>, by: string): Promise<Article> {
+    const next: StoredArticle = { ...cur, ...a, version: cur.version + 1, updatedMs: this.#now(), updatedBy: by }
+    await this.#store.update(next)
+    return await this.#json(next)
   }
 
-  /** Full-text search (bm25), or the most recently updated articles without `q`. */
-  search (q: KbQuery): { total: number, items: Array<Article & { score?: number, snippet?: string }> } {
+  /** Full-text search, or the most recently updated articles without `q`. */
+  async search (q: KbQuery): Promise<{ total: number, items: Array<Article & { score?: number, snippet?: string }> }> {
     const limit = q.limit ?? 20
     const offset = q.offset ?? 0
     const terms = q.q === undefined ? [] : searchTerms(q.q)
     if (terms.length === 0) {
-      const total = (this.#db.prepare('SELECT count(*) AS n FROM kb_articles').get() as { n: number }).n
-      const rows = this.#db.prepare('SELECT * FROM kb_articles ORDER BY updated_ms DESC, n DESC LIMIT ? OFFSET ?').all(limit, offset) as RawArticle[]
-      return { total, items: rows.map((r) => this.#json(r)) }
+      const { total, items } = await this.#store.recent(limit, offset)
+      return { total, items: await Promise.all(items.map(async (s) => await this.#json(s))) }
     }
-    const match = ftsAny(terms)
-    const total = (this.#db.prepare('SELECT count(*) AS n FROM kb_fts WHERE kb_fts MATCH ?').get(match) as { n: number }).n
-    const rows = this.#db.prepare(`SELECT a.*, ${BM25} AS rank, snippet(kb_fts, -1, '[', ']', '…', 12) AS snip
-      FROM kb_fts JOIN kb_articles a ON a.n = kb_fts.rowid WHERE kb_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?`)
-      .all(match, limit, offset) as Array<RawArticle & { rank: number, snip: string }>
-    return { total, items: rows.map((r) => ({ ...this.#json(r), score: round(-r.rank), snippet: r.snip })) }
+    const { total, hits } = await this.#store.textSearch(terms, limit, offset)
+    return { total, items: await Promise.all(hits.map(async (h) => ({ ...await this.#json(h.article), score: round(h.relevance), snippet: h.snippet }))) }
   }
 
   /**
-   * Top articles for an incident: candidates from full-text (bm25 over the
-   * incident's title, metric, rule and software) and from structured links
-   * (key patterns, kinds); score = text (normalised to the best candidate) +
-   * boosts (see BOOSTS). Returns at most `limit`, best first.
+   * Top articles for an incident: candidates from full-text (the incident's title,
+   * metric, rule and software) and from structured links (key patterns, kinds);
+   * score = text relevance (normalised to the best candidate) + boosts (see
+   * BOOSTS). Returns at most `limit`, best first.
    */
-  suggest (input: SuggestInput, limit = 3): ScoredSuggestion[] {
+  async suggest (input: SuggestInput, limit = 3): Promise<ScoredSuggestion[]> {
     const metric = metricOf(input.series)
     const family = keyFamily(input.key)
     const software = (input.software ?? []).map((s) => s.toLowerCase())
     const terms = searchTerms([input.title, metric ?? '', family.split(':').slice(1).join(' '), ...software].join(' '))
-    const cands = new Map<number, { r: RawArticle, text: number }>()
+    const cands = new Map<string, { a: StoredArticle, text: number }>()
     if (terms.length > 0) {
-      const rows = this.#db.prepare(`SELECT a.*, ${BM25} AS rank FROM kb_fts JOIN kb_articles a ON a.n = kb_fts.rowid WHERE kb_fts MATCH ? ORDER BY rank LIMIT 50`)
-        .all(ftsAny(terms)) as Array<RawArticle & { rank: number }>
-      for (const r of rows) cands.set(r.n, { r, text: -r.rank })
+      for (const h of (await this.#store.textSearch(terms, TEXT_CANDIDATES, 0)).hits) cands.set(h.article.id, { a: h.article, text: h.relevance })
     }
-    const structured = this.#db.prepare("SELECT * FROM kb_articles WHERE key_patterns_json != '[]' OR kinds_json != '[]' ORDER BY updated_ms DESC LIMIT 5000").all() as RawArticle[]
-    for (const r of structured) if (!cands.has(r.n)) cands.set(r.n, { r, text: 0 })
+    for (const a of await this.#store.structured(STRUCTURED_CANDIDATES)) if (!cands.has(a.id)) cands.set(a.id, { a, text: 0 })
 
     const best = Math.max(1e-9, ...[...cands.values()].map((c) => c.text))
     const out: ScoredSuggestion[] = []
-    for (const { r, text } of cands.values()) {
+    for (const { a, text } of cands.values()) {
       let score = text / best
-      const patterns = JSON.parse(r.key_patterns_json) as string[]
-      const kinds = JSON.parse(r.kinds_json) as string[]
-      const tags = (JSON.parse(r.tags_json) as string[]).map((t) => t.toLowerCase())
-      const title = r.title.toLowerCase()
-      const byKey = patterns.some((p) => matchesKeyPattern(p, input.key))
-      const byMetric = metric !== undefined && (tags.includes(metric) || patterns.some((p) => p.includes(metric)))
+      const tags = a.tags.map((t) => t.toLowerCase())
+      const title = a.title.toLowerCase()
+      const byKey = a.keyPatterns.some((p) => matchesKeyPattern(p, input.key))
+      const byMetric = metric !== undefined && (tags.includes(metric) || a.keyPatterns.some((p) => p.includes(metric)))
       const bySoftware = software.some((s) => tags.includes(s) || title.includes(s))
       // a kind alone says too little: structured-only candidates need a key, metric or software link
       if (text === 0 && !byKey && !byMetric && !bySoftware) continue
       if (byKey) score += BOOSTS.keyPattern
-      if (kinds.includes(input.kind)) score += BOOSTS.kind
-      else if (kinds.length > 0) score += BOOSTS.otherKind
+      if (a.findingKinds.includes(input.kind)) score += BOOSTS.kind
+      else if (a.findingKinds.length > 0) score += BOOSTS.otherKind
       if (byMetric) score += BOOSTS.metric
       if (bySoftware) score += BOOSTS.software
-      const resolved = this.resolvedCount(r.id, family)
+      const resolved = await this.#store.resolvedCount(a.id, family)
       if (resolved > 0) score += BOOSTS.resolved * Math.log2(1 + resolved)
       if (score < MIN_SCORE) continue
-      out.push({ articleId: r.id, title: r.title, score: round(score), resolvedCount: resolved })
+      out.push({ articleId: a.id, title: a.title, score: round(score), resolvedCount: resolved })
     }
     out.sort((a, b) => b.score - a.score || a.title.localeCompare(b.title))
     return out.slice(0, limit)
@@ -259,22 +193,18 @@ export class KnowledgeBase {
   /* ---- which incidents each article resolved ---- */
 
   /** Records that `incidentId` was resolved with the article (idempotent). */
-  link (articleId: string, incidentId: string, key: string): void {
-    this.#db.prepare(`INSERT INTO kb_links (article_id, incident_id, family, outcome, at_ms) VALUES (?, ?, ?, 'resolved', ?)
-      ON CONFLICT(article_id, incident_id) DO UPDATE SET outcome = 'resolved', at_ms = excluded.at_ms`).run(articleId, incidentId, keyFamily(key), this.#now())
+  async link (articleId: string, incidentId: string, key: string): Promise<void> {
+    await this.#store.link(articleId, incidentId, keyFamily(key), this.#now())
   }
 
   /** The incident's resolution regressed or was verified: counts follow. */
-  setOutcome (incidentId: string, outcome: 'regressed' | 'verified'): void {
-    this.#db.prepare('UPDATE kb_links SET outcome = ? WHERE incident_id = ?').run(outcome, incidentId)
+  async setOutcome (incidentId: string, outcome: 'regressed' | 'verified'): Promise<void> {
+    await this.#store.setOutcome(incidentId, outcome)
   }
 
   /** Incidents the article resolved that did not regress; of one key family when given. */
-  resolvedCount (articleId: string, family?: string): number {
-    const row = family === undefined
-      ? this.#db.prepare("SELECT count(*) AS n FROM kb_links WHERE article_id = ? AND outcome != 'regressed'").get(articleId)
-      : this.#db.prepare("SELECT count(*) AS n FROM kb_links WHERE article_id = ? AND family = ? AND outcome != 'regressed'").get(articleId, family)
-    return (row as { n: number }).n
+  async resolvedCount (articleId: string, family?: string): Promise<number> {
+    return await this.#store.resolvedCount(articleId, family)
   }
 }
 

@@ -27,7 +27,7 @@ export async function kbRoutes (app: FastifyInstance, _opts: unknown): Promise<v
   app.post('/api/v1/kb', {
     onRequest: technician,
     schema: { summary: 'Create an article', tags, body: ArticleBody, response: { 201: Article, ...errors } }
-  }, async (request, reply) => reply.code(201).send(kb.create(request.body as Static<typeof ArticleBody>, who(request))))
+  }, async (request, reply) => reply.code(201).send(await kb.create(request.body as Static<typeof ArticleBody>, who(request))))
 
   app.put('/api/v1/kb/:id', {
     onRequest: technician,

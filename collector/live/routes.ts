@@ -68,18 +68,22 @@ export async function liveRoutes (app: FastifyInstance, _opts: unknown): Promise
     })
   })
 
-  // Every stored report becomes a summary event for all, and a full event for watchers.
+  // Every stored report becomes a summary event for all, and a full event for watchers,
+  // in the order stored: one batch's frames go out before the next one's.
+  let sent: Promise<void> = Promise.resolve()
   app.events.on('reports', (batch) => {
     // No dashboard connected: nothing to build (the summary costs an incident query).
     if (app.live.size === 0) return
-    const summary = summaryOf(app, batch.machineId)
-    if (summary === undefined) return
-    const machine: LiveFrame = { type: 'machine', machine: summary }
-    app.live.publish(machine)
-    for (const { report, atMs } of batch.accepted) {
-      const frame: LiveFrame = { type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: liveMetrics(report.metrics), unavailable: liveUnavailable(report.unavailable) }
-      app.live.publish(frame, { detailOf: batch.machineId })
-    }
+    sent = sent.then(async () => {
+      const summary = await summaryOf(app, batch.machineId)
+      if (summary === undefined) return
+      const machine: LiveFrame = { type: 'machine', machine: summary }
+      app.live.publish(machine)
+      for (const { report, atMs } of batch.accepted) {
+        const frame: LiveFrame = { type: 'report', machineId: batch.machineId, atMs, seq: report.seq, metrics: liveMetrics(report.metrics), unavailable: liveUnavailable(report.unavailable) }
+        app.live.publish(frame, { detailOf: batch.machineId })
+      }
+    }).catch((err: unknown) => { app.log.warn({ err, machineId: batch.machineId }, 'live update not sent') })
   })
   app.events.on('live', (event) => { app.live.publish(event) })
 }

@@ -57,9 +57,9 @@ export function summarize (m: FleetEntry, status: { status: MachineStatus, worst
 }
 
 /** Summary of one machine now, as the list and the live socket show it. */
-export function summaryOf (app: FastifyInstance, id: string): MachineSummary | undefined {
+export async function summaryOf (app: FastifyInstance, id: string): Promise<MachineSummary | undefined> {
   const e = app.fleet.get(id)
-  return e === undefined ? undefined : summarize(e, app.status.statusOf(e, app.now()))
+  return e === undefined ? undefined : summarize(e, app.status.statusOf(e, app.now(), await app.status.worstOf(id)))
 }
 
 export async function machineRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
@@ -91,8 +91,8 @@ export async function machineRoutes (app: FastifyInstance, _opts: unknown): Prom
       entries = entries.filter(m => m.search.includes(needle))
     }
     // One lookup of every open incident instead of one per machine.
-    const worst = app.status.worstAll()
-    const all = entries.map(m => summarize(m, app.status.statusOf(m, now, worst === undefined ? undefined : worst.get(m.id) ?? null)))
+    const worst = await app.status.worstAll()
+    const all = entries.map(m => summarize(m, app.status.statusOf(m, now, worst.get(m.id))))
     const counts: Record<string, number> = {}
     for (const s of all) counts[s.status] = (counts[s.status] ?? 0) + 1
     let items = q.status === undefined ? all : all.filter(s => s.status === q.status)
@@ -113,7 +113,7 @@ export async function machineRoutes (app: FastifyInstance, _opts: unknown): Prom
   }, async (request) => {
     const m = machineOr404((request.params as { id: string }).id)
     const now = app.now()
-    const st = app.status.statusOf(m, now)
+    const st = app.status.statusOf(m, now, await app.status.worstOf(m.id))
     return {
       id: m.id,
       hostname: m.hostname,

@@ -13,9 +13,9 @@ export type MachineStatus = 'healthy' | 'warning' | 'critical' | 'offline-expect
 
 export interface HealthProvider {
   /** worst open incident severity for the machine, if any */
-  worstSeverity?: (machineId: string) => Worst | undefined
+  worstSeverity?: (machineId: string) => Promise<Worst | undefined>
   /** the same for every machine at once (used by the fleet list); machines without an open incident are absent */
-  worstAll?: () => Map<string, Worst>
+  worstAll?: () => Promise<Map<string, Worst>>
   /** whether silence now is usual for this machine (learned online hours) */
   silenceExpected?: (machineId: string, nowMs: number) => boolean | undefined
 }
@@ -34,14 +34,18 @@ export class MachineStatusBoard {
     return nowMs - m.lastSeenMs <= 3 * this.#intervalMs + 60_000
   }
 
-  /** Worst open incident of every machine, in one call when the provider can. */
-  worstAll (): Map<string, Worst> | undefined {
-    return this.#provider.worstAll?.()
+  /** Worst open incident of every machine, in one call (machines without one are absent). */
+  async worstAll (): Promise<Map<string, Worst>> {
+    return await this.#provider.worstAll?.() ?? new Map()
   }
 
-  /** `worst` given by the caller (from worstAll) skips the per-machine lookup; null means "none". */
-  statusOf (m: MachineSeen, nowMs: number, known?: Worst | null): { status: MachineStatus, worst?: Worst } {
-    const worst = known === null ? undefined : known ?? this.#provider.worstSeverity?.(m.id)
+  /** Worst open incident of one machine. */
+  async worstOf (machineId: string): Promise<Worst | undefined> {
+    return await this.#provider.worstSeverity?.(machineId)
+  }
+
+  /** The status, from the last report and the machine's worst open incident (worstOf or worstAll). */
+  statusOf (m: MachineSeen, nowMs: number, worst: Worst | undefined): { status: MachineStatus, worst?: Worst } {
     if (!this.isOnline(m, nowMs)) {
       const expected = this.#provider.silenceExpected?.(m.id, nowMs)
       const status: MachineStatus = expected === true ? 'offline-expected' : expected === false ? 'silent-unexpected' : 'offline'

@@ -18,13 +18,13 @@ t.test('open incidents per machine: at the cap each finding opens its own; beyon
   const flood = Array.from({ length: cap + 150 }, (_, i) => finding({ machineId: 'noisy', key: `rule:x:${i}`, title: `Finding ${i}` }))
   // at the cap: exactly `cap` incidents of their own
   await h.incidents.submit(flood.slice(0, cap))
-  let list = h.incidents.list({ machineId: 'noisy', limit: 500 })
+  let list = await h.incidents.list({ machineId: 'noisy', limit: 500 })
   t.equal(list.total, cap, 'at the cap every finding has its own incident')
   t.notOk(list.items.some((i) => i.key === OVERFLOW_KEY), 'no overflow incident yet')
 
   // one over, and many more: folded into a single "too many incidents" incident
   await h.incidents.submit(flood.slice(cap))
-  list = h.incidents.list({ machineId: 'noisy', limit: 500 })
+  list = await h.incidents.list({ machineId: 'noisy', limit: 500 })
   t.equal(list.total, cap + 1, `${cap} incidents plus one "too many incidents" incident, not ${cap + 150}`)
   const overflow = list.items.find((i) => i.key === OVERFLOW_KEY)
   t.ok(overflow !== undefined, 'an overflow incident tells the technician')
@@ -35,12 +35,12 @@ t.test('open incidents per machine: at the cap each finding opens its own; beyon
 
   // a finding for a key already open still updates its own incident
   await h.incidents.submit([finding({ machineId: 'noisy', key: 'rule:x:3', severity: 'critical', title: 'Finding 3 worse' })])
-  const three = h.incidents.list({ machineId: 'noisy', limit: 500 }).items.find((i) => i.key === 'rule:x:3')
+  const three = (await h.incidents.list({ machineId: 'noisy', limit: 500 })).items.find((i) => i.key === 'rule:x:3')
   t.equal(three?.severity, 'critical', 'an open incident keeps receiving its findings')
 
   // another machine is not affected
   await h.incidents.submit([finding({ machineId: 'quiet', key: SMART_KEY, severity: 'critical', title: 'SMART: sda failing' })])
-  t.equal(h.incidents.list({ machineId: 'quiet' }).total, 1, "another machine's finding opens its incident")
+  t.equal((await h.incidents.list({ machineId: 'quiet' })).total, 1, "another machine's finding opens its incident")
 })
 
 t.test("a flood from one machine never evicts another machine's alert from the outbox", async (t) => {

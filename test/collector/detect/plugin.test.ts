@@ -20,7 +20,7 @@ t.test('reports breaching a rule open one incident through the engine; the engin
     h.clock.set(T0 + i * MIN)
     await send(h, agent, seq++, T0 + i * MIN, 98)
   }
-  let list = h.incidents.list({})
+  let list = await h.incidents.list({})
   t.equal(list.total, 1)
   const inc = list.items[0]
   t.equal(inc.key, DISK_KEY)
@@ -37,14 +37,14 @@ t.test('reports breaching a rule open one incident through the engine; the engin
     h.clock.set(T0 + i * MIN)
     await send(h, agent, seq++, T0 + i * MIN, 98)
   }
-  list = h.incidents.list({})
+  list = await h.incidents.list({})
   t.equal(list.total, 1, 'no second incident after the restart')
   h.clock.set(T0 + 13 * MIN)
   await send(h, agent, seq, T0 + 13 * MIN, 50)
-  t.equal(h.incidents.detail(inc.id).timeline.at(-1)?.type, 'cleared', 'the restored engine knew the rule was open')
+  t.equal((await h.incidents.detail(inc.id)).timeline.at(-1)?.type, 'cleared', 'the restored engine knew the rule was open')
   h.clock.set(T0 + 15 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(inc.id).state, 'auto-resolved')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(inc.id)).state, 'auto-resolved')
 })
 
 t.test('the OpenAPI document lists the incident, KB, silence and webhook routes with summaries and tags', async (t) => {
@@ -73,7 +73,7 @@ t.test('a learned anomaly is a hint on the machine, not an incident; a restart k
   for (let i = 0; i < 600; i++) await post(T0 + i * MIN, 10 + (i % 5))
   for (let i = 600; i < 615; i++) await post(T0 + i * MIN, 95)
   await h.app.findingsSettled()
-  t.equal(h.incidents.list({}).total, 0, 'no incident from an anomaly alone')
+  t.equal((await h.incidents.list({})).total, 0, 'no incident from an anomaly alone')
   const hints = (await h.app.inject({ url: `/api/v1/machines/${agent.agentId}/anomalies`, headers: auth(h.viewer) })).json()
   t.ok(hints.items.length >= 1, 'the anomaly is on the machine')
   t.match(hints.items.at(-1), { series: 'cpu.load_pct', state: 'open' })

@@ -23,7 +23,7 @@ t.test('a machine group set at install silences its machines, and filters the fl
     }
   }
   await h.app.findingsSettled()
-  const open = h.incidents.list({}).items
+  const open = (await h.incidents.list({})).items
   t.same(open.map(i => i.hostname), ['pc-paris-1'], 'the full disk opens an incident in Paris only: Lyon is silenced by group')
   const list = (await h.app.inject({ url: '/api/v1/machines?group=site-lyon', headers: auth(h.viewer) })).json()
   t.same(list.items.map((m: { hostname: string }) => m.hostname), ['pc-lyon-1'], 'the fleet list filters by group')

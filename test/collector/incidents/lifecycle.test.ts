@@ -36,7 +36,7 @@ t.test('opens one incident per machine for repeated disk breaches; repeats only 
 t.test('acknowledge, assign, note, resolve, then verified after the follow-up period', async (t) => {
   const h = await testApp(t, { config: { incidentVerifySec: 3600 } })
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  const id = h.incidents.list({}).items[0].id
+  const id = (await h.incidents.list({})).items[0].id
   const post = async (path: string, payload: object, token = h.tech): Promise<{ statusCode: number, json: () => any }> =>
     await h.app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/${path}`, headers: auth(token), payload })
 
@@ -58,11 +58,11 @@ t.test('acknowledge, assign, note, resolve, then verified after the follow-up pe
   await h.incidents.submit([clear({ machineId: 'm1' })])
 
   h.clock.advance(30 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(id).state, 'resolved', 'still under watch')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(id)).state, 'resolved', 'still under watch')
   h.clock.advance(31 * MIN)
-  h.incidents.tick()
-  const d = h.incidents.detail(id)
+  await h.incidents.tick()
+  const d = await h.incidents.detail(id)
   t.equal(d.state, 'verified')
   t.same(d.timeline.map((e) => e.type), ['opened', 'acknowledged', 'assigned', 'note', 'resolved', 'cleared', 'verified'])
   t.same(d.timeline.filter((e) => e.by !== undefined).map((e) => e.by), ['Tom Tech', 'Tom Tech', 'Tom Tech', 'Tom Tech'])
@@ -71,13 +71,13 @@ t.test('acknowledge, assign, note, resolve, then verified after the follow-up pe
 t.test('invalid transitions, unknown ids and malformed bodies get clear 4xx errors and change nothing', async (t) => {
   const h = await testApp(t)
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  const id = h.incidents.list({}).items[0].id
+  const id = (await h.incidents.list({})).items[0].id
   const post = async (path: string, payload: unknown, token = h.tech): Promise<{ statusCode: number, json: () => any }> =>
     await h.app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/${path}`, headers: { ...auth(token), 'content-type': 'application/json' }, payload: JSON.stringify(payload) })
 
   let r = await post('resolve', { resolution: 'fixed' })
   t.equal(r.statusCode, 200)
-  const before = h.incidents.detail(id)
+  const before = await h.incidents.detail(id)
 
   r = await post('resolve', { resolution: 'again' })
   t.equal(r.statusCode, 409)
@@ -106,7 +106,7 @@ t.test('invalid transitions, unknown ids and malformed bodies get clear 4xx erro
   t.equal(r.statusCode, 403, 'viewers read only')
   r = await h.app.inject({ url: '/api/v1/incidents?state=bogus', headers: auth(h.viewer) })
   t.equal(r.statusCode, 400)
-  t.same(h.incidents.detail(id), before, 'nothing changed')
+  t.same(await h.incidents.detail(id), before, 'nothing changed')
 
   // reopen: allowed from resolved, refused when already active
   r = await post('reopen', { reason: 'user says it is full again' })
@@ -115,10 +115,10 @@ t.test('invalid transitions, unknown ids and malformed bodies get clear 4xx erro
   r = await post('reopen', { reason: 'again' })
   t.equal(r.statusCode, 409)
   // an active unknown-article document is a 404 and changes nothing
-  const open = h.incidents.detail(id)
+  const open = await h.incidents.detail(id)
   r = await post('resolve', { resolution: 'x', document: { articleId: 'kb_nope' } })
   t.equal(r.statusCode, 404)
-  t.same(h.incidents.detail(id), open)
+  t.same(await h.incidents.detail(id), open)
 })
 
 t.test('auto-resolves once the condition stays clear for the hold time; a return before that cancels it', async (t) => {
@@ -126,20 +126,20 @@ t.test('auto-resolves once the condition stays clear for the hold time; a return
   const live: LiveEvent[] = []
   h.app.events.on('live', (e) => { live.push(e) })
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  const id = h.incidents.list({}).items[0].id
+  const id = (await h.incidents.list({})).items[0].id
   h.clock.advance(MIN)
   await h.incidents.submit([clear({ machineId: 'm1' })])
   h.clock.advance(4 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(id).state, 'open', 'hold not over')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(id)).state, 'open', 'hold not over')
   await h.incidents.submit([finding({ machineId: 'm1' })])
   h.clock.advance(10 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(id).state, 'open', 'the condition returned: no auto-resolve')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(id)).state, 'open', 'the condition returned: no auto-resolve')
   await h.incidents.submit([clear({ machineId: 'm1' })])
   h.clock.advance(5 * MIN)
-  h.incidents.tick()
-  const d = h.incidents.detail(id)
+  await h.incidents.tick()
+  const d = await h.incidents.detail(id)
   t.equal(d.state, 'auto-resolved')
   t.equal(d.resolvedBy, 'vigie')
   t.equal(d.count, 2)
@@ -149,8 +149,8 @@ t.test('auto-resolves once the condition stays clear for the hold time; a return
   // a later breach is a new incident
   h.clock.advance(MIN)
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  t.equal(h.incidents.list({ state: 'open' }).total, 1)
-  t.not(h.incidents.list({ state: 'open' }).items[0].id, id)
+  t.equal((await h.incidents.list({ state: 'open' })).total, 1)
+  t.not((await h.incidents.list({ state: 'open' })).items[0].id, id)
 })
 
 t.test('a finding that returns during the follow-up watch re-opens the incident as regressed, linking the resolution', async (t) => {
@@ -158,35 +158,35 @@ t.test('a finding that returns during the follow-up watch re-opens the incident 
   const live: LiveEvent[] = []
   h.app.events.on('live', (e) => { live.push(e) })
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  const id = h.incidents.list({}).items[0].id
-  h.incidents.resolve(id, 'Tom Tech', { resolution: 'Deleted the old backups', document: { title: 'Old backups fill the system disk' } })
+  const id = (await h.incidents.list({})).items[0].id
+  await h.incidents.resolve(id, 'Tom Tech', { resolution: 'Deleted the old backups', document: { title: 'Old backups fill the system disk' } })
   await h.incidents.submit([clear({ machineId: 'm1' })])
   h.clock.advance(3 * HOUR)
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  const d = h.incidents.detail(id)
+  const d = await h.incidents.detail(id)
   t.equal(d.state, 'regressed')
   t.equal(d.regressedFrom?.resolution, 'Deleted the old backups')
   t.equal(d.regressedFrom?.resolvedBy, 'Tom Tech')
   t.ok(d.regressedFrom?.articleId, 'links the article the fix came from')
   t.equal(d.resolvedAt, undefined)
-  t.equal(h.incidents.list({ state: 'active' }).total, 1, 'still one active incident for the key')
+  t.equal((await h.incidents.list({ state: 'active' })).total, 1, 'still one active incident for the key')
   t.equal(live.at(-1)?.change, 'regressed')
-  t.equal(h.app.kb.resolvedCount(d.regressedFrom!.articleId!), 0, 'a regression does not count as a fix')
+  t.equal(await h.app.kb.resolvedCount(d.regressedFrom!.articleId!), 0, 'a regression does not count as a fix')
 
   // regressed incidents are worked like open ones
-  t.equal(h.incidents.acknowledge(id, 'Tom Tech').state, 'acknowledged')
-  t.equal(h.incidents.resolve(id, 'Tom Tech', { resolution: 'Moved backups to the NAS' }).state, 'resolved')
+  t.equal((await h.incidents.acknowledge(id, 'Tom Tech')).state, 'acknowledged')
+  t.equal((await h.incidents.resolve(id, 'Tom Tech', { resolution: 'Moved backups to the NAS' })).state, 'resolved')
 })
 
 t.test('a condition never cleared by the end of the watch is a regression, not a verification', async (t) => {
   const h = await testApp(t, { config: { incidentVerifySec: 600 } })
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  const id = h.incidents.list({}).items[0].id
-  h.incidents.resolve(id, 'Tom Tech', { resolution: 'Asked the user to clean up' })
+  const id = (await h.incidents.list({})).items[0].id
+  await h.incidents.resolve(id, 'Tom Tech', { resolution: 'Asked the user to clean up' })
   h.clock.advance(11 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(id).state, 'regressed')
-  t.match(h.incidents.detail(id).timeline.at(-1)?.text, /still present/)
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(id)).state, 'regressed')
+  t.match((await h.incidents.detail(id)).timeline.at(-1)?.text, /still present/)
 })
 
 t.test('flapping: opens and clears N times in the window hold the incident open instead of re-opening it', async (t) => {
@@ -198,12 +198,12 @@ t.test('flapping: opens and clears N times in the window hold the incident open 
     h.clock.advance(MIN)
     await h.incidents.submit([clear({ machineId: 'm1' })])
     h.clock.advance(2 * MIN)
-    h.incidents.tick()
+    await h.incidents.tick()
   }
-  const all = h.incidents.list({})
+  const all = await h.incidents.list({})
   // the first two opens look like ordinary incidents; from the third (flapCount) on, the latest is held open
   t.equal(all.total, 2, 'six opens, two incidents: none after flapping was recognised')
-  const d = h.incidents.detail(all.items[0].id)
+  const d = await h.incidents.detail(all.items[0].id)
   t.equal(d.flapping, true)
   t.equal(d.state, 'open', 'held open while it flaps')
   t.equal(d.count, 5)
@@ -211,8 +211,8 @@ t.test('flapping: opens and clears N times in the window hold the incident open 
   t.ok(d.timeline.some((e) => e.type === 'flapping'))
   // once it stays clear for the flap window, it resolves
   h.clock.advance(61 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(d.id).state, 'auto-resolved')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(d.id)).state, 'auto-resolved')
 })
 
 t.test('flapping is also caught when clears come faster than the hold time', async (t) => {
@@ -223,13 +223,13 @@ t.test('flapping is also caught when clears come faster than the hold time', asy
     await h.incidents.submit([clear({ machineId: 'm1' })])
     h.clock.advance(MIN)
   }
-  const d = h.incidents.list({}).items[0]
-  t.equal(h.incidents.list({}).total, 1)
+  const d = (await h.incidents.list({})).items[0]
+  t.equal((await h.incidents.list({})).total, 1)
   t.equal(d.flapping, true)
   t.equal(d.count, 4)
   h.clock.advance(15 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(d.id).state, 'open', 'a flapping incident waits the whole flap window, not just the hold')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(d.id)).state, 'open', 'a flapping incident waits the whole flap window, not just the hold')
 })
 
 t.test('escalates an unacknowledged incident past the delay: severity raised, notified again; acknowledged ones do not', async (t) => {
@@ -239,21 +239,21 @@ t.test('escalates an unacknowledged incident past the delay: severity raised, no
   h.app.events.on('live', (e) => { if (e.change === 'updated') updates.push(e) })
   const wh = h.app.notifier.create({ url: 'http://127.0.0.1:9/hook' }, 'test')
   await h.incidents.submit([finding({ machineId: 'm1', severity: 'info' }), finding({ machineId: 'm2', severity: 'warning' })])
-  const [a, b] = ['m1', 'm2'].map((m) => h.incidents.list({ machineId: m }).items[0].id)
-  h.incidents.acknowledge(b, 'Tom Tech')
+  const [a, b] = await Promise.all(['m1', 'm2'].map(async (m) => (await h.incidents.list({ machineId: m })).items[0].id))
+  await h.incidents.acknowledge(b, 'Tom Tech')
   h.clock.advance(29 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(a).severity, 'info')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(a)).severity, 'info')
   h.clock.advance(2 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(a).severity, 'warning', 'raised one level')
-  t.equal(h.incidents.detail(b).severity, 'warning', 'acknowledged: not escalated')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(a)).severity, 'warning', 'raised one level')
+  t.equal((await h.incidents.detail(b)).severity, 'warning', 'acknowledged: not escalated')
   h.clock.advance(31 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(a).severity, 'critical')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(a)).severity, 'critical')
   h.clock.advance(3 * HOUR)
-  h.incidents.tick()
-  const d = h.incidents.detail(a)
+  await h.incidents.tick()
+  const d = await h.incidents.detail(a)
   t.equal(d.timeline.filter((e) => e.type === 'escalated').length, 2, 'at most two escalations')
   const types = h.app.notifier.deliveries(wh.id).map((x) => x.type).reverse()
   t.same(types, ['incident.opened', 'incident.opened', 'incident.updated', 'incident.updated', 'incident.updated'], 'opened ×2, acknowledged, escalated ×2')
@@ -263,19 +263,19 @@ t.test('escalates an unacknowledged incident past the delay: severity raised, no
 t.test('incidents, timelines and timers survive a restart', async (t) => {
   const h = await testApp(t, { config: { incidentHoldSec: 300 } })
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  const id = h.incidents.list({}).items[0].id
-  h.incidents.addNote(id, 'Tom Tech', 'looking')
+  const id = (await h.incidents.list({})).items[0].id
+  await h.incidents.addNote(id, 'Tom Tech', 'looking')
   await h.incidents.submit([clear({ machineId: 'm1' })])
   await h.restart()
-  t.equal(h.incidents.detail(id).timeline.length, 3)
+  t.equal((await h.incidents.detail(id)).timeline.length, 3)
   h.clock.advance(6 * MIN)
-  h.incidents.tick()
-  t.equal(h.incidents.detail(id).state, 'auto-resolved', 'the pending hold survived')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(id)).state, 'auto-resolved', 'the pending hold survived')
 })
 
 t.test('machine status shows the worst active incident', async (t) => {
   const h = await testApp(t)
   await h.incidents.submit([finding({ machineId: 'm1', severity: 'critical', title: 'Disk / is 99% full' }), finding({ machineId: 'm1', key: 'anomaly:cpu.load_pct', kind: 'anomaly', title: 'cpu' })])
-  t.same(h.incidents.worstSeverity('m1')?.severity, 'critical')
-  t.equal(h.incidents.worstSeverity('m2'), undefined)
+  t.same((await h.incidents.worstSeverity('m1'))?.severity, 'critical')
+  t.equal(await h.incidents.worstSeverity('m2'), undefined)
 })

@@ -16,11 +16,11 @@ t.test('silences by machine and by key pattern keep findings from opening incide
   t.equal(r.statusCode, 201)
 
   await h.incidents.submit([finding({ machineId: 'm1' }), finding({ machineId: 'm2' }), finding({ machineId: 'm2', key: 'anomaly:cpu.load_pct', kind: 'anomaly' })])
-  t.same(h.incidents.list({}).items.map((i) => `${i.machineId} ${i.key}`).sort(), ['m2 anomaly:cpu.load_pct', `m2 ${DISK_KEY}`], 'm1 silenced; the anomaly silence has not started')
+  t.same((await h.incidents.list({})).items.map((i) => `${i.machineId} ${i.key}`).sort(), ['m2 anomaly:cpu.load_pct', `m2 ${DISK_KEY}`], 'm1 silenced; the anomaly silence has not started')
 
   h.clock.advance(45 * MIN)
   await h.incidents.submit([finding({ machineId: 'm3', key: 'anomaly:mem.used_pct', kind: 'anomaly' })])
-  t.equal(h.incidents.list({ machineId: 'm3' }).total, 0, 'pattern silence active now')
+  t.equal((await h.incidents.list({ machineId: 'm3' })).total, 0, 'pattern silence active now')
 
   const list = (await h.app.inject({ url: '/api/v1/silences', headers: auth(h.viewer) })).json()
   t.equal(list.items.length, 2)
@@ -31,11 +31,11 @@ t.test('silences by machine and by key pattern keep findings from opening incide
   r = await h.app.inject({ method: 'DELETE', url: `/api/v1/silences/${byMachine.id as string}`, headers: auth(h.tech) })
   t.equal(r.statusCode, 404)
   await h.incidents.submit([finding({ machineId: 'm1' })])
-  t.equal(h.incidents.list({ machineId: 'm1' }).total, 1, 'after deletion it opens')
+  t.equal((await h.incidents.list({ machineId: 'm1' })).total, 1, 'after deletion it opens')
 
   h.clock.advance(60 * MIN)
   await h.incidents.submit([finding({ machineId: 'm4', key: 'anomaly:cpu.load_pct', kind: 'anomaly' })])
-  t.equal(h.incidents.list({ machineId: 'm4' }).total, 1, 'expired silence no longer applies')
+  t.equal((await h.incidents.list({ machineId: 'm4' })).total, 1, 'expired silence no longer applies')
   t.equal((await h.app.inject({ url: '/api/v1/silences', headers: auth(h.viewer) })).json().items.length, 0)
   t.equal((await h.app.inject({ url: '/api/v1/silences?expired=true', headers: auth(h.viewer) })).json().items.length, 1)
 })
@@ -83,36 +83,36 @@ t.test('the same key opening on many machines within a short window is grouped u
     await h.incidents.submit([finding({ machineId: m })])
     h.clock.advance(MIN)
   }
-  const parents = h.incidents.list({ machineId: '*' })
+  const parents = await h.incidents.list({ machineId: '*' })
   t.equal(parents.total, 1, 'one parent')
-  const parent = h.incidents.detail(parents.items[0].id)
+  const parent = await h.incidents.detail(parents.items[0].id)
   t.equal(parent.key, `fleet:${DISK_KEY}`)
   t.equal(parent.hostname, 'fleet')
   t.same(parent.children.length, 7, 'all seven machines under it')
   t.match(parent.title, /on 5 machines/)
-  for (const m of machines) t.equal(h.incidents.list({ machineId: m }).items[0].parentId, parent.id)
+  for (const m of machines) t.equal((await h.incidents.list({ machineId: m })).items[0].parentId, parent.id)
   const opened = h.app.notifier.deliveries(wh.id).filter((d) => d.type === 'incident.opened')
   t.equal(opened.length, 5, 'four machines before the group, then the parent; later children are not notified alone')
 
   // resolving the parent resolves its children
-  h.incidents.resolve(parent.id, 'Tom Tech', { resolution: 'Purged the shared cache folder by GPO' })
-  t.equal(h.incidents.list({ state: 'active' }).total, 0)
-  t.equal(h.incidents.list({ machineId: 'm6' }).items[0].resolution, 'Purged the shared cache folder by GPO')
+  await h.incidents.resolve(parent.id, 'Tom Tech', { resolution: 'Purged the shared cache folder by GPO' })
+  t.equal((await h.incidents.list({ state: 'active' })).total, 0)
+  t.equal((await h.incidents.list({ machineId: 'm6' })).items[0].resolution, 'Purged the shared cache folder by GPO')
 })
 
 t.test('a fleet parent auto-resolves when all its children are resolved', async (t) => {
   const h = await testApp(t, { config: { incidentHoldSec: 0 } })
   const machines = ['m1', 'm2', 'm3', 'm4', 'm5']
   await h.incidents.submit(machines.map((m) => finding({ machineId: m })))
-  const parent = h.incidents.list({ machineId: '*' }).items[0]
+  const parent = (await h.incidents.list({ machineId: '*' })).items[0]
   t.ok(parent)
   await h.incidents.submit(machines.slice(0, 4).map((m) => clear({ machineId: m })))
-  h.incidents.tick()
-  t.equal(h.incidents.detail(parent.id).state, 'open')
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(parent.id)).state, 'open')
   await h.incidents.submit([clear({ machineId: 'm5' })])
-  h.incidents.tick()
-  h.incidents.tick()
-  t.equal(h.incidents.detail(parent.id).state, 'auto-resolved')
+  await h.incidents.tick()
+  await h.incidents.tick()
+  t.equal((await h.incidents.detail(parent.id)).state, 'auto-resolved')
 })
 
 t.test('a change finding becomes the parent of the affected machines\' incidents', async (t) => {
@@ -125,10 +125,10 @@ t.test('a change finding becomes the parent of the affected machines\' incidents
     title: `${childKey} on 3 of 4 machines that updated Teams from 1.2 to 1.3`,
     evidence: { machines: ['m1', 'm2', 'm3'], findingKey: childKey, sinceMs: T0 }, suspectedChange: change
   }])
-  const parent = h.incidents.list({ kind: 'change' }).items[0]
+  const parent = (await h.incidents.list({ kind: 'change' })).items[0]
   t.same(parent.suspectedChange, change)
-  t.equal(h.incidents.detail(parent.id).children.length, 3)
+  t.equal((await h.incidents.detail(parent.id)).children.length, 3)
   // a later machine's finding that carries the suspected change joins the parent
   await h.incidents.submit([finding({ machineId: 'm4', key: childKey, kind: 'anomaly', series: 'cpu.load_pct', title: 'cpu', suspectedChange: change })])
-  t.equal(h.incidents.list({ machineId: 'm4' }).items[0].parentId, parent.id)
+  t.equal((await h.incidents.list({ machineId: 'm4' })).items[0].parentId, parent.id)
 })

@@ -45,13 +45,13 @@ t.test('technicians write articles, viewers read and search them', async (t) => 
 t.test('suggestions: the right article comes first for at least 80% of incidents', async (t) => {
   const h = await testApp(t)
   const ids: Record<string, string> = {}
-  for (const [name, body] of Object.entries(ARTICLES)) ids[name] = h.app.kb.create(body, 'seed').id
+  for (const [name, body] of Object.entries(ARTICLES)) ids[name] = (await h.app.kb.create(body, 'seed')).id
   let top1 = 0
   let top3 = 0
   const misses: string[] = []
   for (const [i, [f, want]] of PAIRS.entries()) {
     await h.incidents.submit([finding({ machineId: `m${i}`, evidence: {}, ...f })])
-    const inc = h.incidents.list({ machineId: `m${i}` }).items[0]
+    const inc = (await h.incidents.list({ machineId: `m${i}` })).items[0]
     const got = inc.suggestions.map((s) => s.articleId)
     if (got[0] === ids[want]) top1++
     else misses.push(`${f.title} → ${inc.suggestions[0]?.title ?? 'nothing'}`)
@@ -66,9 +66,9 @@ t.test('suggestions: the right article comes first for at least 80% of incidents
 
 t.test('"document this fix" turns a resolution into an article that is suggested next time, with its track record', async (t) => {
   const h = await testApp(t)
-  h.app.kb.create(ARTICLES.battery, 'seed')
+  await h.app.kb.create(ARTICLES.battery, 'seed')
   await h.incidents.submit([finding({ machineId: 'm1', title: 'Disk / is 96% full' })])
-  const first = h.incidents.list({}).items[0]
+  const first = (await h.incidents.list({})).items[0]
   t.same(first.suggestions, [], 'nothing relevant yet')
   const r = await h.app.inject({
     method: 'POST',
@@ -88,7 +88,7 @@ t.test('"document this fix" turns a resolution into an article that is suggested
   t.equal(art.resolvedCount, 1)
 
   await h.incidents.submit([finding({ machineId: 'm2', key: 'rule:disk_full:fs.used_pct{mount="C:"}', series: 'fs.used_pct{mount="C:"}', title: 'Disk C: is 93% full' })])
-  const next = h.incidents.list({ machineId: 'm2' }).items[0]
+  const next = (await h.incidents.list({ machineId: 'm2' })).items[0]
   t.equal(next.suggestions[0]?.articleId, art.id, 'suggested on the next similar incident')
   t.equal(next.suggestions[0]?.resolvedCount, 1)
 
@@ -100,7 +100,7 @@ t.test('"document this fix" turns a resolution into an article that is suggested
     payload: { resolution: 'Same fix', document: { articleId: art.id, tags: ['teams'] } }
   })
   t.equal(again.statusCode, 200)
-  const updated = h.app.kb.get(art.id)!
+  const updated = (await h.app.kb.get(art.id))!
   t.equal(updated.version, 2)
   t.equal(updated.resolvedCount, 2)
   t.ok(updated.tags.includes('teams'))

@@ -100,9 +100,13 @@ t.test('a live socket that stops reading is cut off past 1 MiB unsent; another d
   await waitFor(() => h.app.live.size === 2, { what: 'both dashboards registered' })
   // The watch frames were sent before any report: one stored report reaches both watch lists.
 
-  // What the collector holds unsent for the slow socket, sampled after each report batch and every 5 ms.
+  // What the collector holds unsent for the slow socket, sampled after each frame the
+  // collector sends it (live frames go out once the batch's incident lookup settles,
+  // not inside the 'reports' event), after each report batch, and every 5 ms.
   let peak = 0
   const sample = (): void => { peak = Math.max(peak, slowServerSide.bufferedAmount) }
+  const send = slowServerSide.send.bind(slowServerSide) as (...args: unknown[]) => void
+  slowServerSide.send = ((...args: unknown[]) => { send(...args); sample() }) as typeof slowServerSide.send
   h.app.events.on('reports', sample)
   const sampler = setInterval(sample, 5)
   t.teardown(() => { clearInterval(sampler) })

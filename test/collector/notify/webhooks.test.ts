@@ -45,9 +45,9 @@ t.test('a real receiver gets signed, ticket-ready events with an idempotency key
   const resolvedOnly = h.app.notifier.create({ url: rx.url + '?only=resolved', secret: SECRET, events: ['incident.resolved'] }, 'test')
 
   await h.incidents.submit([finding({ machineId: 'm1', severity: 'critical', title: 'Disk / is 98% full' })])
-  const id = h.incidents.list({}).items[0].id
-  h.incidents.acknowledge(id, 'Tom Tech', 'on it')
-  h.incidents.resolve(id, 'Tom Tech', { resolution: 'Emptied the recycle bin' })
+  const id = (await h.incidents.list({})).items[0].id
+  await h.incidents.acknowledge(id, 'Tom Tech', 'on it')
+  await h.incidents.resolve(id, 'Tom Tech', { resolution: 'Emptied the recycle bin' })
   await rx.waitFor(() => rx.deliveries.length >= 4, 5000, 'four deliveries')
   await h.app.notifier.run()
 
@@ -80,8 +80,8 @@ t.test('a failing receiver gets every event, in order, once it recovers (backoff
   rx.mode = 'fail'
   await h.incidents.submit([finding({ machineId: 'm1' })])
   await h.app.notifier.run()
-  const id = h.incidents.list({}).items[0].id
-  h.incidents.resolve(id, 'Tom Tech', { resolution: 'fixed' })
+  const id = (await h.incidents.list({})).items[0].id
+  await h.incidents.resolve(id, 'Tom Tech', { resolution: 'fixed' })
   await h.app.notifier.run()
   t.equal(rx.failures, 1, 'the second event waits behind the first')
   let d = h.app.notifier.deliveries(wh.id)
@@ -118,7 +118,7 @@ t.test('a collector restart in the middle of a retry loses nothing and repeats n
   await h.app.notifier.run()
   await h.incidents.submit([clear({ machineId: 'm1' })])
   h.clock.advance(6 * MIN)
-  h.incidents.tick()
+  await h.incidents.tick()
   await h.app.notifier.run()
   t.equal(h.app.notifier.pending(), 3, 'opened ×2 and resolved wait in the outbox')
 

@@ -1,13 +1,20 @@
 /**
- * Incidents, their timelines, flap history and silences in the collector's
- * SQLite database. A partial unique index keeps one active incident per
- * (machine, key) whatever the caller does. Pure persistence: lifecycle rules
- * live in service.ts and beside it; the row shapes in rows.ts.
+ * The incident repository (repository.ts) in the collector's SQLite database. A
+ * partial unique index keeps one active incident per (machine, key) whatever the
+ * caller does; the row shapes are in rows.ts.
+ *
+ * better-sqlite3 is synchronous: every method does its work at once and returns a
+ * settled promise, so a transaction whose `fn` awaits only these calls runs from
+ * BEGIN to COMMIT without the event loop turning, and no other request's
+ * statements can fall inside it. One that awaited other I/O is committed (rolling
+ * back would undo whatever else ran on the connection meanwhile) and then
+ * reported as an error.
  */
 import { migrate, type Db } from '../store/sqlite/db.js'
 import type { IncidentQuery, IncidentState, TimelineEntry } from './model.js'
 import { ACTIVE_SQL, COLUMNS, fromRaw, toRaw, type IncidentRow, type RawIncident, type Silence } from './rows.js'
 import { iso } from './policy.js'
+import { MAX_AUTOMATIC_TIMELINE, type IncidentRepository, type WorstActive } from './repository.js'
 
 const MIGRATIONS = [
   `
@@ -79,10 +86,9 @@ const MIGRATIONS = [
   `
 ]
 
-export const MAX_AUTOMATIC_TIMELINE = 500
-
-export class IncidentStore {
+export class SqliteIncidentStore implements IncidentRepository {
   readonly #db: Db
+  #tail: Promise<unknown> = Promise.resolve()
   readonly #insert
   readonly #update
   readonly #get
@@ -103,32 +109,52 @@ export class IncidentStore {
     this.#addTimeline = db.prepare('INSERT INTO incident_timeline (incident_id, at_ms, type, by, text) VALUES (?, ?, ?, ?, ?)')
   }
 
-  /** Runs `fn` in one transaction (nested calls become savepoints). */
-  transaction<T> (fn: () => T): T {
-    return this.#db.transaction(fn)()
+  /** One at a time: a call waits for the one before it to commit or roll back. */
+  async transaction<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(async () => await this.#run(fn))
+    this.#tail = run.catch(() => {})
+    return await run
   }
 
-  insert (i: IncidentRow): void { this.#insert.run(toRaw(i)) }
-  save (i: IncidentRow): void { this.#update.run(toRaw(i)) }
+  async #run<T> (fn: () => Promise<T>): Promise<T> {
+    const db = this.#db
+    db.exec('BEGIN IMMEDIATE')
+    let turned = false
+    const probe = setImmediate(() => { turned = true })
+    try {
+      const value = await fn()
+      db.exec('COMMIT')
+      if (turned) throw new Error('an incident transaction awaited I/O other than its store: committed, but other requests may have written inside it')
+      return value
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK')
+      throw err
+    } finally {
+      clearImmediate(probe)
+    }
+  }
 
-  get (id: string): IncidentRow | undefined {
+  async insert (i: IncidentRow): Promise<void> { this.#insert.run(toRaw(i)) }
+  async save (i: IncidentRow): Promise<void> { this.#update.run(toRaw(i)) }
+
+  async get (id: string): Promise<IncidentRow | undefined> {
     const r = this.#get.get(id)
     return r === undefined ? undefined : fromRaw(r)
   }
 
   /** The active (open, acknowledged or regressed) incident of (machine, key), if any. */
-  active (machineId: string, key: string): IncidentRow | undefined {
+  async active (machineId: string, key: string): Promise<IncidentRow | undefined> {
     const r = this.#active.get(machineId, key)
     return r === undefined ? undefined : fromRaw(r)
   }
 
   /** Active incidents of one machine, the "too many incidents" one (`exceptKey`) left out. */
-  countActive (machineId: string, exceptKey: string): number {
+  async countActive (machineId: string, exceptKey: string): Promise<number> {
     return (this.#db.prepare(`SELECT count(*) AS n FROM incidents WHERE machine_id = ? AND key != ? AND ${ACTIVE_SQL}`).get(machineId, exceptKey) as { n: number }).n
   }
 
   /** The most recent incident of (machine, key) in one of `states`. */
-  latest (machineId: string, key: string, states: readonly IncidentState[]): IncidentRow | undefined {
+  async latest (machineId: string, key: string, states: readonly IncidentState[]): Promise<IncidentRow | undefined> {
     const r = this.#db.prepare(`SELECT * FROM incidents WHERE machine_id = ? AND key = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY opened_ms DESC LIMIT 1`)
       .get(machineId, key, ...states) as RawIncident | undefined
     return r === undefined ? undefined : fromRaw(r)
@@ -139,38 +165,38 @@ export class IncidentStore {
    * fleet parents, unacknowledged ones that may still escalate, and resolved ones
    * whose verification watch is over.
    */
-  timed (nowMs: number, maxEscalations: number): IncidentRow[] {
+  async timed (nowMs: number, maxEscalations: number): Promise<IncidentRow[]> {
     return (this.#db.prepare(`SELECT * FROM incidents WHERE (${ACTIVE_SQL} AND (cleared_ms IS NOT NULL OR machine_id = '*'
       OR (state != 'acknowledged' AND condition_open = 1 AND escalations < ?)))
       OR (state = 'resolved' AND verify_until_ms <= ?)`).all(maxEscalations, nowMs) as RawIncident[]).map(fromRaw)
   }
 
-  children (parentId: string): IncidentRow[] {
+  async children (parentId: string): Promise<IncidentRow[]> {
     return (this.#db.prepare('SELECT * FROM incidents WHERE parent_id = ? ORDER BY opened_ms').all(parentId) as RawIncident[]).map(fromRaw)
   }
 
   /** Active incidents of one key opened since `sinceMs`, on machines other than the fleet. */
-  activeWithKeySince (key: string, sinceMs: number): IncidentRow[] {
+  async activeWithKeySince (key: string, sinceMs: number): Promise<IncidentRow[]> {
     return (this.#db.prepare(`SELECT * FROM incidents WHERE key = ? AND ${ACTIVE_SQL} AND opened_ms >= ? AND machine_id != '*'`).all(key, sinceMs) as RawIncident[]).map(fromRaw)
   }
 
   /** Worst active incident of a machine (severity, then newest). */
-  worstActive (machineId: string): IncidentRow | undefined {
+  async worstActive (machineId: string): Promise<IncidentRow | undefined> {
     const r = this.#db.prepare(`SELECT * FROM incidents WHERE machine_id = ? AND ${ACTIVE_SQL}
       ORDER BY CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END DESC, opened_ms DESC LIMIT 1`).get(machineId) as RawIncident | undefined
     return r === undefined ? undefined : fromRaw(r)
   }
 
   /** The worst active incident of every machine that has one, in one query (for the fleet list). */
-  worstActiveAll (): Map<string, { severity: IncidentRow['severity'], title: string, id: string }> {
+  async worstActiveAll (): Promise<Map<string, WorstActive>> {
     const rows = this.#db.prepare(`SELECT machine_id, severity, title, id FROM incidents WHERE ${ACTIVE_SQL}
       ORDER BY machine_id, CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END DESC, opened_ms DESC`).all() as Array<{ machine_id: string, severity: IncidentRow['severity'], title: string, id: string }>
-    const out = new Map<string, { severity: IncidentRow['severity'], title: string, id: string }>()
+    const out = new Map<string, WorstActive>()
     for (const r of rows) if (!out.has(r.machine_id)) out.set(r.machine_id, { severity: r.severity, title: r.title, id: r.id })
     return out
   }
 
-  list (q: IncidentQuery): { total: number, items: IncidentRow[] } {
+  async list (q: IncidentQuery): Promise<{ total: number, items: IncidentRow[] }> {
     const where: string[] = []
     const args: unknown[] = []
     if (q.state === 'active') where.push(ACTIVE_SQL)
@@ -191,12 +217,12 @@ export class IncidentStore {
   }
 
   /** Appends to the timeline; automatic entries (no `by`) stop at MAX_AUTOMATIC_TIMELINE. */
-  addTimeline (id: string, atMs: number, type: string, opts: { by?: string, text?: string } = {}): void {
+  async addTimeline (id: string, atMs: number, type: string, opts: { by?: string, text?: string } = {}): Promise<void> {
     if (opts.by === undefined && (this.#timelineCount.get(id)?.n ?? 0) >= MAX_AUTOMATIC_TIMELINE) return
     this.#addTimeline.run(id, atMs, type, opts.by ?? null, opts.text ?? null)
   }
 
-  timeline (id: string): TimelineEntry[] {
+  async timeline (id: string): Promise<TimelineEntry[]> {
     return this.#timeline.all(id).map((r) => {
       const e: TimelineEntry = { at: iso(r.at_ms), type: r.type }
       if (r.by !== null) e.by = r.by
@@ -207,31 +233,31 @@ export class IncidentStore {
 
   /* ---- flap history ---- */
 
-  recordOpen (machineId: string, key: string, atMs: number): void {
+  async recordOpen (machineId: string, key: string, atMs: number): Promise<void> {
     this.#db.prepare('INSERT INTO incident_flaps (machine_id, key, at_ms) VALUES (?, ?, ?)').run(machineId, key, atMs)
   }
 
-  opensSince (machineId: string, key: string, sinceMs: number): number {
+  async opensSince (machineId: string, key: string, sinceMs: number): Promise<number> {
     return (this.#db.prepare('SELECT count(*) AS n FROM incident_flaps WHERE machine_id = ? AND key = ? AND at_ms >= ?').get(machineId, key, sinceMs) as { n: number }).n
   }
 
-  pruneOpens (beforeMs: number): void {
+  async pruneOpens (beforeMs: number): Promise<void> {
     this.#db.prepare('DELETE FROM incident_flaps WHERE at_ms < ?').run(beforeMs)
   }
 
   /* ---- silences ---- */
 
-  insertSilence (s: Silence): void {
+  async insertSilence (s: Silence): Promise<void> {
     this.#db.prepare('INSERT INTO silences (id, machine_id, grp, key_pattern, from_ms, until_ms, reason, created_by, created_ms, matched) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)')
       .run(s.id, s.machineId ?? null, s.group ?? null, s.keyPattern ?? null, s.fromMs, s.untilMs, s.reason, s.createdBy, s.createdMs)
   }
 
-  deleteSilence (id: string): boolean {
+  async deleteSilence (id: string): Promise<boolean> {
     return this.#db.prepare('DELETE FROM silences WHERE id = ?').run(id).changes > 0
   }
 
   /** Silences not yet expired at `nowMs` (or all when `nowMs` is undefined). */
-  silences (nowMs?: number): Silence[] {
+  async silences (nowMs?: number): Promise<Silence[]> {
     const rows = (nowMs === undefined
       ? this.#db.prepare('SELECT * FROM silences ORDER BY from_ms').all()
       : this.#db.prepare('SELECT * FROM silences WHERE until_ms > ? ORDER BY from_ms').all(nowMs)) as Array<{
@@ -252,12 +278,12 @@ export class IncidentStore {
     }))
   }
 
-  countSilenceMatch (id: string): void {
+  async countSilenceMatch (id: string): Promise<void> {
     this.#db.prepare('UPDATE silences SET matched = matched + 1 WHERE id = ?').run(id)
   }
 
   /** Silences expired more than `beforeMs` ago are dropped. */
-  pruneSilences (beforeMs: number): void {
+  async pruneSilences (beforeMs: number): Promise<void> {
     this.#db.prepare('DELETE FROM silences WHERE until_ms < ?').run(beforeMs)
   }
 }
