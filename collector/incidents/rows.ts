@@ -3,6 +3,7 @@
  * table holds it (RawIncident) and as the API shows it (incidentJson); silences.
  */
 import type { Incident, IncidentState, Severity } from './model.js'
+import { iso } from './policy.js'
 
 /** One incident row, with times in epoch ms; `toJson` gives the API shape. */
 export interface IncidentRow {
@@ -153,7 +154,6 @@ export const COLUMNS = Object.keys(toRaw({
 
 export const ACTIVE_SQL = "state IN ('open', 'acknowledged', 'regressed')"
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 
 /** The API shape (without timeline); `suggestions` are filled in by the caller. */
 export function incidentJson (i: IncidentRow, suggestions: Incident['suggestions'] = []): Incident {
