@@ -166,8 +166,8 @@ export class IncidentService {
     const family = keyFamily(inc.key)
     const suggestions: Incident['suggestions'] = []
     for (const s of inc.suggestions) {
-      const a = await this.#kb.get(s.articleId)
-      if (a !== undefined) suggestions.push({ articleId: s.articleId, title: a.title, score: s.score, resolvedCount: await this.#kb.resolvedCount(s.articleId, family) })
+      const title = await this.#kb.titleOf(s.articleId)
+      if (title !== undefined) suggestions.push({ articleId: s.articleId, title, score: s.score, resolvedCount: await this.#kb.resolvedCount(s.articleId, family) })
     }
     return incidentJson(inc, suggestions)
   }

@@ -87,6 +87,11 @@ export class KnowledgeBase {
     return s === undefined ? undefined : await this.#json(s)
   }
 
+  /** The article's title, without the resolved count an Article carries (for lists of suggestions). */
+  async titleOf (id: string): Promise<string | undefined> {
+    return (await this.#store.get(id))?.title
+  }
+
   /** Throws VIGIE_ERR_NOT_FOUND for an unknown id. */
   async require (id: string): Promise<Article> {
     return await this.#json(await this.#stored(id))
