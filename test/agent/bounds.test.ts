@@ -8,7 +8,6 @@
 import t from 'tap'
 import fs from 'node:fs'
 import http from 'node:http'
-import os from 'node:os'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { MAX_RESPONSE_BYTES, Transport } from '../../agent/transport.js'
@@ -16,10 +15,10 @@ import { createAgent } from '../../agent/agent.js'
 import { loadAgentConfig } from '../../agent/config.js'
 import { readState, statePath, writeState } from '../../agent/state.js'
 import { memoryLogger, testDrivesCollections } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 const tmp = (t: { teardown: (f: () => void) => void }): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-bounds-'))
-  t.teardown(() => { fs.rmSync(d, { recursive: true, force: true }) })
+  const d = tempDir(t, 'vigie-bounds-')
   return d
 }
 

@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs'
 import http from 'node:http'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import type { Report } from '../../protocol/index.js'
@@ -15,12 +14,12 @@ import { probeFor } from '../../agent/probes/registry.js'
 import type { Probe } from '../../agent/probes/probe.js'
 import type { CommandResult } from '../../agent/probes/run-command.js'
 import { api, ENROLL_TOKEN, freePort, inProcessCollector, memoryLogger, waitFor } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 const FIX = path.resolve(import.meta.dirname, '..', 'fixtures', 'agent')
 
 function tmp (t: { teardown: (f: () => void) => void }): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-delivery-'))
-  t.teardown(() => { fs.rmSync(d, { recursive: true, force: true }) })
+  const d = tempDir(t, 'vigie-delivery-')
   return d
 }
 

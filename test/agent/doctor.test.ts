@@ -1,12 +1,12 @@
 /** `vigie-agent doctor` against a real collector: connectivity, clock, state-dir permissions, and every probe with its cost. */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { PROBE_NAMES } from '../../agent/probes/registry.js'
 import type { DoctorReport } from '../../agent/doctor.js'
 import { freePort, inProcessCollector, ROOT } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 function doctor (args: string[]): Promise<{ code: number | null, out: string, err: string }> {
   return new Promise(resolve => {
@@ -20,8 +20,7 @@ function doctor (args: string[]): Promise<{ code: number | null, out: string, er
 }
 
 t.test('doctor reports a reachable collector, the clock skew, and each probe with its status and cost', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-doctor-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-doctor-')
   const collector = await inProcessCollector(path.join(dir, 'c'))
   t.teardown(async () => { await collector.close() })
   const stateDir = path.join(dir, 'state')
@@ -43,8 +42,7 @@ t.test('doctor reports a reachable collector, the clock skew, and each probe wit
 })
 
 t.test('doctor fails on an unreachable collector and on a state folder others can read', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-doctor-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-doctor-')
   const stateDir = path.join(dir, 'state')
   fs.mkdirSync(stateDir)
   fs.chmodSync(stateDir, 0o755)

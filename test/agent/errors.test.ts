@@ -3,7 +3,6 @@
  * failures a user meets first come out with them.
  */
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { AGENT_ERROR_CODES } from '../../agent/errors.js'
@@ -12,11 +11,11 @@ import { loadAgentConfig } from '../../agent/config.js'
 import { readState, statePath } from '../../agent/state.js'
 import { SendError, type SendErrorKind } from '../../agent/transport.js'
 import { inProcessCollector, memoryLogger } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const tmp = (t: { teardown: (f: () => void) => void }): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-agent-errors-'))
-  t.teardown(() => { fs.rmSync(d, { recursive: true, force: true }) })
+  const d = tempDir(t, 'vigie-agent-errors-')
   return d
 }
 

@@ -5,18 +5,17 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { ROOT } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 const cli = (args: string[]): { code: number | null, out: string, err: string } => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'agent', 'main.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 const tmp = (t: { teardown: (f: () => void) => void }): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-install-'))
-  t.teardown(() => { fs.rmSync(d, { recursive: true, force: true }) })
+  const d = tempDir(t, 'vigie-install-')
   return d
 }
 const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0

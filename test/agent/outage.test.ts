@@ -6,17 +6,16 @@
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { api, collectorProcess, ENROLL_TOKEN, freePort, ROOT, waitFor } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 interface Machine { lastSeq: number, droppedReports: number }
 interface Series { series: Array<{ points: Array<[number, number]> }> }
 
 t.test('reports spooled during a collector outage are all stored exactly once, in order, after it returns', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-outage-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-outage-')
   const dataDir = path.join(dir, 'collector')
   const stateDir = path.join(dir, 'agent')
   const port = await freePort()

@@ -8,12 +8,12 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { api, ENROLL_TOKEN, inProcessCollector, ROOT, waitFor } from './helpers/collector.js'
 import { loadAgentConfig } from '../../agent/config.js'
 import { MAX_TCP_CHECKS, parseTcpTargets, tcpCheckProbe } from '../../agent/probes/tcp-check.js'
+import { tempDir } from '../helpers/temp.js'
 
 /** Every destination in an strace log of connect/sendto/sendmsg/sendmmsg calls that is not loopback, local or netlink. */
 function foreignDestinations (trace: string): string[] {
@@ -34,8 +34,7 @@ function foreignDestinations (trace: string): string[] {
 }
 
 t.test('a real agent run sends nothing beyond loopback over several collection cycles', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-outbound-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-outbound-')
   const collector = await inProcessCollector(path.join(dir, 'collector'))
   t.teardown(collector.close)
   const traceFile = path.join(dir, 'trace.txt')

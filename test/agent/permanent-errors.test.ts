@@ -6,7 +6,6 @@
  * flowing, and the spool does not keep it.
  */
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { createAgent } from '../../agent/agent.js'
@@ -14,10 +13,10 @@ import { loadAgentConfig, type AgentConfig } from '../../agent/config.js'
 import type { Probe } from '../../agent/probes/probe.js'
 import { statePath } from '../../agent/state.js'
 import { api, ENROLL_TOKEN, inProcessCollector, memoryLogger, testDrivesCollections, waitFor } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 function tmp (t: { teardown: (f: () => void) => void }): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-permanent-'))
-  t.teardown(() => { fs.rmSync(d, { recursive: true, force: true }) })
+  const d = tempDir(t, 'vigie-permanent-')
   return d
 }
 

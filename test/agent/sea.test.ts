@@ -4,16 +4,15 @@
  */
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { buildSea } from '../../agent/build/build-sea.js'
 import { NODE_FLAGS } from '../../agent/install/service-files.js'
 import { api, ENROLL_TOKEN, inProcessCollector, waitFor } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 t.test('the single executable runs with no node_modules and reports to a collector', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sea-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-sea-')
   const built = await buildSea({ out: path.join(dir, 'vigie-agent'), log: () => {} })
   t.ok(built.ms < 60_000, `built in ${(built.ms / 1000).toFixed(1)} s`)
   t.notOk(fs.existsSync(path.join(dir, 'node_modules')))

@@ -6,8 +6,6 @@
  * what it keeps, what it drops and counts, and that it never resends what was
  * acknowledged.
  */
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import type { BatchAck, Report } from '../../protocol/index.js'
@@ -19,6 +17,7 @@ import { SendError } from '../../agent/transport.js'
 import { fakeClock } from './helpers/fake-clock.js'
 import { fakeReport } from './helpers/reports.js'
 import { memoryLogger } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 const START = Date.parse('2026-01-01T00:10:00.000Z')
 type Answer = BatchAck | SendError | ((batch: Report[]) => BatchAck | SendError)
@@ -26,8 +25,7 @@ const stored = (batch: Report[]): BatchAck => ({ stored: batch.map(r => r.seq), 
 
 /** A shipper over a real spool of `reports` reports, answering from `script` in order, then storing everything. */
 function setup (t: { teardown: (fn: () => unknown) => void }, reports: number, script: Answer[], opts: { rotationDue?: boolean } = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ship-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-ship-')
   const clock = fakeClock(START)
   t.teardown(() => { clock.restore() })
   const spool = new Spool({ dir: path.join(dir, 'spool'), maxBytes: 1e9, maxAgeMs: 1e12 })

@@ -5,16 +5,15 @@
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { Spool, type DropReason } from '../../agent/spool.js'
 import { fakeReport, intact } from './helpers/reports.js'
 import { waitFor } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 const tmp = (t: { teardown: (f: () => void) => void }): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-spool-'))
-  t.teardown(() => { fs.rmSync(d, { recursive: true, force: true }) })
+  const d = tempDir(t, 'vigie-spool-')
   return d
 }
 

@@ -20,6 +20,7 @@ import { loadAgentConfig } from '../../agent/config.js'
 import { probeFor } from '../../agent/probes/registry.js'
 import type { CommandResult } from '../../agent/probes/run-command.js'
 import { memoryLogger, testDrivesCollections } from './helpers/collector.js'
+import { tempDir } from '../helpers/temp.js'
 
 const FIX = path.resolve(import.meta.dirname, '..', 'fixtures', 'agent')
 const LAPTOP = path.join(FIX, 'linux-laptop')
@@ -54,8 +55,7 @@ export function mask (line: string): string {
 }
 
 t.test('a real agent on the recorded laptop sends the recorded bytes: enrollment, then three reports', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-golden-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-golden-')
   const requests: string[] = []
   const server = http.createServer((req, res) => {
     let body = ''

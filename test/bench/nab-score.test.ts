@@ -1,5 +1,4 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import t from 'tap'
@@ -7,6 +6,7 @@ import { listNabFiles, readNabSeries, readNabWindows, windowsToRows } from '../.
 import { aggregateScores, probationLength, scoreFile, type NabScore } from '../../bench/lib/nab/score.js'
 import { replayNab } from '../../bench/lib/nab/replay.js'
 import { rollingZscoreAlerts } from '../../bench/lib/nab/rolling-zscore.js'
+import { tempDir } from '../helpers/temp.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const NAB = path.join(ROOT, 'datasets', 'nab')
@@ -55,8 +55,7 @@ void t.test('the scorer reproduces the published rolling z-score figures of the 
 void t.test('the scorer matches the reference tool to 1e-9 on the engine\'s own output', async (t) => {
   // the reference tool ships beside the repo (shared/tools); without it this test checks our scorer is self-consistent
   const ours = scoreAll((_v, _P, i) => replayNab(files[i].s))
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-nab-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t, 'vigie-nab-')
   files.forEach(({ s }, i) => {
     const f = path.join(dir, s.subset, `${s.name}.jsonl`)
     fs.mkdirSync(path.dirname(f), { recursive: true })

@@ -10,21 +10,24 @@ import { storePlugin } from '../../collector/store/plugin.js'
 import { fleetPlugin } from '../../collector/machines/fleet-plugin.js'
 import { incidentsPlugin } from '../../collector/incidents/plugin.js'
 import { loadCollectorConfig } from '../../collector/core/config.js'
-import { tempDir, testApp } from '../helpers/app.js'
+import { testApp } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 
 t.test('an area registered without the area it needs fails at boot, naming both', async t => {
+  const dataDir = tempDir(t)
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
-  const config = loadCollectorConfig({ dataDir: tempDir() }, {})
+  const config = loadCollectorConfig({ dataDir }, {})
   await app.register(corePlugin, { config, now: Date.now })
   // the fleet list needs the store, which is not registered
   await t.rejects(async () => { await app.register(fleetPlugin) }, /The dependency 'vigie-store' of plugin 'vigie-fleet' is not registered/)
 })
 
 t.test('incidents without auth, fleet and ingest: the first missing one is named', async t => {
+  const dataDir = tempDir(t)
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
-  const config = loadCollectorConfig({ dataDir: tempDir() }, {})
+  const config = loadCollectorConfig({ dataDir }, {})
   await app.register(corePlugin, { config, now: Date.now })
   await app.register(storePlugin)
   await t.rejects(async () => { await app.register(incidentsPlugin) }, /The dependency 'vigie-auth' of plugin 'vigie-incidents' is not registered/)

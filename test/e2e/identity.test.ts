@@ -14,7 +14,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { api, ROOT, spawnAgent, spawnCollector, type CollectorProc, type Proc } from '../helpers/processes.js'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { waitFor } from '../helpers/wait.js'
 
 const ENROLL = 'e2e-identity-enroll-token-0123'
@@ -41,16 +41,14 @@ function enrolledLines (p: Proc): number {
 }
 
 async function collector (t: Test): Promise<CollectorProc> {
-  const dataDir = tempDir()
-  t.teardown(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
+  const dataDir = tempDir(t)
   const c = await spawnCollector({ dataDir, env: { VIGIE_ENROLL_TOKEN: ENROLL, VIGIE_REPORT_INTERVAL: '1' } })
   t.teardown(() => c.stop())
   return c
 }
 
 function agentDir (t: Test, machineKey: string): { stateDir: string, keyFile: string, tokenFile: string } {
-  const base = tempDir('vigie-agent-')
-  t.teardown(() => { fs.rmSync(base, { recursive: true, force: true }) })
+  const base = tempDir(t, 'vigie-agent-')
   const keyFile = path.join(base, 'machine-id')
   fs.writeFileSync(keyFile, machineKey + '\n')
   const tokenFile = path.join(base, 'enroll-token')

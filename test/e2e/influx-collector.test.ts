@@ -2,7 +2,7 @@ import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import { spawnAgent, spawnCollector, api } from '../helpers/processes.js'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { startInfluxd } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -10,12 +10,8 @@ const ENROLL = 'influx-e2e-enroll-token-0123'
 
 t.test('with VIGIE_INFLUX_URL the same API serves a real agent\'s metrics from InfluxDB', async t => {
   const influx = await startInfluxd(t)
-  const dataDir = tempDir()
-  const stateDir = tempDir('vigie-agent-')
-  t.teardown(() => {
-    fs.rmSync(dataDir, { recursive: true, force: true })
-    fs.rmSync(stateDir, { recursive: true, force: true })
-  })
+  const dataDir = tempDir(t)
+  const stateDir = tempDir(t, 'vigie-agent-')
   const collector = await spawnCollector({ dataDir, env: { VIGIE_ENROLL_TOKEN: ENROLL, VIGIE_INFLUX_URL: influx.url, VIGIE_INFLUX_DB: 'vigie_e2e', VIGIE_INFLUX_FLUSH_MS: '100' } })
   t.teardown(() => collector.stop())
   const token = collector.adminToken!

@@ -8,7 +8,7 @@
 import t from 'tap'
 import { WebSocket } from 'ws'
 import { spawnCollector, api, type CollectorProc } from '../helpers/processes.js'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { makeReport } from '../helpers/reports.js'
 import { waitFor } from '../helpers/wait.js'
 import { LIMITS, type Report } from '../../protocol/index.js'
@@ -38,7 +38,7 @@ async function post (c: CollectorProc, token: string, body: string): Promise<{ s
 }
 
 t.test('a real collector with a live watcher survives deep and unknown fields, and drops them', async t => {
-  const dataDir = tempDir()
+  const dataDir = tempDir(t)
   const c = await spawnCollector({ dataDir, env: { VIGIE_ENROLL_TOKEN: ENROLL, VIGIE_RATE_LIMIT_AGENT: '0', VIGIE_LIVE_MAX_SOCKETS_PER_USER: '3' } })
   t.teardown(() => { c.proc.kill('SIGKILL') })
   const enr = await fetch(c.url + '/api/v1/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enrollToken: ENROLL, hostname: 'deep-pc', agentVersion: '1.0.0' }) })

@@ -2,18 +2,14 @@ import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import { spawnAgent, spawnCollector, api } from '../helpers/processes.js'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { waitFor } from '../helpers/wait.js'
 
 const ENROLL = 'e2e-enroll-token-0123456789'
 
 t.test("this machine's real metrics arrive through the API, and survive a collector restart with no duplicates", async t => {
-  const dataDir = tempDir()
-  const stateDir = tempDir('vigie-agent-')
-  t.teardown(() => {
-    fs.rmSync(dataDir, { recursive: true, force: true })
-    fs.rmSync(stateDir, { recursive: true, force: true })
-  })
+  const dataDir = tempDir(t)
+  const stateDir = tempDir(t, 'vigie-agent-')
   const started = Date.now()
   let collector = await spawnCollector({ dataDir, env: { VIGIE_ENROLL_TOKEN: ENROLL, VIGIE_REPORT_INTERVAL: '1' } })
   t.teardown(() => collector.stop())

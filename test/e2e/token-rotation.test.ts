@@ -2,18 +2,14 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import { spawnAgent, spawnCollector, api } from '../helpers/processes.js'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { waitFor } from '../helpers/wait.js'
 
 const ENROLL = 'rotation-e2e-enroll-token-0123'
 
 t.test('a real agent asked to rotate its token gets a new one, saves it, and keeps reporting; the old token stops working', async t => {
-  const dataDir = tempDir()
-  const stateDir = tempDir('vigie-agent-')
-  t.teardown(() => {
-    fs.rmSync(dataDir, { recursive: true, force: true })
-    fs.rmSync(stateDir, { recursive: true, force: true })
-  })
+  const dataDir = tempDir(t)
+  const stateDir = tempDir(t, 'vigie-agent-')
   const collector = await spawnCollector({ dataDir, env: { VIGIE_ENROLL_TOKEN: ENROLL, VIGIE_AGENT_TOKEN_GRACE_SEC: '0' } })
   t.teardown(() => collector.stop())
   const admin = collector.adminToken!

@@ -1,9 +1,10 @@
 /** An in-process collector (buildApp, never listening) on a temp SQLite file, with tokens ready. */
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildAppOptions } from '../../collector/app.js'
+import { ownedTempDir, removeDir } from './temp.js'
+
+/** The folder helper under its older name: the trust-proof files import it from here and run on older trees too. Tests use ./temp.js. */
+export { ownedTempDir as tempDir } from './temp.js'
 
 export interface TestApp {
   app: FastifyInstance
@@ -16,12 +17,8 @@ export interface TestApp {
   close: () => Promise<void>
 }
 
-export function tempDir (prefix = 'vigie-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-}
-
 export async function testApp (opts: BuildAppOptions = {}): Promise<TestApp> {
-  const dataDir = tempDir()
+  const dataDir = ownedTempDir()
   const app = await buildApp({ logger: false, ...opts, config: { dataDir, ...opts.config }, env: {} })
   const { registry } = app
   const adminToken = registry.createApiToken('admin', 'test admin').token
@@ -39,7 +36,7 @@ export async function testApp (opts: BuildAppOptions = {}): Promise<TestApp> {
     },
     close: async () => {
       await app.close()
-      fs.rmSync(dataDir, { recursive: true, force: true })
+      removeDir(dataDir)
     }
   }
 }

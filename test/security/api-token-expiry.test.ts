@@ -5,10 +5,10 @@
  * in the listings; tokens made before expiry existed keep none and say so.
  */
 import { spawnSync } from 'node:child_process'
-import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { testApp, tempDir } from '../helpers/app.js'
+import { testApp } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { openDb } from '../../collector/store/sqlite/db.js'
 import { Registry } from '../../collector/store/sqlite/registry.js'
 import { SqliteMetricStore } from '../../collector/store/sqlite/metrics.js'
@@ -71,8 +71,7 @@ t.test('the default lifetime is VIGIE_API_TOKEN_DAYS (90), bounded 1–3650 days
 })
 
 t.test('migration: tokens of an older database keep working with no expiry', async t => {
-  const dir = tempDir()
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t)
   const file = path.join(dir, 'vigie.db')
   const db = openDb(file)
   t.notOk((db.prepare('PRAGMA table_info(api_tokens)').all() as Array<{ name: string }>).some(c => c.name === 'expires_ms'), 'an old schema: no expiry column yet')
@@ -84,8 +83,7 @@ t.test('migration: tokens of an older database keep working with no expiry', asy
 })
 
 t.test('npm run token takes --expires-days (default 90) and refuses a bad value', async t => {
-  const dataDir = tempDir()
-  t.teardown(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
+  const dataDir = tempDir(t)
   const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'collector', 'main.ts'), 'create-token', ...args],
     { cwd: ROOT, env: { ...process.env, VIGIE_DATA_DIR: dataDir }, encoding: 'utf8' })
   const before = Date.now()

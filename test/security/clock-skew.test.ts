@@ -4,16 +4,14 @@
  * (GET /api/v1/machines/:id → clockSkewMs) — end to end against a real collector process.
  */
 import t from 'tap'
-import fs from 'node:fs'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { api, spawnCollector } from '../helpers/processes.js'
 import { makeReport } from '../helpers/reports.js'
 
 const ENROLL = 'skew-enroll-token-0123456789'
 
 t.test('a skewed agent clock is detected, shown, and its sample times corrected', async t => {
-  const dataDir = tempDir()
-  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+  const dataDir = tempDir(t)
   const c = await spawnCollector({ dataDir, env: { VIGIE_ENROLL_TOKEN: ENROLL } })
   t.teardown(() => c.stop())
   const enroll = async (hostname: string) => (await (await fetch(`${c.url}/api/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ enrollToken: ENROLL, hostname, agentVersion: '1' }) })).json()) as { agentId: string, agentToken: string }

@@ -15,14 +15,13 @@ import { buildApp } from '../../collector/app.js'
 import { DbOpenError, integrityOf, openDb } from '../../collector/store/sqlite/db.js'
 import { Registry } from '../../collector/store/sqlite/registry.js'
 import { SqliteMetricStore } from '../../collector/store/sqlite/metrics.js'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { spawnCollector, startProcess } from '../helpers/processes.js'
 import { waitFor } from '../helpers/wait.js'
 
 /** A real collector database (the registry's schema and rows: 50 machines, 300 enrollment tokens), closed cleanly. */
 function realDb (t: { teardown: (fn: () => void) => void }): string {
-  const dataDir = tempDir('vigie-corrupt-')
-  t.teardown(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
+  const dataDir = tempDir(t, 'vigie-corrupt-')
   const file = path.join(dataDir, 'vigie.db')
   const db = openDb(file)
   const registry = new Registry(db, new SqliteMetricStore(db))
@@ -62,8 +61,7 @@ t.test('a real collector on a database with damaged pages starts, /healthz answe
 })
 
 t.test('a file that is not a database: the collector refuses to start, naming the file', async t => {
-  const dataDir = tempDir('vigie-notadb-')
-  t.teardown(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
+  const dataDir = tempDir(t, 'vigie-notadb-')
   const file = path.join(dataDir, 'vigie.db')
   fs.writeFileSync(file, crypto.randomBytes(64 * 1024))
   await t.rejects(buildApp({ logger: false, config: { dataDir }, env: {} }), { name: 'DbOpenError', code: 'SQLITE_NOTADB', file })

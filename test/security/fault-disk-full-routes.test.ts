@@ -11,14 +11,15 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
-import { testApp, tempDir, type TestApp } from '../helpers/app.js'
+import { testApp, type TestApp } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { makeReport } from '../helpers/reports.js'
 import { waitFor } from '../helpers/wait.js'
 
 interface Route { name: string, method: 'POST' | 'PUT', url: string, auth: 'admin' | 'agent' | 'none', payload: unknown }
 
 t.test('a full disk answers 503 naming the database on every write route, keeps serving reads, and recovers', async t => {
-  const mountDir = tempDir('vigie-full-routes-')
+  const mountDir = tempDir(t, 'vigie-full-routes-')
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountDir])
   const dataDir = path.join(mountDir, 'data')
   const logs: Array<Record<string, unknown>> = []
@@ -28,7 +29,6 @@ t.test('a full disk answers 503 naming the database on every write route, keeps 
   t.teardown(async () => {
     await h.close().catch(() => {})
     execFileSync('umount', [mountDir])
-    fs.rmSync(mountDir, { recursive: true, force: true })
   })
   const { app } = h
   const admin = { authorization: `Bearer ${h.adminToken}` }

@@ -9,7 +9,8 @@ import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { testApp, tempDir } from '../helpers/app.js'
+import { testApp } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { makeReport } from '../helpers/reports.js'
 
 function tryMountTmpfs (dir: string, size: string): boolean {
@@ -22,7 +23,7 @@ function tryMountTmpfs (dir: string, size: string): boolean {
 }
 
 t.test('a full disk refuses ingest with a clear error and recovers when space returns', async t => {
-  const mountDir = tempDir('vigie-full-')
+  const mountDir = tempDir(t, 'vigie-full-')
   const mounted = tryMountTmpfs(mountDir, '3m')
   t.comment(mounted ? 'real full filesystem: 3 MiB tmpfs' : 'cannot mount here: falling back to SQLite max_page_count')
   const dataDir = path.join(mountDir, 'data')
@@ -30,7 +31,6 @@ t.test('a full disk refuses ingest with a clear error and recovers when space re
   t.teardown(async () => {
     await h.close().catch(() => {})
     if (mounted) execFileSync('umount', [mountDir])
-    fs.rmSync(mountDir, { recursive: true, force: true })
   })
   const { agentId, token } = h.enroll('full-pc')
   const post = (seqs: number[]) => h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: seqs.map(s => makeReport(agentId, s, { atMs: Date.now() - 100_000 + s })) } })

@@ -4,8 +4,7 @@
  * is stored exactly once when the agent resends it.
  */
 import t from 'tap'
-import fs from 'node:fs'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { api, spawnCollector } from '../helpers/processes.js'
 import { makeReport } from '../helpers/reports.js'
 import { waitFor } from '../helpers/wait.js'
@@ -15,8 +14,7 @@ const BATCH = 25
 const LOOPS = 4
 
 t.test('kill -9 during sustained ingest loses no acknowledged report and stores none twice', async t => {
-  const dataDir = tempDir()
-  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+  const dataDir = tempDir(t)
   const env = { VIGIE_ENROLL_TOKEN: ENROLL, VIGIE_RATE_LIMIT_AGENT: '0', VIGIE_RATE_LIMIT_IP: '0' }
   const first = await spawnCollector({ dataDir, env })
   t.teardown(() => first.stop())

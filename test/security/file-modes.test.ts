@@ -11,13 +11,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { openDb } from '../../collector/store/sqlite/db.js'
 import { spawnCollector } from '../helpers/processes.js'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 
 const mode = (f: string): string => (fs.statSync(f).mode & 0o7777).toString(8)
 
 t.test('a real collector tightens an existing 0755 data folder and 0644 database, and its -wal/-shm are 0600', async t => {
-  const root = tempDir('vigie-modes-')
-  t.teardown(() => { fs.rmSync(root, { recursive: true, force: true }) })
+  const root = tempDir(t, 'vigie-modes-')
   const dataDir = path.join(root, 'data')
   // As an earlier version left them: created under umask 022.
   fs.mkdirSync(dataDir, { mode: 0o755 })
@@ -43,8 +42,7 @@ t.test('a real collector tightens an existing 0755 data folder and 0644 database
 })
 
 t.test('a new data folder and database are created 0700 / 0600 even under umask 022', async t => {
-  const root = tempDir('vigie-modes-new-')
-  t.teardown(() => { fs.rmSync(root, { recursive: true, force: true }) })
+  const root = tempDir(t, 'vigie-modes-new-')
   const prev = process.umask(0o022)
   t.teardown(() => { process.umask(prev) })
   const dataDir = path.join(root, 'fresh', 'data')
@@ -56,8 +54,7 @@ t.test('a new data folder and database are created 0700 / 0600 even under umask 
 })
 
 t.test('a shared folder (sticky, as /tmp) is never tightened: a warning instead', async t => {
-  const shared = tempDir('vigie-modes-shared-')
-  t.teardown(() => { fs.rmSync(shared, { recursive: true, force: true }) })
+  const shared = tempDir(t, 'vigie-modes-shared-')
   fs.chmodSync(shared, 0o1777)
   const lines: string[] = []
   const db = openDb(path.join(shared, 'vigie.db'), { log: (_level, message) => { lines.push(message) } })

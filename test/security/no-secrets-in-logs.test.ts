@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { ROOT, api, spawnAgent, spawnCollector } from '../helpers/processes.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -21,9 +21,8 @@ function cli (args: string[], dataDir: string, input = ''): string {
 }
 
 t.test('no secret ever reaches the collector or agent logs', async t => {
-  const dataDir = tempDir()
-  const stateDir = tempDir('vigie-agent-')
-  t.teardown(() => { for (const d of [dataDir, stateDir]) fs.rmSync(d, { recursive: true, force: true }) })
+  const dataDir = tempDir(t)
+  const stateDir = tempDir(t, 'vigie-agent-')
   const secrets: Record<string, string> = {}
 
   secrets.adminToken = cli(['create-token', '--role', 'admin', '--name', 'ops'], dataDir).trim()

@@ -4,10 +4,10 @@
  * Finding: ten spaces were accepted as an admin password.
  */
 import { spawnSync } from 'node:child_process'
-import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { testApp, tempDir } from '../helpers/app.js'
+import { testApp } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { login, closeSettled } from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
@@ -54,8 +54,7 @@ t.test('admin API: passwords at the bounds, white space refused with VIGIE_ERR_P
 })
 
 t.test('create-user refuses a white-space password from stdin', async t => {
-  const dataDir = tempDir()
-  t.teardown(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
+  const dataDir = tempDir(t)
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'collector', 'main.ts'), 'create-user', '--username', 'ops-admin'],
     { cwd: ROOT, env: { ...process.env, VIGIE_DATA_DIR: dataDir }, input: ' '.repeat(14) + '\n', encoding: 'utf8' })
   t.equal(r.status, 78, 'exits with the configuration status')

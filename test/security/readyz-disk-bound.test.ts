@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { DiskSpace } from '../../collector/ops/disk.js'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 
 t.test('free space exactly at the bound is ready; one byte under is not', async t => {
-  const dir = tempDir('vigie-disk-bound-')
+  const dir = tempDir(t, 'vigie-disk-bound-')
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir])
-  t.teardown(() => { execFileSync('umount', [dir]); fs.rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(() => { execFileSync('umount', [dir]) })
   fs.writeFileSync(path.join(dir, 'filler'), Buffer.alloc(1024 * 1024, 1))
   const st = fs.statfsSync(dir)
   const free = st.bavail * st.bsize

@@ -7,7 +7,8 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import type { InjectOptions } from 'fastify'
 import { closeSettled } from './helpers.js'
-import { testApp, tempDir } from '../helpers/app.js'
+import { testApp } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 
 const EXPECTED = {
   'x-frame-options': 'DENY',
@@ -87,8 +88,7 @@ t.test('VIGIE_SOURCE_MAPS is validated', async t => {
 
 t.test('the dashboards build writes no source map by default', async t => {
   const { buildDashboards } = await import('../../dashboards/build.js')
-  const out = tempDir('vigie-dash-build-')
-  t.teardown(() => { fs.rmSync(out, { recursive: true, force: true }) })
+  const out = tempDir(t, 'vigie-dash-build-')
   await buildDashboards({ outDir: out })
   const files = fs.readdirSync(out)
   t.ok(files.includes('app.js'))

@@ -6,7 +6,7 @@
 import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
-import { tempDir } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp.js'
 import { spawnAgent } from '../helpers/processes.js'
 import { httpsJson, makeTestCa, spawnTlsCollector } from '../helpers/tls.js'
 import { waitFor } from '../helpers/wait.js'
@@ -56,8 +56,7 @@ t.test('a real agent with the CA reaches the TLS collector; without it, it fails
 })
 
 t.test('bad TLS files fail start-up naming the variable', async t => {
-  const dir = tempDir('vigie-ca-')
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t, 'vigie-ca-')
   const ca = makeTestCa(dir)
   t.throws(() => loadTls({ tlsCert: `${dir}/missing.pem`, tlsKey: ca.keyFile }), { code: 'VIGIE_ERR_CONFIG', message: /VIGIE_TLS_CERT=.*missing\.pem.*ENOENT/ })
   t.throws(() => loadTls({ tlsCert: ca.certFile, tlsKey: `${dir}/ca.key` }), { code: 'VIGIE_ERR_CONFIG', message: /VIGIE_TLS_CERT \/ VIGIE_TLS_KEY/ }, 'a key that does not match the certificate')

@@ -1,10 +1,9 @@
 import t from 'tap'
 import path from 'node:path'
-import fs from 'node:fs'
-import os from 'node:os'
 import { spawnCollector } from '../../bench/lib/child.js'
 import { startSimulation } from '../../bench/sim/simulation.js'
 import { readTruth, type FaultTruth, type MachineTruth, type RunTruth } from '../../bench/sim/truth.js'
+import { tempDir } from '../helpers/temp.js'
 
 const DAY = 86_400_000
 
@@ -17,8 +16,7 @@ async function getJson (url: string, token: string): Promise<any> {
 t.test('a backfilled fleet of 20 simulated agents shows up on the collector with plausible values and correct ground truth', async t => {
   const c = await spawnCollector()
   t.teardown(async () => { await c.stop(); c.cleanup() })
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sim-test-'))
-  t.teardown(() => { fs.rmSync(tmp, { recursive: true, force: true }) })
+  const tmp = tempDir(t, 'vigie-sim-test-')
   const truthFile = path.join(tmp, 'truth.jsonl')
 
   const sim = await startSimulation({

@@ -17,7 +17,6 @@ import { parseDiskstats } from '../../../agent/probes/disk-io-linux.js'
 import { linkMetrics, netRateMetrics, parseNetDev, parseWireless } from '../../../agent/probes/network-linux.js'
 import { arpComplete, arpState, parseDefaultGateway } from '../../../agent/probes/gateway-linux.js'
 import { blockConnects } from '../../helpers/no-connect.js'
-import os from 'node:os'
 import { batteryMetrics } from '../../../agent/probes/battery.js'
 import { readLinuxBatteries } from '../../../agent/probes/battery-linux.js'
 import { fromSiBattery, type SiBattery } from '../../../agent/probes/battery-si.js'
@@ -27,6 +26,7 @@ import { parseUtmp, readLinuxUsers } from '../../../agent/probes/system-linux.js
 import { parseOsRelease } from '../../../agent/probes/host-linux.js'
 import { topProcessMetrics } from '../../../agent/probes/processes.js'
 import { parsePidStat } from '../../../agent/probes/processes-linux.js'
+import { tempDir } from '../../helpers/temp.js'
 
 const FIX = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'agent')
 const LAPTOP = path.join(FIX, 'linux-laptop')
@@ -127,8 +127,7 @@ t.test('the gateway probe is passive: route and neighbour state from /proc, no c
   t.equal(r.unavailable, undefined)
 
   // The same machine with the gateway's entry failed, then gone.
-  const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-gw-'))
-  t.teardown(() => { fs.rmSync(tree, { recursive: true, force: true }) })
+  const tree = tempDir(t, 'vigie-gw-')
   fs.mkdirSync(path.join(tree, 'proc/net'), { recursive: true })
   fs.copyFileSync(path.join(LAPTOP, 'proc/net/route'), path.join(tree, 'proc/net/route'))
   const arp = read('proc/net/arp').split('\n')

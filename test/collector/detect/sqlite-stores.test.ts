@@ -1,16 +1,15 @@
 /** The detection stores' contracts on SQLite: a real database file in a temp folder. */
 import t from 'tap'
-import fs from 'node:fs'
 import path from 'node:path'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { SqliteAnomalyLog, SqliteDetectionStateStore } from '../../../collector/detect/sqlite-stores.js'
-import { tempDir } from '../../helpers/app.js'
+import { ownedTempDir, removeDir } from '../../helpers/temp.js'
 import { anomalyLogContract, detectionStateContract } from './contracts.js'
 
 async function onSqlite<T> (make: (db: ReturnType<typeof openDb>) => T): Promise<{ store: T, close: () => Promise<void> }> {
-  const dir = tempDir()
+  const dir = ownedTempDir()
   const db = openDb(path.join(dir, 'vigie.db'))
-  return { store: make(db), close: async () => { db.close(); fs.rmSync(dir, { recursive: true, force: true }) } }
+  return { store: make(db), close: async () => { db.close(); removeDir(dir) } }
 }
 
 t.test('detection state', async t => { detectionStateContract(t, async () => await onSqlite(db => new SqliteDetectionStateStore(db))) })

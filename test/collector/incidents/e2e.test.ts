@@ -5,11 +5,10 @@
  */
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import WebSocket from 'ws'
 import { startWebhookReceiver } from '../../helpers/webhook-receiver.js'
+import { tempDir } from '../../helpers/temp.js'
 import { waitFor } from '../../helpers/wait.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
@@ -69,10 +68,10 @@ async function startCollector (dataDir: string, firstStart: boolean): Promise<Co
 const until = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => await waitFor(fn, { what, timeoutMs: BOUND_MS })
 
 t.test('a disk breach runs the whole loop: one incident, auto-resolve, webhook once each across a restart, a documented fix suggested next time', { timeout: 120_000 }, async (t) => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'vigie-e2e-'))
+  const dataDir = tempDir(t, 'vigie-e2e-')
   const rx = await startWebhookReceiver(SECRET)
   let c = await startCollector(dataDir, true)
-  t.teardown(async () => { await c.stop(); await rx.close(); rmSync(dataDir, { recursive: true, force: true }) })
+  t.teardown(async () => { await c.stop(); await rx.close() })
   const admin = c.adminToken!
   t.ok(admin, 'first start prints the admin token')
 

@@ -7,10 +7,8 @@
  * resolver, and a tripwire fails any connection attempt before it reaches the
  * kernel, so a broken guard shows up as a recorded attempt, not as traffic.
  */
-import fs from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { openDb, type Db } from '../../../collector/store/sqlite/db.js'
@@ -18,11 +16,12 @@ import { WebhookNotifier } from '../../../collector/notify/webhooks.js'
 import { forbiddenRange, redactWebhookUrl, type ResolvedAddress } from '../../../collector/notify/target-guard.js'
 import { loadCollectorConfig } from '../../../collector/core/config.js'
 import { blockConnects } from '../../helpers/no-connect.js'
+import { tempDir } from '../../helpers/temp.js'
 
 function tempDb (t: { teardown: (fn: () => void) => void }): Db {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-whguard-'))
+  const dir = tempDir(t, 'vigie-whguard-')
   const db = openDb(path.join(dir, 'vigie.db'))
-  t.teardown(() => { db.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(() => { db.close() })
   return db
 }
 

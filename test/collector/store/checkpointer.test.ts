@@ -6,18 +6,17 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { startCheckpointer } from '../../../collector/store/sqlite/checkpointer.js'
 import { waitFor } from '../../helpers/wait.js'
+import { tempDir } from '../../helpers/temp.js'
 
 const until = async (what: string, ok: () => boolean, ms = 10_000): Promise<void> => { await waitFor(() => ok(), { what, timeoutMs: ms, intervalMs: 20 }) }
 
 /** A database file in a folder removed after the test. */
 function tempDb (t: Test): { file: string, db: ReturnType<typeof openDb> } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-ckpt-')
   const file = path.join(dir, 'vigie.db')
   return { file, db: openDb(file) }
 }
@@ -107,8 +106,7 @@ t.test('an in-memory database needs no checkpoints', async t => {
 })
 
 t.test('a checkpoint that fails (the file may not grow) warns naming the database file and its code, once, then once a minute', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-ckpt-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-ckpt-')
   const file = path.join(dir, 'vigie.db')
   const helper = path.join(import.meta.dirname, 'helpers', 'checkpoint-file-limit.ts')
   // 1200 KiB per file for this process: SQLite's writes past it fail (EFBIG) instead of killing it (SIGXFSZ

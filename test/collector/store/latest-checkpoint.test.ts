@@ -6,12 +6,12 @@
  */
 import t from 'tap'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { SqliteMetricStore } from '../../../collector/store/sqlite/metrics.js'
 import { LATEST_CHECKPOINT_MS, Registry } from '../../../collector/store/sqlite/registry.js'
 import { makeReport } from '../../helpers/reports.js'
+import { tempDir } from '../../helpers/temp.js'
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0)
 
@@ -27,8 +27,7 @@ const metricsWith = (load: number) => [
 ]
 
 t.test('after a crash between checkpoints the latest values are those of the last stored report', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-latest-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-latest-')
   const file = path.join(dir, 'vigie.db')
   const a = open(file)
   const { agentId } = a.registry.enrollAgent({ hostname: 'pc-1' }, T0)

@@ -6,10 +6,10 @@
  */
 import t from 'tap'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { SqliteMetricStore } from '../../../collector/store/sqlite/metrics.js'
+import { tempDir } from '../../helpers/temp.js'
 
 const AT = Date.UTC(2026, 10, 27, 10, 0, 0)
 const q = (name: string, labels?: Record<string, string>) => ({ machineId: 'm1', name, labels, fromMs: AT - 60_000, toMs: AT + 60_000, stepMs: 1000, aggregate: 'last' as const })
@@ -55,8 +55,7 @@ t.test('a series named twice in one report keeps its first value; the layout cha
 })
 
 t.test('history written one row per value (before frames) is converted when the collector opens the database', async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-frames-'))
-  t.teardown(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-frames-')
   const file = path.join(dir, 'vigie.db')
   const old = openDb(file)
   old.prepare("INSERT INTO series (id, machine_id, name, labels_json, unit) VALUES (1, 'm1', 'cpu.load_pct', '{}', 'percent'), (2, 'm1', 'fs.used_pct', '{\"mount\":\"/\"}', 'percent'), (3, 'm2', 'cpu.load_pct', '{}', 'percent')").run()
