@@ -17,10 +17,6 @@ import { readState, statePath, writeState } from '../../agent/state.js'
 import { memoryLogger, testDrivesCollections } from './helpers/collector.js'
 import { tempDir } from '../helpers/temp.js'
 
-const tmp = (t: { teardown: (f: () => void) => void }): string => {
-  const d = tempDir(t, 'vigie-bounds-')
-  return d
-}
 
 /** A fake collector on loopback answering every request with `body` (a Buffer, or a generator of chunks). */
 async function fakeCollector (t: { teardown: (f: () => Promise<void> | void) => void }, answer: (res: http.ServerResponse) => void): Promise<string> {
@@ -75,7 +71,7 @@ t.test('a hostile collector streaming an endless body: the read stops at the bou
 })
 
 t.test('full disk: the spool is written first, drops are counted and reported, no .tmp is left', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-bounds-')
   // Enrolled already; the collector is unreachable (a closed loopback port), so reports pile up in the spool.
   writeState(dir, { collectorUrl: 'http://127.0.0.1:9', agentId: 'm_disk', agentToken: 'vga_disk', nextSeq: 1, droppedReports: 0 })
   const config = loadAgentConfig({ collectorUrl: 'http://127.0.0.1:9', stateDir: dir, transport: 'http', intervalSec: 3600 } as never, { env: {} })
@@ -132,7 +128,7 @@ t.test('full disk: the spool is written first, drops are counted and reported, n
 })
 
 t.test('state-file errors name the file', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-bounds-')
   fs.writeFileSync(statePath(dir), '{ not json')
   t.throws(() => readState(dir), { message: new RegExp(`state file ${statePath(dir).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is damaged`) })
   const ro = path.join(dir, 'ro')

@@ -18,10 +18,6 @@ import { tempDir } from '../helpers/temp.js'
 
 const FIX = path.resolve(import.meta.dirname, '..', 'fixtures', 'agent')
 
-function tmp (t: { teardown: (f: () => void) => void }): string {
-  const d = tempDir(t, 'vigie-delivery-')
-  return d
-}
 
 function config (over: Partial<AgentConfig>): AgentConfig {
   return { ...loadAgentConfig({}, { env: {} }), intervalSec: 1, transport: 'http', logLevel: 'silent', ...over }
@@ -49,7 +45,7 @@ t.test('after 503 Retry-After: 2 and 429 Retry-After: 1 the agent waits that lon
   t.teardown(() => { server.close() })
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
   const { log } = memoryLogger()
-  const agent = createAgent(config({ collectorUrl: url, enrollToken: ENROLL_TOKEN, stateDir: tmp(t) }), { log, probes: [probeFor('memory')] })
+  const agent = createAgent(config({ collectorUrl: url, enrollToken: ENROLL_TOKEN, stateDir: tempDir(t, 'vigie-delivery-') }), { log, probes: [probeFor('memory')] })
   t.teardown(async () => { await agent.stop() })
   await agent.start()
   await waitFor('a successful delivery', () => attempts.length >= 3 && agent.spooled === 0, 20_000)
@@ -61,7 +57,7 @@ t.test('after 503 Retry-After: 2 and 429 Retry-After: 1 the agent waits that lon
 })
 
 t.test('reports dropped by a full spool during an outage are counted and reported to the collector', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-delivery-')
   const dataDir = path.join(dir, 'collector')
   const port = await freePort()
   let collector = await inProcessCollector(dataDir, port)
@@ -87,7 +83,7 @@ t.test('reports dropped by a full spool during an outage are counted and reporte
 })
 
 t.test('the app list is sent when it changed since the collector acknowledged one, and only the hash otherwise', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-delivery-')
   const collector = await inProcessCollector(path.join(dir, 'collector'))
   t.teardown(async () => { await collector.close() })
   let dpkg = fs.readFileSync(path.join(FIX, 'inventory', 'dpkg-query.txt'), 'utf8')

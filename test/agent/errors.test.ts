@@ -14,10 +14,6 @@ import { inProcessCollector, memoryLogger } from './helpers/collector.js'
 import { tempDir } from '../helpers/temp.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
-const tmp = (t: { teardown: (f: () => void) => void }): string => {
-  const d = tempDir(t, 'vigie-agent-errors-')
-  return d
-}
 
 t.test('docs/agent.md lists every agent error code, and no other', async t => {
   const doc = fs.readFileSync(path.join(ROOT, 'docs', 'agent.md'), 'utf8')
@@ -34,7 +30,7 @@ t.test('every kind of failed send has its own code', async t => {
 })
 
 t.test('the first failures a user meets come with their codes', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-agent-errors-')
   const collector = await inProcessCollector(path.join(dir, 'collector'))
   t.teardown(collector.close)
   const { log } = memoryLogger()

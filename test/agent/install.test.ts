@@ -14,14 +14,10 @@ const cli = (args: string[]): { code: number | null, out: string, err: string } 
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'agent', 'main.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
-const tmp = (t: { teardown: (f: () => void) => void }): string => {
-  const d = tempDir(t, 'vigie-install-')
-  return d
-}
 const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0
 
 t.test('installs a Linux service into a temp root: config 0600, unprivileged hardened unit, binary copied', async t => {
-  const root = tmp(t)
+  const root = tempDir(t, 'vigie-install-')
   const bin = path.join(root, 'src-binary')
   fs.writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 })
   const given = path.join(root, 'given-token')
@@ -48,14 +44,14 @@ t.test('installs a Linux service into a temp root: config 0600, unprivileged har
     'Environment="NODE_OPTIONS=--max-old-space-size=32 --max-semi-space-size=1 --jitless"']) {
     t.ok(unit.split('\n').includes(line), line)
   }
-  const asRoot = tmp(t)
+  const asRoot = tempDir(t, 'vigie-install-')
   t.equal(cli(['install', '--collector', 'http://c:8480', '--enroll-token', 'fleet-enroll-token-abcdef', '--root', asRoot, '--os', 'linux', '--run-as-root']).code, 0)
   t.notMatch(fs.readFileSync(path.join(asRoot, 'etc/systemd/system/vigie-agent.service'), 'utf8'), /^User=/m, '--run-as-root: no User= line')
 })
 
 t.test('the unit passes systemd-analyze verify', async t => {
   if (!hasSystemdAnalyze) throw new Error('systemd-analyze is missing: install the Debian package systemd (.ci/run does)')
-  const root = tmp(t)
+  const root = tempDir(t, 'vigie-install-')
   const bin = path.join(root, 'src-binary')
   fs.writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 })
   t.equal(cli(['install', '--collector', 'http://c:8480', '--enroll-token', 'fleet-enroll-token-abcdef', '--root', root, '--os', 'linux', '--binary', bin]).code, 0)
@@ -68,7 +64,7 @@ t.test('the unit passes systemd-analyze verify', async t => {
 })
 
 t.test('macOS gets a launchd daemon plist, Windows a WinSW service definition', async t => {
-  const mac = tmp(t)
+  const mac = tempDir(t, 'vigie-install-')
   t.equal(cli(['install', '--collector', 'http://c:8480', '--enroll-token', 'fleet-enroll-token-abcdef', '--root', mac, '--os', 'darwin']).code, 0)
   const plist = fs.readFileSync(path.join(mac, 'Library/LaunchDaemons/org.vigie.agent.plist'), 'utf8')
   t.match(plist, /<key>Label<\/key>\s*<string>org\.vigie\.agent<\/string>/)
@@ -77,7 +73,7 @@ t.test('macOS gets a launchd daemon plist, Windows a WinSW service definition', 
   t.match(plist, /<key>RunAtLoad<\/key>\s*<true\/>/)
   t.equal(fs.statSync(path.join(mac, 'Library/Application Support/Vigie/agent.json')).mode & 0o777, 0o600)
   if (spawnSync('xmllint', ['--version']).status === 0) execFileSync('xmllint', ['--noout', path.join(mac, 'Library/LaunchDaemons/org.vigie.agent.plist')])
-  const win = tmp(t)
+  const win = tempDir(t, 'vigie-install-')
   const r = cli(['install', '--collector', 'http://c:8480', '--enroll-token', 'fleet-enroll-token-abcdef', '--root', win, '--os', 'win32'])
   t.equal(r.code, 0, r.err)
   const xml = fs.readFileSync(path.join(win, 'C/Program Files/Vigie/vigie-agent-service.xml'), 'utf8')
@@ -89,7 +85,7 @@ t.test('macOS gets a launchd daemon plist, Windows a WinSW service definition', 
 })
 
 t.test('--dry-run writes nothing; uninstall --purge removes what install wrote', async t => {
-  const root = tmp(t)
+  const root = tempDir(t, 'vigie-install-')
   const dry = cli(['install', '--collector', 'http://c:8480', '--enroll-token', 'fleet-enroll-token-abcdef', '--root', root, '--os', 'linux', '--dry-run'])
   t.equal(dry.code, 0)
   t.match(dry.out, /\[skip\] write \/var\/lib\/vigie-agent\/enroll-token \(mode 600, contains the enrollment token\)/)
@@ -102,7 +98,7 @@ t.test('--dry-run writes nothing; uninstall --purge removes what install wrote',
 })
 
 t.test('install refuses a bad collector URL before writing anything', async t => {
-  const root = tmp(t)
+  const root = tempDir(t, 'vigie-install-')
   const r = cli(['install', '--collector', 'ftp://nope', '--enroll-token', 'fleet-enroll-token-abcdef', '--root', root])
   t.equal(r.code, 78)
   t.match(r.err, /expected an http:\/\/ or https:\/\/ URL/)

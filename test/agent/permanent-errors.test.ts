@@ -15,10 +15,6 @@ import { statePath } from '../../agent/state.js'
 import { api, ENROLL_TOKEN, inProcessCollector, memoryLogger, testDrivesCollections, waitFor } from './helpers/collector.js'
 import { tempDir } from '../helpers/temp.js'
 
-function tmp (t: { teardown: (f: () => void) => void }): string {
-  const d = tempDir(t, 'vigie-permanent-')
-  return d
-}
 
 function config (over: Partial<AgentConfig>): AgentConfig {
   // Stream only: no HTTP fallback can hide how the agent reads the stream's answers.
@@ -48,7 +44,7 @@ async function counters (url: string, token: string): Promise<Record<string, num
 interface Machine { lastSeq: number, droppedReports: number }
 
 t.test('a report refused for good on the stream is dropped and counted once; the next ones are stored', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-permanent-')
   const collector = await inProcessCollector(path.join(dir, 'collector'))
   t.teardown(async () => { await collector.close() })
   const admin = collector.adminToken!
@@ -99,7 +95,7 @@ t.test('a report refused for good on the stream is dropped and counted once; the
 })
 
 t.test('a seq already stored with other content (state restored from a backup) is dropped, never retried, and the next seq flows', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-permanent-')
   const collector = await inProcessCollector(path.join(dir, 'collector'))
   t.teardown(async () => { await collector.close() })
   const admin = collector.adminToken!
@@ -140,7 +136,7 @@ t.test('a seq already stored with other content (state restored from a backup) i
 
 for (const transport of ['ws', 'http'] as const) {
   t.test(`${transport}: a refusal that names no report (a report nested too deep) drops only that report, not the one before it`, async t => {
-    const dir = tmp(t)
+    const dir = tempDir(t, 'vigie-permanent-')
     const collector = await inProcessCollector(path.join(dir, 'collector'))
     t.teardown(async () => { await collector.close() })
     const admin = collector.adminToken!

@@ -12,13 +12,9 @@ import { fakeReport, intact } from './helpers/reports.js'
 import { waitFor } from './helpers/collector.js'
 import { tempDir } from '../helpers/temp.js'
 
-const tmp = (t: { teardown: (f: () => void) => void }): string => {
-  const d = tempDir(t, 'vigie-spool-')
-  return d
-}
 
 t.test('a writer killed with SIGKILL mid-write leaves every completed report intact', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-spool-')
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'helpers', 'spool-writer.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
@@ -38,7 +34,7 @@ t.test('a writer killed with SIGKILL mid-write leaves every completed report int
 })
 
 t.test('a torn or empty record is skipped and counted, never fatal', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-spool-')
   const s1 = new Spool({ dir, maxBytes: 1e9, maxAgeMs: 1e12 })
   for (let i = 1; i <= 5; i++) s1.add(fakeReport(i))
   const third = path.join(dir, '0000000000000003.json')
@@ -53,7 +49,7 @@ t.test('a torn or empty record is skipped and counted, never fatal', async t => 
 })
 
 t.test('past its size bound the spool drops the oldest reports and counts them', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-spool-')
   const one = Buffer.byteLength(JSON.stringify(fakeReport(10)))
   let dropped = 0
   const s = new Spool({ dir, maxBytes: one * 10, maxAgeMs: 1e12, onDrop: (n, r) => { if (r === 'size') dropped += n } })
@@ -66,7 +62,7 @@ t.test('past its size bound the spool drops the oldest reports and counts them',
 })
 
 t.test('reports older than the age bound are dropped and counted', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-spool-')
   let now = Date.parse('2026-01-01T00:00:00Z')
   const drops: Array<[number, DropReason]> = []
   const s = new Spool({ dir, maxBytes: 1e9, maxAgeMs: 3_600_000, now: () => now, onDrop: (n, r) => { drops.push([n, r]) } })
@@ -79,7 +75,7 @@ t.test('reports older than the age bound are dropped and counted', async t => {
 })
 
 t.test('an acknowledged report is gone for good, also after a restart', async t => {
-  const dir = tmp(t)
+  const dir = tempDir(t, 'vigie-spool-')
   const s = new Spool({ dir, maxBytes: 1e9, maxAgeMs: 1e12 })
   for (let i = 1; i <= 6; i++) s.add(fakeReport(i))
   s.ack([1, 2, 4])

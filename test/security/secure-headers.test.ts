@@ -17,8 +17,8 @@ const EXPECTED = {
 }
 
 /** A tiny dashboards folder: a page, a script and its source map. */
-function fakeDashboards (): string {
-  const dir = tempDir('vigie-dash-')
+function fakeDashboards (t: Test): string {
+  const dir = tempDir(t, 'vigie-dash-')
   fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>x</title><script type="module" src="app.js"></script>')
   fs.writeFileSync(path.join(dir, 'app.js'), 'console.log(1)\n//# sourceMappingURL=app.js.map\n')
   fs.writeFileSync(path.join(dir, 'app.js.map'), '{"version":3,"sources":["../src/main.ts"],"mappings":""}')
@@ -35,9 +35,9 @@ function checkHeaders (t: Test, headers: Record<string, unknown>, what: string):
 }
 
 t.test('API, static, error, 404 and 429 responses all carry the security headers', async t => {
-  const dashboardsDir = fakeDashboards()
+  const dashboardsDir = fakeDashboards(t)
   const h = await testApp({ config: { dashboardsDir, rateLimitIpPerMin: 60 } })
-  t.teardown(async () => { await closeSettled(h); fs.rmSync(dashboardsDir, { recursive: true, force: true }) })
+  t.teardown(async () => { await closeSettled(h) })
   const auth = { authorization: `Bearer ${h.viewerToken}` }
   const cases: Array<[string, InjectOptions, number]> = [
     ['API', { url: '/api/v1/machines', headers: auth }, 200],
@@ -63,8 +63,7 @@ t.test('API, static, error, 404 and 429 responses all carry the security headers
 })
 
 t.test('a .map URL answers 404 by default; VIGIE_SOURCE_MAPS=true serves it', async t => {
-  const dashboardsDir = fakeDashboards()
-  t.teardown(() => { fs.rmSync(dashboardsDir, { recursive: true, force: true }) })
+  const dashboardsDir = fakeDashboards(t)
   const h = await testApp({ config: { dashboardsDir } })
   const map = await h.app.inject({ url: '/app.js.map' })
   t.equal(map.statusCode, 404, 'no source map by default, even when the file exists')

@@ -15,11 +15,10 @@ import { loadTls } from '../../collector/core/tls.js'
 const ENROLL = 'tls-test-enroll-token-0123456789'
 
 t.test('a real agent with the CA reaches the TLS collector; without it, it fails with a certificate error', async t => {
-  const dir = tempDir('vigie-ca-')
-  const dataDir = tempDir()
-  const okState = tempDir('vigie-agent-')
-  const badState = tempDir('vigie-agent-')
-  t.teardown(() => { for (const d of [dir, dataDir, okState, badState]) fs.rmSync(d, { recursive: true, force: true }) })
+  const dir = tempDir(t, 'vigie-ca-')
+  const dataDir = tempDir(t)
+  const okState = tempDir(t, 'vigie-agent-')
+  const badState = tempDir(t, 'vigie-agent-')
   const ca = makeTestCa(dir)
   const caPem = fs.readFileSync(ca.caFile)
   const collector = await spawnTlsCollector({ dataDir, ca, env: { VIGIE_ENROLL_TOKEN: ENROLL, VIGIE_REPORT_INTERVAL: '1' } })
