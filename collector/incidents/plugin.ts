@@ -9,6 +9,7 @@ import { KnowledgeBase } from '../kb/knowledge-base.js'
 import { SqliteKbStore } from '../kb/sqlite-store.js'
 import { kbRoutes } from '../kb/routes.js'
 import { WebhookNotifier } from '../notify/webhooks.js'
+import { SqliteWebhookStore } from '../notify/sqlite-store.js'
 import { webhookRoutes } from '../notify/routes.js'
 import { IncidentService } from './service.js'
 import { SqliteIncidentStore } from './sqlite-store.js'
@@ -25,7 +26,7 @@ declare module 'fastify' {
 export const incidentsPlugin = fp(async (app) => {
   const cfg = app.config
   const kb = new KnowledgeBase(new SqliteKbStore(app.db), app.now)
-  const notifier = new WebhookNotifier(app.db, {
+  const notifier = new WebhookNotifier(new SqliteWebhookStore(app.db), {
     now: app.now,
     timeoutMs: cfg.webhookTimeoutMs,
     retryMs: cfg.webhookRetryMs,

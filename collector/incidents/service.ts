@@ -230,7 +230,7 @@ export class IncidentService {
         send = parent?.notified !== true
         if (send) { inc.notified = true; await this.store.save(inc) }
       }
-      if (send) this.#notifier.enqueue(webhook, json, detail, text)
+      if (send) await this.#notifier.enqueue(webhook, json, detail, text)
     }
     this.#events?.emit('live', { type: 'incident', change, incident: json })
   }

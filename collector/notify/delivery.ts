@@ -6,9 +6,10 @@ import { createHmac } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
 import { pinnedLookup, TargetGuard } from './target-guard.js'
+import type { OutboxRow } from './repository.js'
 
 /** What a delivery sends: its outbox row's id, event and exact body. */
-export interface DeliveryRow { id: number, event_id: string, event_type: string, body: string }
+export type DeliveryRow = Pick<OutboxRow, 'id' | 'eventId' | 'type' | 'body'>
 
 /**
  * What the deliveries API records for a failure: coarse on purpose, so the log
@@ -44,8 +45,8 @@ export async function postDelivery (guard: TargetGuard, opts: { timeoutMs: numbe
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(row.body)),
       'user-agent': opts.userAgent,
-      'idempotency-key': row.event_id,
-      'x-vigie-event': row.event_type,
+      'idempotency-key': row.eventId,
+      'x-vigie-event': row.type,
       'x-vigie-delivery': String(row.id),
       'x-vigie-timestamp': ts,
       'x-vigie-signature': signBody(hook.secret, ts, row.body)

@@ -51,7 +51,7 @@ export async function webhookRoutes (app: FastifyInstance, _opts: unknown): Prom
   app.get('/api/v1/webhooks', {
     onRequest: admin,
     schema: { summary: 'Webhook subscriptions (secrets are never shown again)', tags, response: { 200: Type.Object({ items: Type.Array(WebhookJson) }), ...errors } }
-  }, async () => ({ items: notifier.list() }))
+  }, async () => ({ items: await notifier.list() }))
 
   app.post('/api/v1/webhooks', {
     onRequest: admin,
@@ -60,19 +60,19 @@ export async function webhookRoutes (app: FastifyInstance, _opts: unknown): Prom
     const body = request.body as Static<typeof WebhookBody>
     // every address the host stands for, before anything is stored
     await notifier.checkTarget(body.url)
-    return reply.code(201).send(notifier.create(body, who(request)))
+    return reply.code(201).send(await notifier.create(body, who(request)))
   })
 
   app.delete('/api/v1/webhooks/:id', {
     onRequest: admin,
     schema: { summary: 'Remove a subscription and its pending deliveries', tags, params: IdParams, response: { 204: Type.Null(), ...errors } }
   }, async (request, reply) => {
-    notifier.delete((request.params as { id: string }).id)
+    await notifier.delete((request.params as { id: string }).id)
     return reply.code(204).send()
   })
 
   app.get('/api/v1/webhooks/:id/deliveries', {
     onRequest: admin,
     schema: { summary: 'Recent deliveries of a webhook, newest first', tags, params: IdParams, response: { 200: Type.Object({ items: Type.Array(Delivery) }), ...errors } }
-  }, async (request) => ({ items: notifier.deliveries((request.params as { id: string }).id) }))
+  }, async (request) => ({ items: await notifier.deliveries((request.params as { id: string }).id) }))
 }

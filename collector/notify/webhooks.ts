@@ -1,5 +1,6 @@
 /**
- * Webhooks: subscriptions (admin-managed) and a durable outbox in SQLite.
+ * Webhooks: subscriptions (admin-managed) and a durable outbox, kept by a
+ * WebhookRepository (repository.ts; SQLite in sqlite-store.ts).
  *
  * An event is written to the outbox in the same transaction as the incident
  * change that caused it, one row per subscribed webhook, with its exact body;
@@ -10,8 +11,7 @@
  * every attempt. Delivery is at-least-once; receivers dedup on the key.
  */
 import { randomBytes } from 'node:crypto'
-import { migrate, type Db } from '../store/sqlite/db.js'
-import { FAIR_MIGRATIONS, MIGRATIONS } from './webhook-tables.js'
+import type { OutboxRow, StoredWebhook, WebhookRepository } from './repository.js'
 import { newId } from '../core/secrets.js'
 import { VigieError } from '../core/errors.js'
 import type { Incident } from '../incidents/model.js'
@@ -50,11 +50,6 @@ export interface Delivery {
   doneAt?: string
 }
 
-interface RawRow {
-  id: number, webhook_id: string, event_id: string, event_type: string, body: string, created_ms: number, attempts: number,
-  next_ms: number, state: string, last_status: number | null, last_error: string | null, done_ms: number | null
-}
-
 export interface NotifierOptions {
   now?: () => number
   /** timeout of one POST, ms */
@@ -72,7 +67,7 @@ export interface NotifierOptions {
 }
 
 export class WebhookNotifier {
-  readonly #db: Db
+  readonly #store: WebhookRepository
   readonly #now: () => number
   readonly #timeoutMs: number
   readonly #retryMs: number
@@ -88,10 +83,8 @@ export class WebhookNotifier {
   delivered = 0
   dropped = 0
 
-  constructor (db: Db, opts: NotifierOptions = {}) {
-    this.#db = db
-    migrate(db, { name: 'webhooks', sql: MIGRATIONS })
-    migrate(db, { name: 'webhook_outbox_fair', sql: FAIR_MIGRATIONS })
+  constructor (store: WebhookRepository, opts: NotifierOptions = {}) {
+    this.#store = store
     this.#now = opts.now ?? Date.now
     this.#timeoutMs = opts.timeoutMs ?? 10_000
     this.#retryMs = opts.retryMs ?? 5000
@@ -116,7 +109,7 @@ export class WebhookNotifier {
 
   /* ---- subscriptions ---- */
 
-  create (opts: { url: string, secret?: string, events?: WebhookEventType[], description?: string }, by: string): Webhook & { secret: string } {
+  async create (opts: { url: string, secret?: string, events?: WebhookEventType[], description?: string }, by: string): Promise<Webhook & { secret: string }> {
     const u = parseTarget(opts.url)
     try { this.#guard.checkLiteral(u) } catch (err) {
       if (err instanceof TargetRefused) throw new VigieError('VIGIE_ERR_WEBHOOK_TARGET', `url: ${err.reason}`, { path: '/url' })
@@ -125,68 +118,56 @@ export class WebhookNotifier {
     const id = newId('wh')
     const secret = opts.secret ?? randomBytes(32).toString('base64url')
     const events = opts.events === undefined || opts.events.length === 0 ? [...WEBHOOK_EVENTS] : [...new Set(opts.events)]
-    this.#db.prepare('INSERT INTO webhooks (id, url, secret, events_json, description, created_ms, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(id, u.toString(), secret, JSON.stringify(events), opts.description ?? '', this.#now(), by)
-    return { ...this.#require(id), secret }
+    const w: StoredWebhook = { id, url: u.toString(), secret, events, description: opts.description ?? '', createdMs: this.#now(), createdBy: by }
+    await this.#store.insertHook(w)
+    return { ...toWebhook(w), secret }
   }
 
-  list (): Webhook[] {
-    return (this.#db.prepare('SELECT * FROM webhooks ORDER BY created_ms, id').all() as Array<Record<string, unknown>>).map(toWebhook)
+  async list (): Promise<Webhook[]> { return (await this.#store.hooks()).map(toWebhook) }
+
+  async #require (id: string): Promise<StoredWebhook> {
+    const w = await this.#store.getHook(id)
+    if (w === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no webhook ${id}`)
+    return w
   }
 
-  #require (id: string): Webhook {
-    const r = this.#db.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as Record<string, unknown> | undefined
-    if (r === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no webhook ${id}`)
-    return toWebhook(r)
-  }
-
-  get (id: string): Webhook { return this.#require(id) }
+  async get (id: string): Promise<Webhook> { return toWebhook(await this.#require(id)) }
 
   /** Removes the subscription and whatever it still had to deliver. */
-  delete (id: string): void {
-    this.#require(id)
-    this.#db.transaction(() => {
-      this.#db.prepare('DELETE FROM webhook_outbox WHERE webhook_id = ?').run(id)
-      this.#db.prepare('DELETE FROM webhooks WHERE id = ?').run(id)
-    })()
+  async delete (id: string): Promise<void> {
+    if (!await this.#store.deleteHook(id)) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no webhook ${id}`)
   }
 
-  deliveries (id: string, limit = 100): Delivery[] {
-    this.#require(id)
-    const rows = this.#db.prepare('SELECT * FROM webhook_outbox WHERE webhook_id = ? ORDER BY id DESC LIMIT ?').all(id, limit) as RawRow[]
-    return rows.map((r) => {
-      const d: Delivery = { id: r.id, eventId: r.event_id, type: r.event_type, state: r.state as Delivery['state'], attempts: r.attempts, createdAt: new Date(r.created_ms).toISOString() }
-      if (r.state === 'pending') d.nextAttemptAt = new Date(r.next_ms).toISOString()
-      if (r.last_status !== null) d.lastStatus = r.last_status
-      if (r.last_error !== null) d.lastError = r.last_error
-      if (r.done_ms !== null) d.doneAt = new Date(r.done_ms).toISOString()
+  async deliveries (id: string, limit = 100): Promise<Delivery[]> {
+    await this.#require(id)
+    return (await this.#store.deliveries(id, limit)).map((r) => {
+      const d: Delivery = { id: r.id, eventId: r.eventId, type: r.type, state: r.state, attempts: r.attempts, createdAt: new Date(r.createdMs).toISOString() }
+      if (r.state === 'pending') d.nextAttemptAt = new Date(r.nextMs).toISOString()
+      if (r.lastStatus !== null) d.lastStatus = r.lastStatus
+      if (r.lastError !== null) d.lastError = r.lastError
+      if (r.doneMs !== null) d.doneAt = new Date(r.doneMs).toISOString()
       return d
     })
   }
 
   /** Deliveries waiting (all webhooks). */
-  pending (): number {
-    return (this.#db.prepare("SELECT count(*) AS n FROM webhook_outbox WHERE state = 'pending'").get() as { n: number }).n
-  }
+  async pending (): Promise<number> { return await this.#store.pendingCount() }
 
   /* ---- the outbox ---- */
 
   /**
-   * Queues one event for every webhook subscribed to its type. Synchronous, so
-   * it commits with the caller's transaction. Returns the event id, or undefined
-   * when nobody is subscribed.
+   * Queues one event for every webhook subscribed to its type. Called inside the
+   * incident's transaction, whose store shares it, so it commits with the change.
+   * Returns the event id, or undefined when nobody is subscribed.
    */
-  enqueue (type: WebhookEventType, incident: Incident, change?: string, text?: string): string | undefined {
-    const hooks = this.list().filter((w) => w.events.includes(type))
+  async enqueue (type: WebhookEventType, incident: Incident, change?: string, text?: string): Promise<string | undefined> {
+    const hooks = (await this.#store.hooks()).filter((w) => w.events.includes(type))
     if (hooks.length === 0) return undefined
     const now = this.#now()
     const eventId = newId('evt')
     const body = JSON.stringify(buildPayload(eventId, type, incident, now, change, text))
-    const insert = this.#db.prepare('INSERT INTO webhook_outbox (webhook_id, event_id, event_type, body, created_ms, next_ms, machine_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    this.#db.transaction(() => {
-      for (const w of hooks) insert.run(w.id, eventId, type, body, now, now, incident.machineId)
-      this.#bound()
-    })()
+    await this.#store.enqueue(hooks.map(w => ({ webhookId: w.id, eventId, type, body, machineId: incident.machineId, createdMs: now })))
+    await this.#bound()
     this.#scheduleKick()
     return eventId
   }
@@ -197,24 +178,20 @@ export class WebhookNotifier {
    * with the oldest row), taken down towards the next heaviest. A flood from one
    * machine therefore evicts its own rows, never another machine's alert.
    */
-  #bound (): void {
-    let over = this.pending() - this.#maxPending
+  async #bound (): Promise<void> {
+    let over = await this.#store.pendingCount() - this.#maxPending
     if (over <= 0) return
-    const heaviest = this.#db.prepare(`SELECT machine_id, count(*) AS n FROM webhook_outbox WHERE state = 'pending'
-      GROUP BY machine_id ORDER BY n DESC, min(id) LIMIT 2`)
-    const drop = this.#db.prepare(`UPDATE webhook_outbox SET state = 'dead', last_error = 'dropped: outbox full', done_ms = ?
-      WHERE id IN (SELECT id FROM webhook_outbox WHERE state = 'pending' AND machine_id = ? ORDER BY id LIMIT ?)`)
     let dropped = 0
     const machines = new Set<string>()
     while (over > 0) {
-      const [top, next] = heaviest.all() as Array<{ machine_id: string, n: number }>
+      const [top, next] = await this.#store.heaviestPending(2)
       if (top === undefined) break
-      const take = Math.min(over, Math.max(1, top.n - (next?.n ?? 0)))
-      const n = drop.run(this.#now(), top.machine_id, take).changes
+      const take = Math.min(over, Math.max(1, top.pending - (next?.pending ?? 0)))
+      const n = await this.#store.dropOldestPending(top.machineId, take, this.#now(), 'dropped: outbox full')
       if (n === 0) break
       over -= n
       dropped += n
-      machines.add(top.machine_id)
+      machines.add(top.machineId)
     }
     this.dropped += dropped
     this.#log.warn({ dropped, max: this.#maxPending, machines: [...machines].slice(0, 10) }, 'webhook outbox full: oldest deliveries of the machine with the most waiting dropped')
@@ -238,10 +215,10 @@ export class WebhookNotifier {
       try {
         do {
           this.#again = false
-          const hooks = this.#db.prepare("SELECT DISTINCT webhook_id FROM webhook_outbox WHERE state = 'pending'").all() as Array<{ webhook_id: string }>
-          await Promise.all(hooks.map(async (h) => { await this.#drain(h.webhook_id) }))
+          const hooks = await this.#store.webhooksWithPending()
+          await Promise.all(hooks.map(async (h) => { await this.#drain(h) }))
         } while (this.#again && !this.#closed)
-        this.#prune()
+        await this.#store.pruneDone(this.#now() - KEEP_DONE_MS)
       } catch (err) {
         this.#log.warn({ err }, 'webhook delivery loop failed')
       } finally {
@@ -252,18 +229,17 @@ export class WebhookNotifier {
   }
 
   async #drain (webhookId: string): Promise<void> {
-    const next = this.#db.prepare("SELECT * FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending' ORDER BY id LIMIT 1")
-    const hook = this.#db.prepare('SELECT url, secret FROM webhooks WHERE id = ?').get(webhookId) as { url: string, secret: string } | undefined
+    const hook = await this.#store.getHook(webhookId)
     if (hook === undefined) return
     for (let n = 0; n < 1000 && !this.#closed; n++) {
-      const row = next.get(webhookId) as RawRow | undefined
-      if (row === undefined || row.next_ms > this.#now()) return
+      const row = await this.#store.nextPending(webhookId)
+      if (row === undefined || row.nextMs > this.#now()) return
       const ok = await this.#attempt(hook, row)
       if (!ok) return
     }
   }
 
-  async #attempt (hook: { url: string, secret: string }, row: RawRow): Promise<boolean> {
+  async #attempt (hook: { url: string, secret: string }, row: OutboxRow): Promise<boolean> {
     // Timestamps recorded below come from the attempt's start, so the stored
     // times do not tell how long a connection took to fail.
     const started = this.#now()
@@ -282,27 +258,23 @@ export class WebhookNotifier {
         detail = (err as NodeJS.ErrnoException).code ?? 'error'
       }
     }
-    if (detail !== undefined) this.#log.info({ webhook: row.webhook_id, url: redactWebhookUrl(hook.url), detail }, 'webhook connection failed')
+    if (detail !== undefined) this.#log.info({ webhook: row.webhookId, url: redactWebhookUrl(hook.url), detail }, 'webhook connection failed')
     const now = started
     const attempts = row.attempts + 1
     if (error === null) {
-      this.#db.prepare("UPDATE webhook_outbox SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, done_ms = ? WHERE id = ?").run(attempts, status, now, row.id)
+      await this.#store.recordAttempt(row.id, { state: 'delivered', attempts, status, error: null, atMs: now })
       this.delivered++
       return true
     }
-    if (now - row.created_ms >= MAX_AGE_MS) {
-      this.#db.prepare("UPDATE webhook_outbox SET state = 'dead', attempts = ?, last_status = ?, last_error = ?, done_ms = ? WHERE id = ?").run(attempts, status, error, now, row.id)
-      this.#log.warn({ webhook: row.webhook_id, event: row.event_id, attempts, error }, 'webhook delivery given up')
+    if (now - row.createdMs >= MAX_AGE_MS) {
+      await this.#store.recordAttempt(row.id, { state: 'dead', attempts, status, error, atMs: now })
+      this.#log.warn({ webhook: row.webhookId, event: row.eventId, attempts, error }, 'webhook delivery given up')
       return true
     }
     const wait = Math.min(MAX_BACKOFF_MS, this.#retryMs * 2 ** Math.min(30, attempts - 1))
-    this.#db.prepare('UPDATE webhook_outbox SET attempts = ?, last_status = ?, last_error = ?, next_ms = ? WHERE id = ?').run(attempts, status, error, now + wait, row.id)
-    this.#log.info({ webhook: row.webhook_id, event: row.event_id, attempts, error, retryInMs: wait }, 'webhook delivery failed; will retry')
+    await this.#store.recordAttempt(row.id, { state: 'pending', attempts, status, error, nextMs: now + wait })
+    this.#log.info({ webhook: row.webhookId, event: row.eventId, attempts, error, retryInMs: wait }, 'webhook delivery failed; will retry')
     return false
-  }
-
-  #prune (): void {
-    this.#db.prepare('DELETE FROM webhook_outbox WHERE done_ms IS NOT NULL AND done_ms < ?').run(this.#now() - KEEP_DONE_MS)
   }
 
   /**
@@ -323,13 +295,6 @@ function parseTarget (raw: string): URL {
   return u
 }
 
-function toWebhook (r: Record<string, unknown>): Webhook {
-  return {
-    id: r.id as string,
-    url: redactWebhookUrl(r.url as string),
-    events: JSON.parse(r.events_json as string) as WebhookEventType[],
-    description: r.description as string,
-    createdAt: new Date(r.created_ms as number).toISOString(),
-    createdBy: r.created_by as string
-  }
+function toWebhook (w: StoredWebhook): Webhook {
+  return { id: w.id, url: redactWebhookUrl(w.url), events: w.events, description: w.description, createdAt: new Date(w.createdMs).toISOString(), createdBy: w.createdBy }
 }

@@ -49,7 +49,7 @@ t.test("a flood from one machine never evicts another machine's alert from the o
   const max = 10
   const h = await testApp(t, { config: { webhookOutboxMax: max, webhookRetryMs: 1000, webhookAllow: ['127.0.0.1/32'] } })
   const notifier = h.app.notifier
-  notifier.create({ url: rx.url, secret: SECRET }, 'test')
+  await notifier.create({ url: rx.url, secret: SECRET }, 'test')
   await rx.down()
 
   const flood = (from: number, n: number) => Array.from({ length: n }, (_, i) => finding({ machineId: 'flooder', key: `rule:x:${from + i}`, title: `Flood ${from + i}` }))
@@ -59,7 +59,7 @@ t.test("a flood from one machine never evicts another machine's alert from the o
   await notifier.run()
   await h.incidents.submit(flood(5, 30))
   await notifier.run()
-  t.equal(notifier.pending(), max, 'the outbox stays at its bound')
+  t.equal(await notifier.pending(), max, 'the outbox stays at its bound')
   t.equal(notifier.dropped, 35 + 1 - max, 'the overflow is dropped')
 
   await rx.up()

@@ -237,7 +237,7 @@ t.test('escalates an unacknowledged incident past the delay: severity raised, no
   const h = await testApp(t, { config: { incidentEscalateSec: 1800, webhookAllow: ['127.0.0.1/32'] } })
   const updates: LiveEvent[] = []
   h.app.events.on('live', (e) => { if (e.change === 'updated') updates.push(e) })
-  const wh = h.app.notifier.create({ url: 'http://127.0.0.1:9/hook' }, 'test')
+  const wh = await h.app.notifier.create({ url: 'http://127.0.0.1:9/hook' }, 'test')
   await h.incidents.submit([finding({ machineId: 'm1', severity: 'info' }), finding({ machineId: 'm2', severity: 'warning' })])
   const [a, b] = await Promise.all(['m1', 'm2'].map(async (m) => (await h.incidents.list({ machineId: m })).items[0].id))
   await h.incidents.acknowledge(b, 'Tom Tech')
@@ -255,7 +255,7 @@ t.test('escalates an unacknowledged incident past the delay: severity raised, no
   await h.incidents.tick()
   const d = await h.incidents.detail(a)
   t.equal(d.timeline.filter((e) => e.type === 'escalated').length, 2, 'at most two escalations')
-  const types = h.app.notifier.deliveries(wh.id).map((x) => x.type).reverse()
+  const types = (await h.app.notifier.deliveries(wh.id)).map((x) => x.type).reverse()
   t.same(types, ['incident.opened', 'incident.opened', 'incident.updated', 'incident.updated', 'incident.updated'], 'opened ×2, acknowledged, escalated ×2')
   t.ok(updates.length >= 3)
 })

@@ -77,7 +77,7 @@ t.test('key patterns and families', async (t) => {
 t.test('the same key opening on many machines within a short window is grouped under one fleet parent', async (t) => {
   // the webhook's target is a local port: loopback is refused unless allow-listed
   const h = await testApp(t, { config: { webhookAllow: ['127.0.0.1/32'] } })
-  const wh = h.app.notifier.create({ url: 'http://127.0.0.1:9/hook' }, 'test')
+  const wh = await h.app.notifier.create({ url: 'http://127.0.0.1:9/hook' }, 'test')
   const machines = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']
   for (const m of machines) {
     await h.incidents.submit([finding({ machineId: m })])
@@ -91,7 +91,7 @@ t.test('the same key opening on many machines within a short window is grouped u
   t.same(parent.children.length, 7, 'all seven machines under it')
   t.match(parent.title, /on 5 machines/)
   for (const m of machines) t.equal((await h.incidents.list({ machineId: m })).items[0].parentId, parent.id)
-  const opened = h.app.notifier.deliveries(wh.id).filter((d) => d.type === 'incident.opened')
+  const opened = (await h.app.notifier.deliveries(wh.id)).filter((d) => d.type === 'incident.opened')
   t.equal(opened.length, 5, 'four machines before the group, then the parent; later children are not notified alone')
 
   // resolving the parent resolves its children

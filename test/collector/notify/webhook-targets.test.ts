@@ -13,6 +13,7 @@ import path from 'node:path'
 import t from 'tap'
 import { openDb, type Db } from '../../../collector/store/sqlite/db.js'
 import { WebhookNotifier } from '../../../collector/notify/webhooks.js'
+import { SqliteWebhookStore } from '../../../collector/notify/sqlite-store.js'
 import { forbiddenRange, redactWebhookUrl, type ResolvedAddress } from '../../../collector/notify/target-guard.js'
 import { loadCollectorConfig } from '../../../collector/core/config.js'
 import { blockConnects } from '../../helpers/no-connect.js'
@@ -68,40 +69,40 @@ t.test('refused ranges: loopback, private, CGNAT, link-local, metadata, ULA, mul
 t.test('creation refuses literal and resolved targets in refused ranges, before storing anything', async t => {
   const db = tempDb(t)
   const dns = fakeResolver({ 'internal.example': [['10.0.0.5']], 'meta.example': [['169.254.169.254']], 'mixed.example': [['203.0.113.7', '10.0.0.5']], 'hooks.example': [['203.0.113.7']] })
-  const n = new WebhookNotifier(db, { resolve: dns.resolve })
+  const n = new WebhookNotifier(new SqliteWebhookStore(db), { resolve: dns.resolve })
   const wire = blockConnects()
   t.teardown(() => { wire.restore() })
   for (const url of ['http://127.0.0.1:8080/x', 'http://[::1]/x', 'http://localhost/x', 'http://sub.localhost/x', 'http://2130706433/x', 'http://0x7f.1/x', 'http://169.254.169.254/latest/meta-data', 'http://[fd00:ec2::254]/x', 'http://10.1.2.3/x', 'http://[::ffff:192.168.0.1]/x', 'http://0.0.0.0/x']) {
-    t.throws(() => n.create({ url }, 'test'), { code: 'VIGIE_ERR_WEBHOOK_TARGET', statusCode: 400 }, `${url} refused at once`)
+    await t.rejects(n.create({ url }, 'test'), { code: 'VIGIE_ERR_WEBHOOK_TARGET', statusCode: 400 }, `${url} refused at once`)
     await t.rejects(n.checkTarget(url), { code: 'VIGIE_ERR_WEBHOOK_TARGET' }, `${url} refused by the route's check`)
   }
   await t.rejects(n.checkTarget('https://internal.example/x'), { code: 'VIGIE_ERR_WEBHOOK_TARGET', message: /private/ }, 'a name resolving to 10.0.0.5')
   await t.rejects(n.checkTarget('https://meta.example/x'), { code: 'VIGIE_ERR_WEBHOOK_TARGET', message: /cloud metadata/ })
   await t.rejects(n.checkTarget('https://mixed.example/x'), { code: 'VIGIE_ERR_WEBHOOK_TARGET' }, 'one refused address among several refuses the name')
   await t.resolves(n.checkTarget('https://hooks.example/x'))
-  t.same(n.list(), [], 'nothing stored')
+  t.same(await n.list(), [], 'nothing stored')
   t.same(wire.attempts, [], 'no socket opened')
 
-  const allowed = new WebhookNotifier(db, { resolve: dns.resolve, allow: ['10.0.0.0/8', 'meta.example', '::1'] })
+  const allowed = new WebhookNotifier(new SqliteWebhookStore(db), { resolve: dns.resolve, allow: ['10.0.0.0/8', 'meta.example', '::1'] })
   await t.resolves(allowed.checkTarget('https://internal.example/x'), 'allow-listed CIDR')
   await t.resolves(allowed.checkTarget('https://meta.example/x'), 'allow-listed name')
-  t.ok(allowed.create({ url: 'http://10.1.2.3/x' }, 'test').id)
-  t.ok(allowed.create({ url: 'http://[::1]:9/x' }, 'test').id)
-  t.throws(() => allowed.create({ url: 'http://127.0.0.1/x' }, 'test'), { code: 'VIGIE_ERR_WEBHOOK_TARGET' }, 'only what is listed')
+  t.ok((await allowed.create({ url: 'http://10.1.2.3/x' }, 'test')).id)
+  t.ok((await allowed.create({ url: 'http://[::1]:9/x' }, 'test')).id)
+  await t.rejects(allowed.create({ url: 'http://127.0.0.1/x' }, 'test'), { code: 'VIGIE_ERR_WEBHOOK_TARGET' }, 'only what is listed')
 })
 
 t.test('delivery checks every resolved address before connecting: a name that now points inside is refused, no socket opened', async t => {
   const db = tempDb(t)
   const dns = fakeResolver({ 'hooks.example': [['203.0.113.7'], ['10.0.0.5']], 'meta.example': [['169.254.169.254']] })
-  const n = new WebhookNotifier(db, { resolve: dns.resolve })
-  const wh = n.create({ url: 'https://hooks.example/x' }, 'test')
+  const n = new WebhookNotifier(new SqliteWebhookStore(db), { resolve: dns.resolve })
+  const wh = await n.create({ url: 'https://hooks.example/x' }, 'test')
   await n.checkTarget('https://hooks.example/x') // validation: 203.0.113.7
   queue(db, wh.id)
   const wire = blockConnects()
   t.teardown(() => { wire.restore() })
   await n.run()
   t.same(wire.attempts, [], 'refused before any connection')
-  const d = n.deliveries(wh.id)[0]
+  const d = (await n.deliveries(wh.id))[0]
   t.equal(d.state, 'pending')
   t.match(d.lastError, /^refused: target address not allowed \(private\)/)
   t.same(dns.calls, ['hooks.example', 'hooks.example'], 'resolved again at delivery')
@@ -112,17 +113,17 @@ t.test('DNS rebinding: public at validation, 127.0.0.1 at connect time → refus
   const rx = await listen((_req, res) => { res.writeHead(204).end() })
   t.teardown(() => { rx.server.close() })
   const dns = fakeResolver({ 'rebind.example': [['203.0.113.9'], ['127.0.0.1']] })
-  const n = new WebhookNotifier(db, { resolve: dns.resolve })
+  const n = new WebhookNotifier(new SqliteWebhookStore(db), { resolve: dns.resolve })
   const url = `http://rebind.example:${rx.port}/hook`
   await n.checkTarget(url)
-  const wh = n.create({ url }, 'test')
+  const wh = await n.create({ url }, 'test')
   queue(db, wh.id)
   const wire = blockConnects()
   t.teardown(() => { wire.restore() })
   await n.run()
   t.same(wire.attempts, [], 'no connection attempted, to 203.0.113.9 or to 127.0.0.1')
   t.equal(rx.seen.length, 0)
-  t.match(n.deliveries(wh.id)[0].lastError, /^refused: target address not allowed \(loopback\)/)
+  t.match((await n.deliveries(wh.id))[0].lastError, /^refused: target address not allowed \(loopback\)/)
 })
 
 t.test('allow-listed loopback delivers; credentials in the URL are sent and never shown; no redirect followed', async t => {
@@ -134,20 +135,20 @@ t.test('allow-listed loopback delivers; credentials in the URL are sent and neve
   t.teardown(() => { rx.server.close() })
   const logs: Array<Record<string, unknown>> = []
   const log = { warn: (o: object) => { logs.push({ ...o }) }, info: (o: object) => { logs.push({ ...o }) } }
-  const n = new WebhookNotifier(db, { allow: ['127.0.0.1/32'], log, retryMs: 10 })
-  const wh = n.create({ url: `http://hook-user:s3cr%40t@127.0.0.1:${rx.port}/hook?token=abc&site=paris` }, 'test')
+  const n = new WebhookNotifier(new SqliteWebhookStore(db), { allow: ['127.0.0.1/32'], log, retryMs: 10 })
+  const wh = await n.create({ url: `http://hook-user:s3cr%40t@127.0.0.1:${rx.port}/hook?token=abc&site=paris` }, 'test')
   t.equal(wh.url, `http://***@127.0.0.1:${rx.port}/hook?token=***&site=paris`, 'the creation answer redacts')
-  t.equal(n.list()[0].url, wh.url, 'listings redact')
-  t.notMatch(JSON.stringify(n.list()), /s3cr|hook-user|abc/)
+  t.equal((await n.list())[0].url, wh.url, 'listings redact')
+  t.notMatch(JSON.stringify(await n.list()), /s3cr|hook-user|abc/)
   queue(db, wh.id)
   await n.run()
-  t.equal(n.deliveries(wh.id)[0].state, 'delivered')
+  t.equal((await n.deliveries(wh.id))[0].state, 'delivered')
   t.equal(rx.seen[0].authorization, 'Basic ' + Buffer.from('hook-user:s3cr@t').toString('base64'), 'credentials used')
 
   answer = 302
   queue(db, wh.id)
   await n.run()
-  const d = n.deliveries(wh.id)[0]
+  const d = (await n.deliveries(wh.id))[0]
   t.equal(d.state, 'pending', 'a 3xx is a failed delivery')
   t.equal(d.lastError, 'HTTP 302 (redirects are not followed)')
   t.equal(other.seen.length, 0, 'the redirect target got nothing')
@@ -161,15 +162,15 @@ t.test('the delivery log does not tell a closed port from a silent one', async t
   await new Promise<void>(resolve => hang.listen(0, '127.0.0.1', resolve))
   t.teardown(() => { hang.closeAllConnections(); hang.close() })
   const closed = await new Promise<number>(resolve => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => { resolve(p) }) }) })
-  const n = new WebhookNotifier(db, { allow: ['127.0.0.1'], timeoutMs: 300 })
-  const a = n.create({ url: `http://127.0.0.1:${closed}/x` }, 'test')
-  const b = n.create({ url: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/x` }, 'test')
+  const n = new WebhookNotifier(new SqliteWebhookStore(db), { allow: ['127.0.0.1'], timeoutMs: 300 })
+  const a = await n.create({ url: `http://127.0.0.1:${closed}/x` }, 'test')
+  const b = await n.create({ url: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/x` }, 'test')
   queue(db, a.id)
   queue(db, b.id)
   const started = Date.now()
   await n.run()
   t.ok(Date.now() - started < 3000, 'bounded by the timeout')
-  const [da, db2] = [n.deliveries(a.id)[0], n.deliveries(b.id)[0]]
+  const [da, db2] = [(await n.deliveries(a.id))[0], (await n.deliveries(b.id))[0]]
   t.equal(da.lastError, 'no HTTP response (connection failed or timed out)')
   t.equal(db2.lastError, da.lastError, 'closed and filtered read the same')
 })
