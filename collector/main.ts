@@ -15,7 +15,10 @@ import { ConfigError, loadCollectorConfig } from './core/config.js'
 import { openDb } from './store/sqlite/db.js'
 import { Registry } from './store/sqlite/registry.js'
 import { SqliteMetricStore } from './store/sqlite/metrics.js'
-import type { Role } from './store/sqlite/registry.js'
+import { ApiTokens, type Role } from './auth/api-tokens.js'
+import { SqliteApiTokenStore } from './auth/sqlite-api-tokens.js'
+import { EnrollTokens } from './agents/enroll-tokens.js'
+import { SqliteEnrollTokenStore } from './agents/sqlite-enroll-tokens.js'
 import type { FastifyInstance } from 'fastify'
 import { UserStore } from './auth/users.js'
 import { generatePassword, hashPassword, passwordProblem } from './auth/passwords.js'
@@ -34,9 +37,9 @@ export async function startCollector (overrides: Parameters<typeof buildApp>[0] 
   const app = await buildApp(overrides)
   const cfg = app.config
   let adminToken: string | undefined
-  if (app.registry.countApiTokens() === 0) {
+  if (await app.apiTokens.count() === 0) {
     const now = app.now()
-    adminToken = app.registry.createApiToken('admin', 'first admin', now, now + cfg.apiTokenDays * 86_400_000).token
+    adminToken = (await app.apiTokens.create('admin', 'first admin', now, now + cfg.apiTokenDays * 86_400_000)).token
   }
   await app.listen({ host: cfg.host, port: cfg.port })
   const addr = app.server.address()
@@ -49,10 +52,12 @@ export async function startCollector (overrides: Parameters<typeof buildApp>[0] 
 /** Command-line tools tell on stderr when they tighten the data folder's modes. */
 const cliLog = (_level: string, message: string): void => { process.stderr.write(`vigie-collector: ${message}\n`) }
 
-function registryOnly (): { registry: Registry, close: () => void } {
+/** The database's tokens without a running collector (the registry migrates the schema first). */
+function tokensOnly (): { apiTokens: ApiTokens, enrollTokens: EnrollTokens, close: () => void } {
   const cfg = loadCollectorConfig()
   const db = openDb(path.join(cfg.dataDir, 'vigie.db'), { log: cliLog })
-  return { registry: new Registry(db, new SqliteMetricStore(db)), close: () => { db.close() } }
+  void new Registry(db, new SqliteMetricStore(db))
+  return { apiTokens: new ApiTokens(new SqliteApiTokenStore(db)), enrollTokens: new EnrollTokens(new SqliteEnrollTokenStore(db)), close: () => { db.close() } }
 }
 
 async function readStdinLine (): Promise<string> {
@@ -103,19 +108,19 @@ async function main (): Promise<void> {
     if (!['admin', 'technician', 'viewer'].includes(role)) throw new ConfigError(`--role ${role}: expected admin, technician or viewer`)
     const days = values['expires-days'] === undefined ? loadCollectorConfig().apiTokenDays : Number(values['expires-days'])
     if (!Number.isInteger(days) || days < 1 || days > 3650) throw new ConfigError(`--expires-days ${values['expires-days']}: expected an integer from 1 to 3650`)
-    const { registry, close } = registryOnly()
+    const { apiTokens, close } = tokensOnly()
     const now = Date.now()
-    const { token, expiresMs } = registry.createApiToken(role, values.name ?? `${role} (cli)`, now, now + days * 86_400_000)
+    const { token, expiresMs } = await apiTokens.create(role, values.name ?? `${role} (cli)`, now, now + days * 86_400_000)
     close()
     process.stdout.write(token + '\n')
     process.stderr.write(`expires ${new Date(expiresMs!).toISOString()} (${days} days)\n`)
     return
   }
   if (command === 'create-enroll-token') {
-    const { registry, close } = registryOnly()
+    const { enrollTokens, close } = tokensOnly()
     const hours = values['expires-hours'] === undefined ? undefined : Number(values['expires-hours'])
     const uses = values['max-uses'] === undefined ? undefined : Number(values['max-uses'])
-    const { token } = registry.createEnrollToken({
+    const { token } = await enrollTokens.create({
       name: values.name ?? 'cli',
       ...(hours !== undefined ? { expiresMs: Date.now() + hours * 3_600_000 } : {}),
       ...(uses !== undefined ? { maxUses: uses } : {})

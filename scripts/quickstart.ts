@@ -27,7 +27,7 @@ async function main (): Promise<void> {
   // A one-use token that expires soon: enough for the local agent to enroll, or to
   // enroll again if its saved identity is unknown here (a data folder reset), and
   // useless to anyone else.
-  const enrollToken = app.registry.createEnrollToken({ name: 'local agent', maxUses: 1, expiresMs: Date.now() + 600_000 }).token
+  const enrollToken = (await app.enrollTokens.create({ name: 'local agent', maxUses: 1, expiresMs: Date.now() + 600_000 })).token
   const agent = spawnAgent(url, stateDir, enrollToken)
 
   let demo: { stop: () => Promise<void> } | undefined
@@ -39,7 +39,7 @@ async function main (): Promise<void> {
     if (mod?.startDemoFleet === undefined) {
       app.log.warn('the fleet simulator is not available in this checkout; --demo ignored')
     } else {
-      const token = app.registry.createEnrollToken({ name: 'demo fleet', maxUses: count, expiresMs: Date.now() + 600_000 }).token
+      const token = (await app.enrollTokens.create({ name: 'demo fleet', maxUses: count, expiresMs: Date.now() + 600_000 })).token
       demo = await mod.startDemoFleet({ collectorUrl: url, enrollToken: token, count, seed: 1, dataDir: path.join(cfg.dataDir, 'demo') })
     }
   }

@@ -9,8 +9,8 @@ import { startCollector } from '../../collector/main.js'
 
 async function main (): Promise<void> {
   const { app, url } = await startCollector({})
-  const enrollToken = app.registry.createEnrollToken({ name: 'bench' }).token
-  const adminToken = app.registry.createApiToken('admin', 'bench').token
+  const enrollToken = (await app.enrollTokens.create({ name: 'bench' })).token
+  const adminToken = (await app.apiTokens.create('admin', 'bench')).token
   process.stdout.write(JSON.stringify({ url, enrollToken, adminToken, pid: process.pid }) + '\n')
   const stop = (): void => { app.close().then(() => process.exit(0), () => process.exit(1)) }
   process.once('SIGTERM', stop)

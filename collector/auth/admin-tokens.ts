@@ -6,7 +6,7 @@ import { VigieError } from '../core/errors.js'
 import { actorOf, audit } from '../audit/audit.js'
 import { ROLE_RANK } from './users.js'
 import { ExpiresInDays, RoleSchema, TokenCreated, tokenExpiryView } from './views.js'
-import type { EnrollTokenInfo } from '../store/sqlite/registry.js'
+import type { EnrollTokenInfo } from '../agents/enroll-tokens.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const TokenBody = Type.Object({
@@ -39,7 +39,6 @@ function enrollState (t: EnrollTokenInfo, now: number): 'active' | 'revoked' | '
 
 export async function adminTokenRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
   const auth = app.auth
-  const { registry } = app
   const admin = app.requireRole('admin')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody }
   const rec = (request: FastifyRequest, action: string, target: string, detail?: Record<string, unknown>): void => {
@@ -53,7 +52,7 @@ export async function adminTokenRoutes (app: FastifyInstance, _opts: unknown): P
     const users = new Map(auth.users.list().map(u => [u.id, u.username]))
     const now = app.now()
     return {
-      items: registry.listApiTokens().map(t => {
+      items: (await app.apiTokens.list()).map(t => {
         const owner = auth.users.tokenOwner(t.id)
         return { id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdMs), ...tokenExpiryView(t.expiresMs, now), ...(t.revokedMs !== null ? { revokedAt: iso(t.revokedMs) } : {}), ...(owner !== undefined ? { userId: owner, username: users.get(owner) ?? '(deleted)' } : {}) }
       })
@@ -72,7 +71,7 @@ export async function adminTokenRoutes (app: FastifyInstance, _opts: unknown): P
     }
     const now = app.now()
     const expiresMs = now + (body.expiresInDays ?? app.config.apiTokenDays) * 86_400_000
-    const created = registry.createApiToken(body.role, body.name, now, expiresMs)
+    const created = await app.apiTokens.create(body.role, body.name, now, expiresMs)
     if (body.userId !== undefined) auth.users.setTokenOwner(created.id, body.userId)
     rec(request, 'token.create', created.id, { name: body.name, role: body.role, expiresAt: iso(expiresMs), ...(body.userId !== undefined ? { userId: body.userId } : {}) })
     return reply.code(201).send({ id: created.id, token: created.token, name: body.name, role: body.role, expiresAt: iso(expiresMs), ...(body.userId !== undefined ? { userId: body.userId } : {}) })
@@ -83,9 +82,9 @@ export async function adminTokenRoutes (app: FastifyInstance, _opts: unknown): P
     schema: { summary: 'Revoke a technician API token (effective at once)', tags: ['admin'], params: IdParams }
   }, async (request, reply) => {
     const id = (request.params as { id: string }).id
-    const t = registry.getApiToken(id)
+    const t = await app.apiTokens.get(id)
     if (t === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no token ${id}`)
-    if (!registry.revokeApiToken(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
+    if (!await app.apiTokens.revoke(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
     rec(request, 'token.revoke', id, { name: t.name, role: t.role })
     return reply.code(204).send()
   })
@@ -98,7 +97,7 @@ export async function adminTokenRoutes (app: FastifyInstance, _opts: unknown): P
   }, async () => {
     const now = app.now()
     return {
-      items: registry.listEnrollTokens().map(t => ({
+      items: (await app.enrollTokens.list()).map(t => ({
         id: t.id, name: t.name, createdAt: iso(t.createdMs), uses: t.uses, state: enrollState(t, now),
         ...(t.expiresMs !== null ? { expiresAt: iso(t.expiresMs) } : {}),
         ...(t.maxUses !== null ? { maxUses: t.maxUses } : {}),
@@ -114,7 +113,7 @@ export async function adminTokenRoutes (app: FastifyInstance, _opts: unknown): P
     const body = request.body as Static<typeof EnrollBody>
     const now = app.now()
     const expiresMs = body.expiresInHours === undefined ? undefined : Math.round(now + body.expiresInHours * 3_600_000)
-    const created = registry.createEnrollToken({ name: body.name, ...(expiresMs !== undefined ? { expiresMs } : {}), ...(body.maxUses !== undefined ? { maxUses: body.maxUses } : {}) }, now)
+    const created = await app.enrollTokens.create({ name: body.name, ...(expiresMs !== undefined ? { expiresMs } : {}), ...(body.maxUses !== undefined ? { maxUses: body.maxUses } : {}) }, now)
     rec(request, 'enroll_token.create', created.id, { name: body.name, ...(expiresMs !== undefined ? { expiresAt: iso(expiresMs) } : {}), ...(body.maxUses !== undefined ? { maxUses: body.maxUses } : {}) })
     return reply.code(201).send({ id: created.id, token: created.token, name: body.name, ...(expiresMs !== undefined ? { expiresAt: iso(expiresMs) } : {}), ...(body.maxUses !== undefined ? { maxUses: body.maxUses } : {}) })
   })
@@ -124,9 +123,9 @@ export async function adminTokenRoutes (app: FastifyInstance, _opts: unknown): P
     schema: { summary: 'Revoke an enrollment token (agents already enrolled keep working)', tags: ['admin'], params: IdParams }
   }, async (request, reply) => {
     const id = (request.params as { id: string }).id
-    const t = registry.listEnrollTokens().find(e => e.id === id)
+    const t = (await app.enrollTokens.list()).find(e => e.id === id)
     if (t === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no enrollment token ${id}`)
-    if (!registry.revokeEnrollToken(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `enrollment token ${id} is already revoked`)
+    if (!await app.enrollTokens.revoke(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `enrollment token ${id} is already revoked`)
     rec(request, 'enroll_token.revoke', id, { name: t.name })
     return reply.code(204).send()
   })

@@ -107,7 +107,7 @@ export async function adminUserRoutes (app: FastifyInstance, _opts: unknown): Pr
     keepAnAdmin(u)
     const now = app.now()
     let revoked = 0
-    for (const tokenId of auth.users.tokensOf(u.id)) if (app.registry.revokeApiToken(tokenId, now)) revoked++
+    for (const tokenId of auth.users.tokensOf(u.id)) if (await app.apiTokens.revoke(tokenId, now)) revoked++
     auth.sessions.deleteForUser(u.id)
     auth.users.delete(u.id)
     rec(request, 'user.delete', u.id, { username: u.username, tokensRevoked: revoked })

@@ -7,7 +7,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VigieError } from '../core/errors.js'
-import type { AgentPrincipal, ApiPrincipal, Registry, Role } from '../store/sqlite/registry.js'
+import type { AgentPrincipal, Registry } from '../store/sqlite/registry.js'
+import type { ApiPrincipal, ApiTokens, Role } from './api-tokens.js'
 import type { AuthService } from './service.js'
 
 declare module 'fastify' {
@@ -75,7 +76,7 @@ function checkAgent (registry: Registry, auth: AuthService, request: FastifyRequ
   request.agent = agent
 }
 
-export function requireRole (registry: Registry, auth: AuthService, role: Role) {
+export function requireRole (registry: Registry, apiTokens: ApiTokens, auth: AuthService, role: Role) {
   return async function (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request)
     if (token === undefined) {
@@ -87,7 +88,7 @@ export function requireRole (registry: Registry, auth: AuthService, role: Role) 
       request.user = { id: session.userId, username: session.username, role: session.role, via: 'session' }
       return
     }
-    const found = registry.findApiToken(token)
+    const found = await apiTokens.find(token)
     if (found === undefined) {
       if (registry.findAgent(token) !== undefined) throw new VigieError('VIGIE_ERR_FORBIDDEN', 'agent tokens cannot read technician routes')
       throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked technician token')

@@ -13,13 +13,20 @@ import { installLimits } from './limits.js'
 import { agentTokenRoutes } from '../agents/token-routes.js'
 import { TOKEN_ROTATE_HEADER } from '../../protocol/index.js'
 import { requireAgent, requireRole } from './guards.js'
-import type { Role } from '../store/sqlite/registry.js'
+import { ApiTokens, type Role } from './api-tokens.js'
+import { SqliteApiTokenStore } from './sqlite-api-tokens.js'
+import { EnrollTokens } from '../agents/enroll-tokens.js'
+import { SqliteEnrollTokenStore } from '../agents/sqlite-enroll-tokens.js'
 import { authRoutes } from './routes.js'
 import { AuthService } from './service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     auth: AuthService
+    /** technicians' API tokens */
+    apiTokens: ApiTokens
+    /** the tokens agents enroll with */
+    enrollTokens: EnrollTokens
     /** where audit entries are kept (record them with audit(app, entry)) */
     auditLog: AuditLog
     /** a route guard: a session or API token with at least this role */
@@ -41,7 +48,10 @@ export const authPlugin = fp(async (app) => {
   app.decorate('auditLog', auditLog)
   const auth = new AuthService({ db, registry, now })
   app.decorate('auth', auth)
-  app.decorate('requireRole', (role: Role) => requireRole(registry, auth, role))
+  const apiTokens = new ApiTokens(new SqliteApiTokenStore(db))
+  app.decorate('apiTokens', apiTokens)
+  app.decorate('enrollTokens', new EnrollTokens(new SqliteEnrollTokenStore(db)))
+  app.decorate('requireRole', (role: Role) => requireRole(registry, apiTokens, auth, role))
   app.decorate('requireAgent', requireAgent(registry, auth))
   const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
   const rec = { auditLog, now, log }

@@ -43,7 +43,7 @@ export async function authRoutes (app: FastifyInstance, _opts: unknown): Promise
   // session is looked up (AuthService.sessionOf), never on every request.
   await app.register(cookie, { hook: false })
   const auth = app.auth
-  const { config, registry } = app
+  const { config } = app
   // Per username: collector/auth/sign-in-limit.ts (taken before the hash, refills, never locks).
   const perUser = new SignInThrottle({ attemptsPer15Min: config.loginAttemptsPer15Min, now: app.now })
   const viewer = app.requireRole('viewer')
@@ -131,7 +131,7 @@ export async function authRoutes (app: FastifyInstance, _opts: unknown): Promise
     const u = userOf(request)
     const ids = new Set(auth.users.tokensOf(u.id))
     const now = app.now()
-    return { items: registry.listApiTokens().filter(tk => ids.has(tk.id)).map(tk => ({ id: tk.id, name: tk.name, role: tk.role, createdAt: new Date(tk.createdMs).toISOString(), ...tokenExpiryView(tk.expiresMs, now), ...(tk.revokedMs !== null ? { revokedAt: new Date(tk.revokedMs).toISOString() } : {}) })) }
+    return { items: (await app.apiTokens.list()).filter(tk => ids.has(tk.id)).map(tk => ({ id: tk.id, name: tk.name, role: tk.role, createdAt: new Date(tk.createdMs).toISOString(), ...tokenExpiryView(tk.expiresMs, now), ...(tk.revokedMs !== null ? { revokedAt: new Date(tk.revokedMs).toISOString() } : {}) })) }
   })
 
   app.post('/api/v1/auth/tokens', {
@@ -144,7 +144,7 @@ export async function authRoutes (app: FastifyInstance, _opts: unknown): Promise
     if (ROLE_RANK[role] > ROLE_RANK[u.role]) throw new VigieError('VIGIE_ERR_FORBIDDEN', `a ${u.role} cannot create a ${role} token`)
     const now = app.now()
     const expiresAt = new Date(now + (body.expiresInDays ?? config.apiTokenDays) * 86_400_000).toISOString()
-    const created = registry.createApiToken(role, body.name, now, Date.parse(expiresAt))
+    const created = await app.apiTokens.create(role, body.name, now, Date.parse(expiresAt))
     auth.users.setTokenOwner(created.id, u.id)
     audit(app, { actor: `user:${u.username}`, action: 'token.create', target: created.id, ip: request.ip, detail: { name: body.name, role, owner: u.username, expiresAt } })
     return reply.code(201).send({ id: created.id, token: created.token, name: body.name, role, userId: u.id, expiresAt })
@@ -157,7 +157,7 @@ export async function authRoutes (app: FastifyInstance, _opts: unknown): Promise
     const u = userOf(request)
     const id = (request.params as { id: string }).id
     if (auth.users.tokenOwner(id) !== u.id) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no token ${id} of yours`)
-    if (!registry.revokeApiToken(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
+    if (!await app.apiTokens.revoke(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `token ${id} is already revoked`)
     audit(app, { actor: `user:${u.username}`, action: 'token.revoke', target: id, ip: request.ip })
     return reply.code(204).send()
   })

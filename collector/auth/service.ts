@@ -4,7 +4,8 @@
  */
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../store/sqlite/db.js'
-import type { ApiPrincipal, Registry } from '../store/sqlite/registry.js'
+import type { Registry } from '../store/sqlite/registry.js'
+import type { ApiPrincipal } from './api-tokens.js'
 import { VigieError } from '../core/errors.js'
 import { AgentTokenStore } from '../agents/agent-tokens.js'
 import { fastifyCookie } from '@fastify/cookie'

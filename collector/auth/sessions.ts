@@ -6,7 +6,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Db } from '../store/sqlite/db.js'
-import type { Role } from '../store/sqlite/registry.js'
+import type { Role } from './api-tokens.js'
 import { hashToken } from '../core/secrets.js'
 import { migrateAuth } from './schema.js'
 

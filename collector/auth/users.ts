@@ -3,7 +3,7 @@
  * scrypt password hash. Usernames are unique without regard to case.
  */
 import type { Db } from '../store/sqlite/db.js'
-import type { Role } from '../store/sqlite/registry.js'
+import type { Role } from './api-tokens.js'
 import { newId } from '../core/secrets.js'
 import { migrateAuth } from './schema.js'
 

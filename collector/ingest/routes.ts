@@ -58,7 +58,7 @@ export async function ingestRoutes (app: FastifyInstance, _opts: unknown): Promi
       throw new VigieError('VIGIE_ERR_MACHINE_LIMIT', `the collector holds its maximum of ${config.maxMachines} machines (VIGIE_MAX_MACHINES); revoke unused machines or raise the cap`, { headers: { 'retry-after': '3600' } })
     }
     const fixed = config.enrollToken !== undefined && body.enrollToken === config.enrollToken
-    if (!fixed && !registry.consumeEnrollToken(body.enrollToken)) {
+    if (!fixed && !await app.enrollTokens.consume(body.enrollToken)) {
       counters.inc('auth_failures')
       throw new VigieError('VIGIE_ERR_ENROLL_TOKEN')
     }

@@ -9,7 +9,7 @@ import { screenshot, startDashboardCollector } from './setup.js'
 t.test('a technician signs in with username and password; the session cookie carries the API and the live socket; a change without the CSRF token is refused', async (t) => {
   const c = await startDashboardCollector({ count: 5, history: 5, intervalMs: 60_000 })
   t.teardown(() => c.close())
-  const admin = c.app.registry.createApiToken('admin', 'setup admin').token
+  const admin = (await c.app.apiTokens.create('admin', 'setup admin')).token
   const created = await fetch(c.url + '/api/v1/admin/users', {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },

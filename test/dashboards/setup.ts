@@ -56,7 +56,7 @@ export async function startDashboardCollector (seed?: SeedOptions): Promise<Dash
     logger: false,
     liveFlushMs: 100
   })
-  const token = app.registry.createApiToken('technician', 'Camille Technicienne').token
+  const token = (await app.apiTokens.create('technician', 'Camille Technicienne')).token
   const machines = seed === undefined ? [] : seedFleet(app, seed)
   return {
     app,

@@ -1,5 +1,4 @@
 import t from 'tap'
-import fs from 'node:fs'
 import os from 'node:os'
 import { spawnAgent, spawnCollector, api } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'

@@ -21,9 +21,9 @@ export async function testApp (opts: BuildAppOptions = {}): Promise<TestApp> {
   const dataDir = ownedTempDir()
   const app = await buildApp({ logger: false, ...opts, config: { dataDir, ...opts.config }, env: {} })
   const { registry } = app
-  const adminToken = registry.createApiToken('admin', 'test admin').token
-  const viewerToken = registry.createApiToken('viewer', 'test viewer').token
-  const enrollToken = registry.createEnrollToken({ name: 'test' }).token
+  const adminToken = (await app.apiTokens.create('admin', 'test admin')).token
+  const viewerToken = (await app.apiTokens.create('viewer', 'test viewer')).token
+  const enrollToken = (await app.enrollTokens.create({ name: 'test' })).token
   return {
     app,
     dataDir,

@@ -176,7 +176,3 @@ export function sendReport (app: FastifyInstance, m: SeededMachine, values: Repo
   return report
 }
 
-/** An enrollment token for agents started as child processes (`--enroll-token`). */
-export function createEnrollToken (app: FastifyInstance): string {
-  return app.registry.createEnrollToken({ name: 'test' }).token
-}

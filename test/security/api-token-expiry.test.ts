@@ -11,6 +11,8 @@ import { testApp } from '../helpers/app.js'
 import { tempDir } from '../helpers/temp.js'
 import { openDb } from '../../collector/store/sqlite/db.js'
 import { Registry } from '../../collector/store/sqlite/registry.js'
+import { ApiTokens } from '../../collector/auth/api-tokens.js'
+import { SqliteApiTokenStore } from '../../collector/auth/sqlite-api-tokens.js'
 import { SqliteMetricStore } from '../../collector/store/sqlite/metrics.js'
 import { hashToken } from '../../collector/core/secrets.js'
 import { addUser, login, closeSettled } from './helpers.js'
@@ -76,9 +78,10 @@ t.test('migration: tokens of an older database keep working with no expiry', asy
   const db = openDb(file)
   t.notOk((db.prepare('PRAGMA table_info(api_tokens)').all() as Array<{ name: string }>).some(c => c.name === 'expires_ms'), 'an old schema: no expiry column yet')
   db.prepare('INSERT INTO api_tokens (id, token_hash, role, name, created_ms) VALUES (?, ?, ?, ?, ?)').run('tok_old', hashToken('vgt_old-token-value'), 'admin', 'old', 1)
-  const registry = new Registry(db, new SqliteMetricStore(db))
-  t.match(registry.findApiToken('vgt_old-token-value'), { id: 'tok_old', expiresMs: null }, 'the old token is found, without expiry')
-  t.match(registry.listApiTokens(), [{ id: 'tok_old', expiresMs: null }])
+  void new Registry(db, new SqliteMetricStore(db))
+  const apiTokens = new ApiTokens(new SqliteApiTokenStore(db))
+  t.match(await apiTokens.find('vgt_old-token-value'), { id: 'tok_old', expiresMs: null }, 'the old token is found, without expiry')
+  t.match(await apiTokens.list(), [{ id: 'tok_old', expiresMs: null }])
   db.close()
 })
 
@@ -95,8 +98,8 @@ t.test('npm run token takes --expires-days (default 90) and refuses a bad value'
   t.equal(bad.status, 78)
   t.match(bad.stderr, /--expires-days 0: expected an integer from 1 to 3650/)
   const db = openDb(path.join(dataDir, 'vigie.db'))
-  const registry = new Registry(db, new SqliteMetricStore(db))
-  const found = registry.findApiToken(ok.stdout.trim())
+  void new Registry(db, new SqliteMetricStore(db))
+  const found = await new ApiTokens(new SqliteApiTokenStore(db)).find(ok.stdout.trim())
   db.close()
   t.ok(found?.expiresMs !== null && found!.expiresMs! >= before + 3 * DAY && found!.expiresMs! <= Date.now() + 3 * DAY, 'stored with a 3-day expiry')
 })

@@ -64,7 +64,7 @@ t.test('every route × every caller: allowed callers pass authorization, the oth
   const registered: RouteOptions[] = []
   const h = await testApp({ config: { rateLimitIpPerMin: 0, rateLimitAgentPerMin: 0, loginAttemptsPer15Min: 10_000 }, onRoute: (r) => { registered.push(r) } })
   t.teardown(h.close)
-  const techToken = h.app.registry.createApiToken('technician', 'matrix tech').token
+  const techToken = (await h.app.apiTokens.create('technician', 'matrix tech')).token
   const agent = h.enroll('matrix-pc')
   const headersOf: Record<Caller, Record<string, string>> = {
     anonymous: {},

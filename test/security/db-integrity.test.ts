@@ -14,19 +14,22 @@ import path from 'node:path'
 import { buildApp } from '../../collector/app.js'
 import { DbOpenError, integrityOf, openDb } from '../../collector/store/sqlite/db.js'
 import { Registry } from '../../collector/store/sqlite/registry.js'
+import { EnrollTokens } from '../../collector/agents/enroll-tokens.js'
+import { SqliteEnrollTokenStore } from '../../collector/agents/sqlite-enroll-tokens.js'
 import { SqliteMetricStore } from '../../collector/store/sqlite/metrics.js'
 import { tempDir } from '../helpers/temp.js'
 import { spawnCollector, startProcess } from '../helpers/processes.js'
 import { waitFor } from '../helpers/wait.js'
 
 /** A real collector database (the registry's schema and rows: 50 machines, 300 enrollment tokens), closed cleanly. */
-function realDb (t: { teardown: (fn: () => void) => void }): string {
+async function realDb (t: { teardown: (fn: () => void) => void }): Promise<string> {
   const dataDir = tempDir(t, 'vigie-corrupt-')
   const file = path.join(dataDir, 'vigie.db')
   const db = openDb(file)
   const registry = new Registry(db, new SqliteMetricStore(db))
   for (let i = 0; i < 50; i++) registry.enrollAgent({ hostname: `pc-${i}`, machineKey: `key-${i}` })
-  for (let i = 0; i < 300; i++) registry.createEnrollToken({ name: `batch ${i}` })
+  const enrollTokens = new EnrollTokens(new SqliteEnrollTokenStore(db))
+  for (let i = 0; i < 300; i++) await enrollTokens.create({ name: `batch ${i}` })
   db.close()
   return file
 }
@@ -44,7 +47,7 @@ function corruptSamples (file: string): number[] {
 }
 
 t.test('a real collector on a database with damaged pages starts, /healthz answers, /readyz says not ready and why', async t => {
-  const file = realDb(t)
+  const file = await realDb(t)
   const hit = corruptSamples(file)
   t.ok(hit.length >= 1 && hit.every(p => p > 1), `pages ${hit.join(', ')} of the enroll_tokens table overwritten`)
   const c = await spawnCollector({ dataDir: path.dirname(file) })
@@ -74,7 +77,7 @@ t.test('a file that is not a database: the collector refuses to start, naming th
 })
 
 t.test('the integrity check runs for a database at the size bound and is skipped one byte over', async t => {
-  const file = realDb(t)
+  const file = await realDb(t)
   corruptSamples(file)
   const size = fs.statSync(file).size
   const at = openDb(file, { integrityCheckMaxBytes: size })
@@ -92,7 +95,7 @@ t.test('the integrity check runs for a database at the size bound and is skipped
 })
 
 t.test('an intact database passes the check', async t => {
-  const file = realDb(t)
+  const file = await realDb(t)
   const db = openDb(file, { integrityCheckMaxBytes: 512 * 1048576 })
   t.equal(integrityOf(db)?.state, 'ok')
   db.close()

@@ -1,7 +1,7 @@
 /** Shared pieces of the security tests: users, sessions and cookie-carrying requests on an in-process app. */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { hashPassword } from '../../collector/auth/passwords.js'
-import type { Role } from '../../collector/store/sqlite/registry.js'
+import type { Role } from '../../collector/auth/api-tokens.js'
 
 export interface Session { cookie: string, csrfToken: string, setCookie: string[] }
 

@@ -148,7 +148,7 @@ t.test('machine cap (VIGIE_MAX_MACHINES): at the cap enrolls, one over is refuse
     t.equal(r.status, 200, `machine ${i} of 3`)
     got.push(r.body)
   }
-  const once = h.app.registry.createEnrollToken({ name: 'one use', maxUses: 1 }).token
+  const once = (await h.app.enrollTokens.create({ name: 'one use', maxUses: 1 })).token
   const over = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollToken: once, hostname: 'pc-4', agentVersion: '1', machineKey: 'cap-4' } })
   t.equal(over.statusCode, 503)
   t.equal(over.json().code, 'VIGIE_ERR_MACHINE_LIMIT')

@@ -12,20 +12,23 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { openDb } from '../../collector/store/sqlite/db.js'
 import { Registry } from '../../collector/store/sqlite/registry.js'
+import { EnrollTokens } from '../../collector/agents/enroll-tokens.js'
+import { SqliteEnrollTokenStore } from '../../collector/agents/sqlite-enroll-tokens.js'
 import { SqliteMetricStore } from '../../collector/store/sqlite/metrics.js'
 import { tempDir } from '../helpers/app.js'
 import { spawnCollector, startProcess } from '../helpers/processes.js'
 import { waitFor } from '../helpers/wait.js'
 
 /** A real collector database (the registry's schema and rows: 50 machines, 300 enrollment tokens), closed cleanly. */
-function realDb (t: { teardown: (fn: () => void) => void }): string {
+async function realDb (t: { teardown: (fn: () => void) => void }): Promise<string> {
   const dataDir = tempDir('vigie-corrupt-')
   t.teardown(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
   const file = path.join(dataDir, 'vigie.db')
   const db = openDb(file)
   const registry = new Registry(db, new SqliteMetricStore(db))
   for (let i = 0; i < 50; i++) registry.enrollAgent({ hostname: `pc-${i}`, machineKey: `key-${i}` })
-  for (let i = 0; i < 300; i++) registry.createEnrollToken({ name: `batch ${i}` })
+  const enrollTokens = new EnrollTokens(new SqliteEnrollTokenStore(db))
+  for (let i = 0; i < 300; i++) await enrollTokens.create({ name: `batch ${i}` })
   db.close()
   return file
 }
@@ -43,7 +46,7 @@ function corruptSamples (file: string): number[] {
 }
 
 t.test('a real collector on a database with damaged pages starts, /healthz answers, /readyz says not ready and why', async t => {
-  const file = realDb(t)
+  const file = await realDb(t)
   const hit = corruptSamples(file)
   t.ok(hit.length >= 1 && hit.every(p => p > 1), `pages ${hit.join(', ')} of the enroll_tokens table overwritten`)
   const c = await spawnCollector({ dataDir: path.dirname(file) })

@@ -1,58 +1,23 @@
 /**
- * What the registry composes besides ingest and machines: API tokens, enrollment
- * tokens, agents and inventory (one class each, beside this file), exposed as
+ * What the registry composes besides ingest and machines: agents and inventory
+ * (one class each, beside this file), exposed as
  * fields, and the registry's methods for them, which delegate to the parts until
  * callers use the parts themselves (`registry.agents.find(token)`).
  */
 import type { Db } from './db.js'
 import type { EnrollHardware, InstalledApp } from '../../../protocol/index.js'
-import { SqliteApiTokens, type ApiPrincipal, type ApiTokenInfo, type Role } from './api-tokens.js'
-import { SqliteEnrollTokens, type EnrollTokenInfo } from './enroll-tokens.js'
 import { SqliteAgents, type AgentInfo, type AgentPrincipal, type AgentStatus, type EnrollOutcome } from './agents.js'
 import { SqliteInventory, type InventoryBudget, type InventoryChange } from './inventory.js'
 
 export class RegistryParts {
-  readonly apiTokens: SqliteApiTokens
-  readonly enrollTokens: SqliteEnrollTokens
   readonly agents: SqliteAgents
   readonly inventory: SqliteInventory
 
   /** `db` migrated: the tables of every part exist (Registry runs its chains first). */
   constructor (db: Db) {
-    this.apiTokens = new SqliteApiTokens(db)
-    this.enrollTokens = new SqliteEnrollTokens(db)
     this.agents = new SqliteAgents(db)
     this.inventory = new SqliteInventory(db)
   }
-
-  /* ---- technician API tokens (api-tokens.ts) ---- */
-
-  /** Creates a technician API token; `expiresMs` null = never expires (the API and CLI always give one). */
-  createApiToken (role: Role, name: string, nowMs = Date.now(), expiresMs: number | null = null): { id: string, token: string, expiresMs: number | null } {
-    return this.apiTokens.create(role, name, nowMs, expiresMs)
-  }
-
-  /** The unrevoked token's principal and expiry (the caller refuses it once expired). */
-  findApiToken (token: string): (ApiPrincipal & { expiresMs: number | null }) | undefined { return this.apiTokens.find(token) }
-  countApiTokens (): number { return this.apiTokens.count() }
-  /** Every API token (never its hash or value), newest first. */
-  listApiTokens (): ApiTokenInfo[] { return this.apiTokens.list() }
-  getApiToken (id: string): ApiTokenInfo | undefined { return this.apiTokens.get(id) }
-  /** Revokes an API token at once; false if unknown or already revoked. */
-  revokeApiToken (id: string, nowMs = Date.now()): boolean { return this.apiTokens.revoke(id, nowMs) }
-
-  /* ---- enrollment tokens (enroll-tokens.ts) ---- */
-
-  createEnrollToken (opts: { name: string, expiresMs?: number, maxUses?: number, token?: string }, nowMs = Date.now()): { id: string, token: string } {
-    return this.enrollTokens.create(opts, nowMs)
-  }
-
-  /** Every enrollment token (never its hash or value), newest first. */
-  listEnrollTokens (): EnrollTokenInfo[] { return this.enrollTokens.list() }
-  /** Revokes an enrollment token; false if unknown or already revoked. */
-  revokeEnrollToken (id: string, nowMs = Date.now()): boolean { return this.enrollTokens.revoke(id, nowMs) }
-  /** Uses one enrollment of the token if it is valid now; false otherwise. Atomic. */
-  consumeEnrollToken (token: string, nowMs = Date.now()): boolean { return this.enrollTokens.consume(token, nowMs) }
 
   /* ---- agents (agents.ts) ---- */
 

@@ -26,9 +26,9 @@ t.test('enrollment is refused with a wrong, expired or used-up token', async t =
   const wrong = await enroll('vge_not-a-real-token-at-all')
   t.equal(wrong.statusCode, 401)
   t.equal(wrong.json().code, 'VIGIE_ERR_ENROLL_TOKEN')
-  const expired = h.app.registry.createEnrollToken({ name: 'old', expiresMs: Date.now() - 1000 }).token
+  const expired = (await h.app.enrollTokens.create({ name: 'old', expiresMs: Date.now() - 1000 })).token
   t.equal((await enroll(expired)).statusCode, 401)
-  const once = h.app.registry.createEnrollToken({ name: 'once', maxUses: 1 }).token
+  const once = (await h.app.enrollTokens.create({ name: 'once', maxUses: 1 })).token
   t.equal((await enroll(once)).statusCode, 200)
   t.equal((await enroll(once)).statusCode, 401, 'second use refused')
   const bad = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { hostname: 'pc', agentVersion: '1' } })

@@ -5,7 +5,6 @@
  * the fleet list shows the values of the machine's last stored report.
  */
 import t from 'tap'
-import fs from 'node:fs'
 import path from 'node:path'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { SqliteMetricStore } from '../../../collector/store/sqlite/metrics.js'

@@ -5,7 +5,6 @@
  * that kept one row per value.
  */
 import t from 'tap'
-import fs from 'node:fs'
 import path from 'node:path'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { SqliteMetricStore } from '../../../collector/store/sqlite/metrics.js'
