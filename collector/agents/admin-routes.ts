@@ -9,7 +9,7 @@ import { Type, type Static } from 'typebox'
 import { ErrorBody } from '../../protocol/index.js'
 import { VigieError } from '../core/errors.js'
 import { actorOf, audit } from '../audit/audit.js'
-import type { AgentInfo } from '../store/sqlite/registry.js'
+import type { AgentInfo } from './repository.js'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const RotateBody = Type.Object({
@@ -20,7 +20,6 @@ const RotateBody = Type.Object({
 export const CLOSE_ROTATION_DUE = 4011
 
 export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
-  const auth = app.auth
   const admin = app.requireRole('admin')
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody }
 
@@ -29,11 +28,10 @@ export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): P
     schema: { summary: 'Revoke an agent: refused at once, open streams closed (4010)', tags: ['admin'], params: IdParams, response: { 200: Type.Object({ agentId: Type.String(), revokedAt: Type.String() }), ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = app.registry.getAgent(id)
+    const agent = await app.agents.get(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
     const now = app.now()
-    if (!app.registry.revokeAgent(id, now)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is already revoked`)
-    auth.agentTokens.dropAgent(id)
+    if (!await app.agents.revoke(id, now)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is already revoked`)
     app.streams.closeAgent(id, 4010, 'agent revoked')
     audit(app, { actor: actorOf(request), action: 'agent.revoke', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
     return { agentId: id, revokedAt: new Date(now).toISOString() }
@@ -74,7 +72,7 @@ export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): P
     schema: { summary: "Agents (machines' identities), newest first; ?status=pending lists the machines awaiting approval", tags: ['admin'], querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(AgentView) }), ...errors } }
   }, async (request) => {
     const q = request.query as Static<typeof ListQuery>
-    return { items: app.registry.listAgents(q.status).map(view) }
+    return { items: (await app.agents.list(q.status)).map(view) }
   })
 
   app.get('/api/v1/admin/agents/:id', {
@@ -82,7 +80,7 @@ export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): P
     schema: { summary: "One agent's identity: status, hardware at enrollment, flags", tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = app.registry.getAgent(id)
+    const agent = await app.agents.get(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
     return view(agent)
   })
@@ -92,11 +90,11 @@ export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): P
     schema: { summary: 'Lift a revocation (the only way: enrollment never does); the agent\'s current token works again', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = app.registry.getAgent(id)
+    const agent = await app.agents.get(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
-    if (!app.registry.unrevokeAgent(id)) throw new VigieError('VIGIE_ERR_CONFLICT', agent.status === 'rejected' ? `agent ${id} was rejected; it cannot be reinstated (enroll it again)` : `agent ${id} is not revoked`)
+    if (!await app.agents.unrevoke(id)) throw new VigieError('VIGIE_ERR_CONFLICT', agent.status === 'rejected' ? `agent ${id} was rejected; it cannot be reinstated (enroll it again)` : `agent ${id} is not revoked`)
     audit(app, { actor: actorOf(request), action: 'agent.unrevoke', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
-    return view(app.registry.getAgent(id)!)
+    return view((await app.agents.get(id))!)
   })
 
   app.post('/api/v1/admin/agents/:id/approve', {
@@ -104,11 +102,11 @@ export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): P
     schema: { summary: 'Approve a machine pending approval: its reports are accepted from now on', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = app.registry.getAgent(id)
+    const agent = await app.agents.get(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
-    if (!app.registry.approveAgent(id)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval (${agent.revokedMs !== null ? 'revoked' : agent.status})`)
+    if (!await app.agents.approve(id)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval (${agent.revokedMs !== null ? 'revoked' : agent.status})`)
     audit(app, { actor: actorOf(request), action: 'agent.approve', target: id, ip: request.ip, detail: { hostname: agent.hostname, ...(agent.identity !== null ? { machineKeySharedWith: agent.identity.machineKeySharedWith, hardwareDiffers: agent.identity.hardwareDiffers } : {}) } })
-    return view(app.registry.getAgent(id)!)
+    return view((await app.agents.get(id))!)
   })
 
   app.post('/api/v1/admin/agents/:id/reject', {
@@ -116,13 +114,12 @@ export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): P
     schema: { summary: 'Reject a machine pending approval: its token stops working for good', tags: ['admin'], params: IdParams, response: { 200: AgentView, ...errors } }
   }, async (request) => {
     const id = (request.params as { id: string }).id
-    const agent = app.registry.getAgent(id)
+    const agent = await app.agents.get(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
-    if (!app.registry.rejectAgent(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval`)
-    auth.agentTokens.dropAgent(id)
+    if (!await app.agents.reject(id, app.now())) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is not pending approval`)
     app.streams.closeAgent(id, 4010, 'agent rejected')
     audit(app, { actor: actorOf(request), action: 'agent.reject', target: id, ip: request.ip, detail: { hostname: agent.hostname } })
-    return view(app.registry.getAgent(id)!)
+    return view((await app.agents.get(id))!)
   })
 
   app.post('/api/v1/admin/agents/:id/rotate', {
@@ -131,11 +128,11 @@ export async function adminAgentRoutes (app: FastifyInstance, _opts: unknown): P
   }, async (request) => {
     const id = (request.params as { id: string }).id
     const body = (request.body ?? {}) as Static<typeof RotateBody>
-    const agent = app.registry.getAgent(id)
+    const agent = await app.agents.get(id)
     if (agent === undefined) throw new VigieError('VIGIE_ERR_NOT_FOUND', `no agent ${id}`)
     const now = app.now()
     const deadline = body.deadlineHours === undefined ? null : Math.round(now + body.deadlineHours * 3_600_000)
-    if (!auth.agentTokens.requestRotation(id, deadline, now)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is revoked`)
+    if (!await app.agents.requestRotation(id, deadline, now)) throw new VigieError('VIGIE_ERR_CONFLICT', `agent ${id} is revoked`)
     // A streaming agent never sees HTTP headers: send it back to HTTP, where it is told to rotate.
     app.streams.closeAgent(id, CLOSE_ROTATION_DUE, 'token rotation due')
     audit(app, { actor: actorOf(request), action: 'agent.rotate_requested', target: id, ip: request.ip, detail: { hostname: agent.hostname, ...(deadline !== null ? { deadline: new Date(deadline).toISOString() } : {}) } })

@@ -15,7 +15,6 @@ import { audit } from '../audit/audit.js'
 export { AgentRotateResponse }
 
 export async function agentTokenRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
-  const auth = app.auth
   app.post('/api/v1/agent/rotate', {
     onRequest: app.requireAgent,
     schema: {
@@ -26,7 +25,7 @@ export async function agentTokenRoutes (app: FastifyInstance, _opts: unknown): P
   }, async (request) => {
     const agentId = request.agent!.id
     const now = app.now()
-    const r = auth.agentTokens.rotate(agentId, app.config.agentTokenGraceSec * 1000, now)
+    const r = await app.agents.rotate(agentId, app.config.agentTokenGraceSec * 1000, now)
     if (r === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent')
     audit(app, { actor: `agent:${agentId}`, action: 'agent.rotate', target: agentId, ip: request.ip })
     const days = app.config.agentTokenRotateDays

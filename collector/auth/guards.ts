@@ -7,7 +7,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VigieError } from '../core/errors.js'
-import type { AgentPrincipal, Registry } from '../store/sqlite/registry.js'
+import type { AgentPrincipal } from '../agents/repository.js'
+import type { AgentDirectory } from '../agents/directory.js'
 import type { ApiPrincipal, ApiTokens, Role } from './api-tokens.js'
 import type { AuthService } from './service.js'
 
@@ -39,44 +40,27 @@ declare module 'fastify' {
   }
 }
 
-export function requireAgent (registry: Registry, auth: AuthService) {
-  // A callback hook, not an async one: it runs on every agent request (ingest's hot path).
+export function requireAgent (agents: AgentDirectory, now: () => number) {
+  // A callback hook, not an async one: it runs on every agent request (ingest's hot
+  // path), and a known agent is answered from the directory's cache without a promise.
   return function (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    try {
-      checkAgent(registry, auth, request)
-    } catch (err) {
-      done(err as Error)
+    const token = bearerToken(request)
+    if (token === undefined) {
+      done(new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing agent token (Authorization: Bearer …)'))
       return
     }
-    done()
+    const nowMs = now()
+    const known = agents.authenticateCached(token, nowMs)
+    if (known !== undefined) {
+      request.agent = known
+      done()
+      return
+    }
+    agents.authenticate(token, nowMs).then(agent => { request.agent = agent; done() }, (err: unknown) => { done(err as Error) })
   }
 }
 
-function checkAgent (registry: Registry, auth: AuthService, request: FastifyRequest): void {
-  const token = bearerToken(request)
-  if (token === undefined) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'missing agent token (Authorization: Bearer …)')
-  let agent = registry.findAgent(token)
-  const tokens = auth.agentTokens
-  const nowMs = auth.now()
-  if (agent === undefined) {
-    // A token retired by a rotation keeps working during its grace period.
-    const id = tokens.findByGraceToken(token, nowMs)
-    const info = id === undefined ? undefined : registry.getAgent(id)
-    if (info !== undefined) agent = { id: info.id, hostname: info.hostname }
-  }
-  if (agent === undefined && registry.findRevokedAgent(token) !== undefined) {
-    throw new VigieError('VIGIE_ERR_AGENT_REVOKED', 'this agent was revoked by an admin; only an admin can reinstate it (nothing sent now is stored)')
-  }
-  if (agent === undefined || tokens.pastDeadline(agent.id, token, nowMs)) {
-    throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked agent token')
-  }
-  if (agent.pending === true) {
-    throw new VigieError('VIGIE_ERR_AGENT_PENDING', `machine ${agent.id} enrolled with a machine key already known and awaits an admin's approval; its reports are refused until then`)
-  }
-  request.agent = agent
-}
-
-export function requireRole (registry: Registry, apiTokens: ApiTokens, auth: AuthService, role: Role) {
+export function requireRole (agents: AgentDirectory, apiTokens: ApiTokens, auth: AuthService, role: Role) {
   return async function (request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request)
     if (token === undefined) {
@@ -90,7 +74,7 @@ export function requireRole (registry: Registry, apiTokens: ApiTokens, auth: Aut
     }
     const found = await apiTokens.find(token)
     if (found === undefined) {
-      if (registry.findAgent(token) !== undefined) throw new VigieError('VIGIE_ERR_FORBIDDEN', 'agent tokens cannot read technician routes')
+      if (await agents.find(token) !== undefined) throw new VigieError('VIGIE_ERR_FORBIDDEN', 'agent tokens cannot read technician routes')
       throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'unknown or revoked technician token')
     }
     if (found.expiresMs !== null && found.expiresMs <= auth.now()) {

@@ -16,6 +16,8 @@ import { requireAgent, requireRole } from './guards.js'
 import { ApiTokens, type Role } from './api-tokens.js'
 import { SqliteApiTokenStore } from './sqlite-api-tokens.js'
 import { EnrollTokens } from '../agents/enroll-tokens.js'
+import { AgentDirectory } from '../agents/directory.js'
+import { SqliteAgentStore } from '../agents/sqlite-store.js'
 import { SqliteEnrollTokenStore } from '../agents/sqlite-enroll-tokens.js'
 import { authRoutes } from './routes.js'
 import { AuthService } from './service.js'
@@ -23,6 +25,8 @@ import { AuthService } from './service.js'
 declare module 'fastify' {
   interface FastifyInstance {
     auth: AuthService
+    /** agents: enrollment, authentication, status, token lifecycle */
+    agents: AgentDirectory
     /** technicians' API tokens */
     apiTokens: ApiTokens
     /** the tokens agents enroll with */
@@ -43,26 +47,28 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const SELF_AUDITED = ['/api/v1/auth/', '/api/v1/admin/', '/api/v1/agent/', '/api/v1/enroll', '/api/v1/reports']
 
 export const authPlugin = fp(async (app) => {
-  const { db, registry, config, now } = app
+  const { db, config, now } = app
   const auditLog = new SqliteAuditLog(db)
   app.decorate('auditLog', auditLog)
-  const auth = new AuthService({ db, registry, now })
+  const auth = new AuthService({ db, now })
+  const agents = new AgentDirectory(new SqliteAgentStore(db))
+  app.decorate('agents', agents)
   app.decorate('auth', auth)
   const apiTokens = new ApiTokens(new SqliteApiTokenStore(db))
   app.decorate('apiTokens', apiTokens)
   app.decorate('enrollTokens', new EnrollTokens(new SqliteEnrollTokenStore(db)))
-  app.decorate('requireRole', (role: Role) => requireRole(registry, apiTokens, auth, role))
-  app.decorate('requireAgent', requireAgent(registry, auth))
+  app.decorate('requireRole', (role: Role) => requireRole(agents, apiTokens, auth, role))
+  app.decorate('requireAgent', requireAgent(agents, now))
   const log = { warn: (o: object, m: string) => { app.log.warn(o, m) } }
   const rec = { auditLog, now, log }
 
   await installLimits(app)
-  app.decorate('tokenRotationDue', (agentId: string) => auth.agentTokens.rotationDue(agentId, config.agentTokenRotateDays * 86_400_000, now()))
+  app.decorate('tokenRotationDue', (agentId: string) => agents.rotationDue(agentId, config.agentTokenRotateDays * 86_400_000, now()))
 
   // a callback hook (runs on every response; an async hook costs a promise and a microtask each)
   app.addHook('onSend', (request, reply, payload, done) => {
     if (request.agent !== undefined && reply.statusCode < 400 &&
-        auth.agentTokens.rotationDue(request.agent.id, config.agentTokenRotateDays * 86_400_000, now())) {
+        agents.rotationDue(request.agent.id, config.agentTokenRotateDays * 86_400_000, now())) {
       void reply.header(TOKEN_ROTATE_HEADER, 'due')
     }
     if (request.routeOptions.url === '/api/v1/enroll' && request.method === 'POST') {
@@ -112,7 +118,7 @@ export const authPlugin = fp(async (app) => {
     try {
       const t = now()
       auth.sessions.prune(t)
-      auth.agentTokens.prune(t)
+      agents.prune(t).catch((err: unknown) => { app.log.warn({ err: (err as Error).message }, 'grace token prune failed') })
       auditLog.prune(t - config.auditRetentionDays * 86_400_000).catch((err: unknown) => { app.log.warn({ err: (err as Error).message }, 'audit prune failed') })
     } catch (err) {
       app.log.warn({ err: (err as Error).message }, 'trust prune failed')

@@ -4,10 +4,8 @@
  */
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../store/sqlite/db.js'
-import type { Registry } from '../store/sqlite/registry.js'
 import type { ApiPrincipal } from './api-tokens.js'
 import { VigieError } from '../core/errors.js'
-import { AgentTokenStore } from '../agents/agent-tokens.js'
 import { fastifyCookie } from '@fastify/cookie'
 import { CSRF_HEADER, MAX_COOKIE_HEADER, SESSION_COOKIE } from './cookies.js'
 import { SessionStore, sameSecret, type Session } from './sessions.js'
@@ -18,13 +16,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 export class AuthService {
   readonly users: UserStore
   readonly sessions: SessionStore
-  readonly agentTokens: AgentTokenStore
   readonly #now: () => number
 
-  constructor (opts: { db: Db, registry: Registry, now: () => number }) {
+  constructor (opts: { db: Db, now: () => number }) {
     this.users = new UserStore(opts.db)
     this.sessions = new SessionStore(opts.db)
-    this.agentTokens = new AgentTokenStore(opts.db, opts.registry)
     this.#now = opts.now
   }
 

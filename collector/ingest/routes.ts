@@ -22,7 +22,7 @@ function errorResponses (...codes: number[]): Record<number, typeof ErrorBody> {
 }
 
 export async function ingestRoutes (app: FastifyInstance, _opts: unknown): Promise<void> {
-  const { registry, ingest, counters, config } = app
+  const { ingest, counters, config } = app
   const agentAuth = app.requireAgent
 
   const enrollLimit = await enrollRateLimit(app, config)
@@ -53,7 +53,7 @@ export async function ingestRoutes (app: FastifyInstance, _opts: unknown): Promi
     const body = request.body as EnrollRequest
     const agentToken = bearerToken(request)
     // The cap is checked before the enrollment token is used: a refusal costs the token nothing.
-    if (!registry.isReenrollment(body.machineKey, agentToken) && registry.countMachines() >= config.maxMachines) {
+    if (!await app.agents.isReenrollment(body.machineKey, agentToken) && await app.agents.countMachines() >= config.maxMachines) {
       request.log.warn({ maxMachines: config.maxMachines }, 'enrollment refused: machine cap reached')
       throw new VigieError('VIGIE_ERR_MACHINE_LIMIT', `the collector holds its maximum of ${config.maxMachines} machines (VIGIE_MAX_MACHINES); revoke unused machines or raise the cap`, { headers: { 'retry-after': '3600' } })
     }
@@ -62,7 +62,7 @@ export async function ingestRoutes (app: FastifyInstance, _opts: unknown): Promi
       counters.inc('auth_failures')
       throw new VigieError('VIGIE_ERR_ENROLL_TOKEN')
     }
-    const out = registry.enrollAgent({ hostname: body.hostname, machineKey: body.machineKey, hardware: body.hardware, agentToken })
+    const out = await app.agents.enroll({ hostname: body.hostname, machineKey: body.machineKey, hardware: body.hardware, agentToken })
     counters.inc('enrollments')
     // A re-enrollment retires the old token: streams opened with it close (the agent reconnects with the new one).
     if (out.reenrolled) app.streams.closeAgent(out.agentId, STREAM_CLOSE.unauthorized, 'agent re-enrolled: token replaced')
@@ -121,7 +121,7 @@ export async function ingestRoutes (app: FastifyInstance, _opts: unknown): Promi
 
   function onFrame (socket: WebSocket, agentId: string, data: RawData, isBinary: boolean): void {
     // A revoked agent is refused at once, even on a stream opened before the revocation.
-    if (!registry.isAgentActive(agentId)) {
+    if (!app.agents.isActive(agentId)) {
       socket.close(STREAM_CLOSE.revoked, 'agent revoked')
       return
     }

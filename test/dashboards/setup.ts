@@ -57,7 +57,7 @@ export async function startDashboardCollector (seed?: SeedOptions): Promise<Dash
     liveFlushMs: 100
   })
   const token = (await app.apiTokens.create('technician', 'Camille Technicienne')).token
-  const machines = seed === undefined ? [] : seedFleet(app, seed)
+  const machines = seed === undefined ? [] : await seedFleet(app, seed)
   return {
     app,
     url,

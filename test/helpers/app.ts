@@ -13,14 +13,13 @@ export interface TestApp {
   viewerToken: string
   enrollToken: string
   /** enrolls an agent and returns its id and token */
-  enroll: (hostname?: string) => { agentId: string, token: string }
+  enroll: (hostname?: string) => Promise<{ agentId: string, token: string }>
   close: () => Promise<void>
 }
 
 export async function testApp (opts: BuildAppOptions = {}): Promise<TestApp> {
   const dataDir = ownedTempDir()
   const app = await buildApp({ logger: false, ...opts, config: { dataDir, ...opts.config }, env: {} })
-  const { registry } = app
   const adminToken = (await app.apiTokens.create('admin', 'test admin')).token
   const viewerToken = (await app.apiTokens.create('viewer', 'test viewer')).token
   const enrollToken = (await app.enrollTokens.create({ name: 'test' })).token
@@ -30,8 +29,8 @@ export async function testApp (opts: BuildAppOptions = {}): Promise<TestApp> {
     adminToken,
     viewerToken,
     enrollToken,
-    enroll: (hostname = 'test-host') => {
-      const r = registry.enrollAgent({ hostname })
+    enroll: async (hostname = 'test-host') => {
+      const r = await app.agents.enroll({ hostname })
       return { agentId: r.agentId, token: r.token }
     },
     close: async () => {

@@ -146,7 +146,7 @@ export function makeReport (m: SeededMachine, atMs: number, values: ReportValues
 }
 
 /** Enrolls `count` machines and stores their history; returns them in hostname order. */
-export function seedFleet (app: FastifyInstance, opts: SeedOptions): SeededMachine[] {
+export async function seedFleet (app: FastifyInstance, opts: SeedOptions): Promise<SeededMachine[]> {
   const { registry } = app
   const now = opts.now ?? Date.now()
   const history = Math.max(1, opts.history ?? 1)
@@ -155,7 +155,7 @@ export function seedFleet (app: FastifyInstance, opts: SeedOptions): SeededMachi
   const out: SeededMachine[] = []
   for (let i = 0; i < opts.count; i++) {
     const m = traits(i, opts.prefix ?? 'pc')
-    m.id = registry.enrollAgent({ hostname: m.hostname, machineKey: `seed-${opts.prefix ?? 'pc'}-${i}` }, now).agentId
+    m.id = (await app.agents.enroll({ hostname: m.hostname, machineKey: `seed-${opts.prefix ?? 'pc'}-${i}` }, now)).agentId
     const end = offlineEvery > 0 && i % offlineEvery === offlineEvery - 1 ? now - 2 * 3_600_000 : now
     const reports: Report[] = []
     for (let k = history - 1; k >= 0; k--) reports.push(makeReport(m, end - k * interval, {}, i, end))

@@ -214,7 +214,7 @@ t.test('revoking an agent refuses it at once, closing its open stream with 4010'
   t.teardown(h.close)
   await h.app.listen({ host: '127.0.0.1', port: 0 })
   const port = (h.app.server.address() as { port: number }).port
-  const a = h.enroll('pc-revoked')
+  const a = await h.enroll('pc-revoked')
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/agent/stream`, { headers: { authorization: `Bearer ${a.token}` } })
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
   const closed = new Promise<{ code: number, reason: string }>(resolve => { ws.once('close', (code, reason) => { resolve({ code, reason: reason.toString() }) }) })
@@ -231,7 +231,7 @@ t.test('an agent rotates its token: the new one works, the old one only during t
   let now = Date.now()
   const h = await testApp({ now: () => now, config: { agentTokenGraceSec: 600, agentTokenRotateDays: 30 } })
   t.teardown(h.close)
-  const a = h.enroll('pc-rot')
+  const a = await h.enroll('pc-rot')
   // the agent's clock moves with the collector's (a report from 31 days ago would be refused)
   const send = (token: string, seq: number) => h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: [makeReport(a.agentId, seq, { atMs: now, clockMs: now })] } })
   const first = await send(a.token, 1)
@@ -260,7 +260,7 @@ t.test('an admin can demand a rotation by a deadline; a revoked agent loses its 
   const h = await testApp({ now: () => now })
   t.teardown(h.close)
   const adm = { authorization: `Bearer ${h.adminToken}` }
-  const a = h.enroll('pc-deadline')
+  const a = await h.enroll('pc-deadline')
   const send = (token: string, seq: number) => h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: [makeReport(a.agentId, seq)] } })
   const req = await h.app.inject({ method: 'POST', url: `/api/v1/admin/agents/${a.agentId}/rotate`, headers: adm, payload: { deadlineHours: 1 } })
   t.equal(req.statusCode, 200)
@@ -268,7 +268,7 @@ t.test('an admin can demand a rotation by a deadline; a revoked agent loses its 
   now += 2 * 3_600_000
   t.equal((await send(a.token, 2)).statusCode, 401, 'past the deadline the unrotated token is refused')
 
-  const b = h.enroll('pc-b')
+  const b = await h.enroll('pc-b')
   const rot = (await h.app.inject({ method: 'POST', url: '/api/v1/agent/rotate', headers: { authorization: `Bearer ${b.token}` } })).json()
   await h.app.inject({ method: 'POST', url: `/api/v1/admin/agents/${b.agentId}/revoke`, headers: adm })
   for (const tok of [b.token, rot.agentToken]) {
@@ -307,7 +307,7 @@ t.test('the audit log records technician actions and security events, queryable 
 t.test('any per-agent and per-address flood gets 429 with Retry-After, in bounded memory', async t => {
   const h = await testApp({ config: { rateLimitAgentPerMin: 60, rateLimitIpPerMin: 600 } })
   t.teardown(h.close)
-  const a = h.enroll('pc-flood')
+  const a = await h.enroll('pc-flood')
   let limited
   for (let seq = 1; seq <= 40 && limited === undefined; seq++) {
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, seq)] } })
@@ -316,7 +316,7 @@ t.test('any per-agent and per-address flood gets 429 with Retry-After, in bounde
   t.ok(limited, 'the agent is limited')
   t.equal(limited!.json().code, 'VIGIE_ERR_RATE_LIMITED')
   t.ok(Number(limited!.headers['retry-after']) >= 1)
-  const b = h.enroll('pc-calm')
+  const b = await h.enroll('pc-calm')
   t.equal((await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${b.token}` }, payload: { reports: [makeReport(b.agentId, 1)] } })).statusCode, 200, 'another agent is not affected')
   let ipLimited = 0
   for (let i = 0; i < 200; i++) if ((await h.app.inject({ url: '/healthz', remoteAddress: '10.9.9.9' })).statusCode === 429) ipLimited++
@@ -328,7 +328,7 @@ t.test('many agents behind one NAT address are limited per agent, not per addres
   const h = await testApp({ config: { rateLimitAgentPerMin: 60, rateLimitIpPerMin: 60 } })
   t.teardown(h.close)
   const nat = '10.20.30.40'
-  const agents = Array.from({ length: 40 }, (_, i) => h.enroll(`office-${i}`))
+  const agents = await Promise.all(Array.from({ length: 40 }, async (_, i) => await h.enroll(`office-${i}`)))
   let refused = 0
   for (const a of agents) {
     for (let seq = 1; seq <= 3; seq++) {
@@ -357,7 +357,7 @@ t.test('an agent flooding its stream is closed with 1013 (and falls back to HTTP
   t.teardown(h.close)
   await h.app.listen({ host: '127.0.0.1', port: 0 })
   const port = (h.app.server.address() as { port: number }).port
-  const a = h.enroll()
+  const a = await h.enroll()
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/agent/stream`, { headers: { authorization: `Bearer ${a.token}` } })
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
   const closed = new Promise<number>(resolve => { ws.once('close', (code) => { resolve(code) }) })
@@ -388,8 +388,8 @@ t.test('a WebSocket peer that stops answering pings is dropped', async t => {
   t.teardown(h.close)
   await h.app.listen({ host: '127.0.0.1', port: 0 })
   const port = (h.app.server.address() as { port: number }).port
-  const a = h.enroll()
-  const b = h.enroll('alive')
+  const a = await h.enroll()
+  const b = await h.enroll('alive')
   const silent = new WebSocket(`ws://127.0.0.1:${port}/api/v1/agent/stream`, { headers: { authorization: `Bearer ${a.token}` }, autoPong: false })
   const alive = new WebSocket(`ws://127.0.0.1:${port}/api/v1/agent/stream`, { headers: { authorization: `Bearer ${b.token}` } })
   t.teardown(() => alive.close())
@@ -403,7 +403,7 @@ t.test('a WebSocket peer that stops answering pings is dropped', async t => {
 t.test('an agent inventing new series cannot grow the store or the detector without bound', async t => {
   const h = await testApp({ config: { maxSeriesPerMachine: 50, rateLimitAgentPerMin: 0 } })
   t.teardown(h.close)
-  const a = h.enroll('pc-noisy')
+  const a = await h.enroll('pc-noisy')
   for (let seq = 1; seq <= 10; seq++) {
     const metrics: MetricValue[] = [{ name: 'cpu.load_pct', unit: 'percent', value: 10 }]
     for (let i = 0; i < 40; i++) metrics.push({ name: 'proc.rss_bytes', unit: 'bytes', value: i, labels: { name: `random-${seq}-${i}` } })

@@ -65,7 +65,7 @@ t.test('every route × every caller: allowed callers pass authorization, the oth
   const h = await testApp({ config: { rateLimitIpPerMin: 0, rateLimitAgentPerMin: 0, loginAttemptsPer15Min: 10_000 }, onRoute: (r) => { registered.push(r) } })
   t.teardown(h.close)
   const techToken = (await h.app.apiTokens.create('technician', 'matrix tech')).token
-  const agent = h.enroll('matrix-pc')
+  const agent = await h.enroll('matrix-pc')
   const headersOf: Record<Caller, Record<string, string>> = {
     anonymous: {},
     agent: { authorization: `Bearer ${agent.token}` },
@@ -131,8 +131,8 @@ t.test('every route × every caller: allowed callers pass authorization, the oth
 t.test('an agent can write only its own data and read nothing', async t => {
   const h = await testApp({ config: { rateLimitIpPerMin: 0, rateLimitAgentPerMin: 0 } })
   t.teardown(h.close)
-  const a = h.enroll('a')
-  const b = h.enroll('b')
+  const a = await h.enroll('a')
+  const b = await h.enroll('b')
   const { makeReport } = await import('../helpers/reports.js')
   const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(b.agentId, 1)] } })
   t.equal(res.statusCode, 403)

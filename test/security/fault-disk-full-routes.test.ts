@@ -32,7 +32,7 @@ t.test('a full disk answers 503 naming the database on every write route, keeps 
   })
   const { app } = h
   const admin = { authorization: `Bearer ${h.adminToken}` }
-  const agent = h.enroll('full-pc')
+  const agent = await h.enroll('full-pc')
   const inject = async (method: string, url: string, auth: Route['auth'] = 'admin', payload?: unknown) => await app.inject({
     method: method as 'GET',
     url,

@@ -32,7 +32,7 @@ t.test('a full disk refuses ingest with a clear error and recovers when space re
     await h.close().catch(() => {})
     if (mounted) execFileSync('umount', [mountDir])
   })
-  const { agentId, token } = h.enroll('full-pc')
+  const { agentId, token } = await h.enroll('full-pc')
   const post = (seqs: number[]) => h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: seqs.map(s => makeReport(agentId, s, { atMs: Date.now() - 100_000 + s })) } })
   t.equal((await post([1, 2, 3])).statusCode, 200, 'ingest works before the disk fills')
 

@@ -34,8 +34,8 @@ const ALLOWED = new Set([200, 400, 403, 413, 415])
 t.test('damaged report batches get 4xx, never 5xx, and nothing invalid is stored', async t => {
   const h = await testApp({ config: { rateLimitIpPerMin: 0, rateLimitAgentPerMin: 0, bodyLimitBytes: 256 * 1024 } })
   t.teardown(h.close)
-  const { agentId, token } = h.enroll('fuzz-pc')
-  const other = h.enroll('other-pc')
+  const { agentId, token } = await h.enroll('fuzz-pc')
+  const other = await h.enroll('other-pc')
   // A dashboard watches the fuzzed machine the whole time: whatever an agent sends,
   // the live feed must neither crash the collector nor relay what the agent made up.
   await h.app.listen({ host: '127.0.0.1', port: 0 })

@@ -26,8 +26,8 @@ t.test('damaged stream frames are acknowledged or refused with a close code, nev
   t.teardown(h.close)
   await h.app.listen({ host: '127.0.0.1', port: 0 })
   const url = `ws://127.0.0.1:${(h.app.server.address() as { port: number }).port}/api/v1/agent/stream`
-  const { agentId, token } = h.enroll('ws-fuzz')
-  const other = h.enroll('ws-other')
+  const { agentId, token } = await h.enroll('ws-fuzz')
+  const other = await h.enroll('ws-other')
   const golden = loadFixture<Record<string, unknown>>('report.json')
 
   let ws: WebSocket | undefined

@@ -126,7 +126,7 @@ t.test('revocation is sticky: enrollment never lifts it; only an admin does (aud
     t.not(e.body.agentId, a.body.agentId, 'a new machine, not the revoked one')
     t.equal(e.body.status, 'pending')
   }
-  t.ok(h.app.registry.getAgent(a.body.agentId)!.revokedMs !== null, 'still revoked')
+  t.ok((await h.app.agents.get(a.body.agentId))!.revokedMs !== null, 'still revoked')
   t.equal((await send(h, a.body.agentToken, a.body.agentId, [1])).status, 401)
 
   t.equal((await admin(h, 'POST', `/api/v1/admin/agents/${a.body.agentId}/unrevoke`, h.viewerToken)).statusCode, 403, 'not for a viewer')
@@ -162,7 +162,7 @@ t.test('machine cap (VIGIE_MAX_MACHINES): at the cap enrolls, one over is refuse
   await admin(h, 'POST', `/api/v1/admin/agents/${got[2].agentId as string}/revoke`)
   const after = await h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { enrollToken: once, hostname: 'pc-4', agentVersion: '1', machineKey: 'cap-4' } })
   t.equal(after.statusCode, 200)
-  t.equal(h.app.registry.countMachines(), 3)
+  t.equal(await h.app.agents.countMachines(), 3)
 })
 
 t.test('enrollment rate limits: per address and in total, failed attempts count too; at the limit passes, one over gets 429', async t => {

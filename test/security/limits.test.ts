@@ -80,7 +80,7 @@ t.test('a bogus vga_ bearer does not skip the per-address limit; a verified agen
   t.same(anonymous, [...Array(10).fill(200), 429], 'anonymous: 10 pass, the 11th is limited')
   t.same(bogus, anonymous, 'a bogus vga_ bearer is limited exactly like anonymous requests')
 
-  const agent = h.enroll('pc-nat')
+  const agent = await h.enroll('pc-nat')
   let refused = 0
   for (let i = 0; i < 30; i++) {
     const r = await h.app.inject({ method: 'POST', url: '/api/v1/agent/rotate', remoteAddress: '10.5.0.3', headers: { authorization: `Bearer ${agent.token}` } })

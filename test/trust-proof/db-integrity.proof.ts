@@ -11,6 +11,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { openDb } from '../../collector/store/sqlite/db.js'
+import { AgentDirectory } from '../../collector/agents/directory.js'
+import { SqliteAgentStore } from '../../collector/agents/sqlite-store.js'
 import { Registry } from '../../collector/store/sqlite/registry.js'
 import { EnrollTokens } from '../../collector/agents/enroll-tokens.js'
 import { SqliteEnrollTokenStore } from '../../collector/agents/sqlite-enroll-tokens.js'
@@ -25,8 +27,9 @@ async function realDb (t: { teardown: (fn: () => void) => void }): Promise<strin
   t.teardown(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
   const file = path.join(dataDir, 'vigie.db')
   const db = openDb(file)
-  const registry = new Registry(db, new SqliteMetricStore(db))
-  for (let i = 0; i < 50; i++) registry.enrollAgent({ hostname: `pc-${i}`, machineKey: `key-${i}` })
+  void new Registry(db, new SqliteMetricStore(db))
+  const agents = new AgentDirectory(new SqliteAgentStore(db))
+  for (let i = 0; i < 50; i++) await agents.enroll({ hostname: `pc-${i}`, machineKey: `key-${i}` })
   const enrollTokens = new EnrollTokens(new SqliteEnrollTokenStore(db))
   for (let i = 0; i < 300; i++) await enrollTokens.create({ name: `batch ${i}` })
   db.close()

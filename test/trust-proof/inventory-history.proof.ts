@@ -22,7 +22,7 @@ const inventory = (variant: string) => ({
 test('alternating two large inventories keeps the change history and the database file bounded (default bounds)', async (t) => {
   const h = await testApp({ config: { bodyLimitBytes: 8 * 1024 * 1024, rateLimitAgentPerMin: 0 } })
   t.teardown(h.close)
-  const { agentId, token } = h.enroll('inv-flood')
+  const { agentId, token } = await h.enroll('inv-flood')
   const db = h.app.db
   const rows = (): number => (db.prepare('SELECT count(*) AS n FROM inventory_changes WHERE machine_id = ?').get(agentId) as { n: number }).n
   const dbFile = path.join(h.dataDir, 'vigie.db')

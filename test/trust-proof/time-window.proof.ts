@@ -14,7 +14,7 @@ import type { Report } from '../../protocol/index.js'
 t.test('leap seconds and year 9999: a 4xx the agent does not retry, never a swallowed report; latest values keep moving', async t => {
   const h = await testApp({ config: { rateLimitAgentPerMin: 0 } })
   t.teardown(h.close)
-  const { agentId, token } = h.enroll('time-pc')
+  const { agentId, token } = await h.enroll('time-pc')
   const post = async (r: Report): Promise<{ status: number, body: any }> => {
     const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${token}` }, payload: { reports: [r] } })
     return { status: res.statusCode, body: res.json() }

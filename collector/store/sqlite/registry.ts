@@ -1,6 +1,6 @@
 /**
  * Machines and the (agent, seq) ledger, in the embedded SQLite database, and the
- * parts the registry composes (registry-parts.ts: agents, inventory).
+ * parts the registry composes (registry-parts.ts: inventory).
  * Ingest runs here as one transaction per batch: the seq ledger, the machine's
  * latest state, inventory and the samples (through the metric store) commit
  * together or not at all.
@@ -16,7 +16,6 @@ import { reportContentHash } from './report-hash.js'
 import type { InventoryChange } from './inventory.js'
 import { MACHINE_SELECT, latestValuesOf, machineRow, sameHost, sameUnavailable, toMachine, withFields, type MachineRow, type RawMachine, type SavedFacts } from './machine-rows.js'
 
-export type { AgentPrincipal, AgentStatus, AgentIdentityFlag, AgentInfo, EnrollOutcome } from './agents.js'
 export { DEFAULT_INVENTORY_BUDGET, type InventoryChange, type InventoryBudget } from './inventory.js'
 export { latestValuesOf, type MachineRow } from './machine-rows.js'
 export { reportContentHash } from './report-hash.js'

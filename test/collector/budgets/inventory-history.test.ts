@@ -20,7 +20,7 @@ test('alternating two large inventories keeps the change history within its boun
   const maxPerMachine = 5000
   const h = await testApp({ config: { bodyLimitBytes: 8 * 1024 * 1024, rateLimitAgentPerMin: 0, inventoryMaxChangesPerReport: maxPerReport, inventoryMaxHistoryPerMachine: maxPerMachine } })
   t.teardown(h.close)
-  const { agentId, token } = h.enroll('inv-flood')
+  const { agentId, token } = await h.enroll('inv-flood')
   const db = h.app.db
   const dbFile = path.join(h.dataDir, 'vigie.db')
   const fileSize = (): number => { db.pragma('wal_checkpoint(TRUNCATE)'); return fs.statSync(dbFile).size }
@@ -59,7 +59,7 @@ test('per-report cap: at the cap every change is recorded, one over records a su
   const cap = 100
   const h = await testApp({ config: { rateLimitAgentPerMin: 0, inventoryMaxChangesPerReport: cap } })
   t.teardown(h.close)
-  const { agentId, token } = h.enroll('inv-cap')
+  const { agentId, token } = await h.enroll('inv-cap')
   let seq = 0
   const send = async (inv: ReturnType<typeof inventory>) => {
     const r = { ...makeReport(agentId, ++seq), inventory: inv }
@@ -87,7 +87,7 @@ test('retention: the hourly prune deletes inventory history older than VIGIE_INV
   let clock = now - 12 * day
   const h = await testApp({ now: () => clock, config: { rateLimitAgentPerMin: 0, inventoryHistoryDays: 10 } })
   t.teardown(h.close)
-  const { agentId, token } = h.enroll('inv-old')
+  const { agentId, token } = await h.enroll('inv-old')
   let seq = 0
   for (const [i, ageDays] of [[0, 12], [1, 11], [2, 1]] as const) {
     clock = now - ageDays * day

@@ -20,8 +20,8 @@ test('global series cap: at the cap all series are stored; past it new series ar
   const cap = 20
   const h = await testApp({ config: { maxSeriesTotal: cap, rateLimitAgentPerMin: 0 }, logger: { stream, level: 'warn' } })
   t.teardown(h.close)
-  const a = h.enroll('pc-a')
-  const b = h.enroll('pc-b')
+  const a = await h.enroll('pc-a')
+  const b = await h.enroll('pc-b')
   const send = async (agent: { agentId: string, token: string }, seq: number, metrics: MetricValue[]) => {
     const res = await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${agent.token}` }, payload: { reports: [makeReport(agent.agentId, seq, { metrics, atMs: Date.now() - 60_000 + seq })] } })
     t.equal(res.statusCode, 200, 'the report is acknowledged')
@@ -50,7 +50,7 @@ test('global series cap: at the cap all series are stored; past it new series ar
 test('metric queries: at most VIGIE_QUERY_MAX_POINTS points and VIGIE_QUERY_MAX_RANGE_DAYS; one over is a clear 400', async (t) => {
   const h = await testApp({ config: { queryMaxPoints: 100, queryMaxRangeDays: 2 } })
   t.teardown(h.close)
-  const a = h.enroll('pc-q')
+  const a = await h.enroll('pc-q')
   await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, 1)] } })
   const get = (qs: string) => h.app.inject({ url: `/api/v1/machines/${a.agentId}/metrics?name=cpu.load_pct&${qs}`, headers: { authorization: `Bearer ${h.viewerToken}` } })
   const to = 1_800_000_000_000 // aligned on 1 s steps
@@ -69,7 +69,7 @@ test('metric queries: at most VIGIE_QUERY_MAX_POINTS points and VIGIE_QUERY_MAX_
 test('one answer holds at most VIGIE_QUERY_MAX_ANSWER_POINTS points, all series together; at the bound answered, one over a clear 400', async (t) => {
   const h = await testApp({ config: { queryMaxPoints: 100, queryMaxAnswerPoints: 1000 } })
   t.teardown(h.close)
-  const a = h.enroll('pc-many')
+  const a = await h.enroll('pc-many')
   // 11 series of one name (one per core), and 501 of another
   const cores: MetricValue[] = Array.from({ length: 11 }, (_, i) => ({ name: 'cpu.core_pct', unit: 'percent', value: i, labels: { core: String(i) } }))
   const procs: MetricValue[] = Array.from({ length: 501 }, (_, i) => ({ name: 'proc.rss_bytes', unit: 'bytes', value: i, labels: { pid: String(i) } }))
@@ -105,7 +105,7 @@ test('one answer holds at most VIGIE_QUERY_MAX_ANSWER_POINTS points, all series 
 test('the largest answer (30 days, ~10,000 points per series, ~100,000 in all) never holds the event loop more than 100 ms', async (t) => {
   const h = await testApp({ config: { retentionDays: 60 } })
   t.teardown(h.close)
-  const a = h.enroll('pc-dense')
+  const a = await h.enroll('pc-dense')
   const now = Date.now()
   // The fixture's cpu.load_pct plus 9 per-core series of the same name: 10 series.
   const base = makeReport(a.agentId, 1, { atMs: now - 1000 })

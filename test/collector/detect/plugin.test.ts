@@ -14,7 +14,7 @@ async function send (h: TestApp, agent: { agentId: string, token: string }, seq:
 
 t.test('reports breaching a rule open one incident through the engine; the engine state survives a restart', async (t) => {
   const h = await testApp(t, { config: { incidentHoldSec: 60 } })
-  const agent = h.app.registry.enrollAgent({ hostname: 'pc-accounting-7' })
+  const agent = await h.app.agents.enroll({ hostname: 'pc-accounting-7' })
   let seq = 1
   for (let i = 0; i <= 6; i++) {
     h.clock.set(T0 + i * MIN)
@@ -59,7 +59,7 @@ t.test('the OpenAPI document lists the incident, KB, silence and webhook routes 
 
 t.test('a learned anomaly is a hint on the machine, not an incident; a restart keeps what each machine learned', async (t) => {
   const h = await testApp(t, {})
-  const agent = h.app.registry.enrollAgent({ hostname: 'pc-reception' })
+  const agent = await h.app.agents.enroll({ hostname: 'pc-reception' })
   let seq = 1
   const post = async (atMs: number, cpu: number): Promise<void> => {
     h.clock.set(atMs)

@@ -3,8 +3,8 @@ import { auth, MIN, report, T0, testApp } from './fixtures/helpers.js'
 
 t.test('a machine group set at install silences its machines, and filters the fleet list', async (t) => {
   const h = await testApp(t, {})
-  const lyon = h.app.registry.enrollAgent({ hostname: 'pc-lyon-1' })
-  const paris = h.app.registry.enrollAgent({ hostname: 'pc-paris-1' })
+  const lyon = await h.app.agents.enroll({ hostname: 'pc-lyon-1' })
+  const paris = await h.app.agents.enroll({ hostname: 'pc-paris-1' })
   const silence = await h.app.inject({
     method: 'POST', url: '/api/v1/silences', headers: auth(h.admin),
     payload: { group: 'site-lyon', until: new Date(T0 + 86_400_000).toISOString(), reason: 'Lyon office move' }

@@ -34,7 +34,7 @@ function closed (ws: WebSocket): Promise<{ code: number, reason: string }> {
 
 t.test('reports sent on the stream are acknowledged by seq and stored once', async t => {
   const h = await listening(t)
-  const a = h.enroll()
+  const a = await h.enroll()
   const ws = await connect(h.wsUrl, a.token)
   t.teardown(() => ws.close())
   const second = makeReport(a.agentId, 2)
@@ -59,8 +59,8 @@ t.test('a stream without a valid agent token is refused before the upgrade', asy
 
 t.test('garbage, invalid, binary, oversized and impersonating frames close the stream with a reason and store nothing', async t => {
   const h = await listening(t)
-  const a = h.enroll()
-  const b = h.enroll('other')
+  const a = await h.enroll()
+  const b = await h.enroll('other')
   const cases: Array<{ name: string, send: (ws: WebSocket) => void, code: number, reason: RegExp }> = [
     { name: 'not JSON', send: ws => ws.send('hello {'), code: 4400, reason: /VIGIE_ERR_FRAME_INVALID/ },
     { name: 'binary', send: ws => ws.send(Buffer.from([1, 2, 3])), code: 4400, reason: /VIGIE_ERR_FRAME_INVALID/ },
@@ -89,10 +89,10 @@ t.test('garbage, invalid, binary, oversized and impersonating frames close the s
 
 t.test('a revoked agent is cut off on its open stream', async t => {
   const h = await listening(t)
-  const a = h.enroll()
+  const a = await h.enroll()
   const ws = await connect(h.wsUrl, a.token)
   await waitFor(() => h.app.streams.isConnected(a.agentId), { what: 'stream registered' })
-  h.app.registry.revokeAgent(a.agentId)
+  await h.app.agents.revoke(a.agentId)
   const done = closed(ws)
   ws.send(JSON.stringify({ type: 'reports', reports: [makeReport(a.agentId, 1)] }))
   const { code } = await done
@@ -102,7 +102,7 @@ t.test('a revoked agent is cut off on its open stream', async t => {
 
 t.test('an agent cannot pile up streams: a third one closes the oldest', async t => {
   const h = await listening(t)
-  const a = h.enroll()
+  const a = await h.enroll()
   const first = await connect(h.wsUrl, a.token)
   const firstClosed = closed(first)
   await waitFor(() => h.app.streams.size === 1, { what: 'first stream registered' })

@@ -13,7 +13,7 @@ t.test('an agent enrolls with the enrollment token and gets its own secret token
   t.match(body.agentId, /^m_/)
   t.match(body.agentToken, /^vga_/)
   t.equal(body.reportIntervalSec, 30)
-  t.ok(h.app.registry.findAgent(body.agentToken), 'the token authenticates the agent')
+  t.ok(await h.app.agents.find(body.agentToken), 'the token authenticates the agent')
   const stored = h.app.db.prepare('SELECT token_hash FROM agents WHERE id = ?').get(body.agentId) as { token_hash: string }
   t.not(stored.token_hash, body.agentToken, 'only a hash of the token is stored')
   t.equal(stored.token_hash.length, 64)
@@ -43,19 +43,19 @@ t.test('re-enrolling the same machine keeps its id and retires the old token onl
   const a = await enroll()
   const b = await enroll(a.agentToken)
   t.equal(b.agentId, a.agentId)
-  t.notOk(h.app.registry.findAgent(a.agentToken), 'old token no longer works')
-  t.ok(h.app.registry.findAgent(b.agentToken))
+  t.notOk(await h.app.agents.find(a.agentToken), 'old token no longer works')
+  t.ok(await h.app.agents.find(b.agentToken))
   // Issue 14 changed this: without the current agent token the same machine key is a new machine, pending approval.
   const c = await enroll()
   t.not(c.agentId, a.agentId, 'no token: not the existing id')
   t.equal(c.status, 'pending')
-  t.ok(h.app.registry.findAgent(b.agentToken), 'the existing machine keeps working')
+  t.ok(await h.app.agents.find(b.agentToken), 'the existing machine keeps working')
 })
 
 t.test('a batch is stored once per (agent, seq): a resend is reported as duplicates', async t => {
   const h = await testApp()
   t.teardown(h.close)
-  const { agentId, token } = h.enroll()
+  const { agentId, token } = await h.enroll()
   // A resend is the same report again (the agent resends from its spool): build each seq once.
   const t0 = Date.now()
   const made = new Map<number, ReturnType<typeof makeReport>>()
@@ -79,8 +79,8 @@ t.test('a batch is stored once per (agent, seq): a resend is reported as duplica
 t.test('bad input gets a clear error, stores nothing, and the collector keeps serving', async t => {
   const h = await testApp({ config: { bodyLimitBytes: 64 * 1024 } })
   t.teardown(h.close)
-  const { agentId, token } = h.enroll('pc-a')
-  const other = h.enroll('pc-b')
+  const { agentId, token } = await h.enroll('pc-a')
+  const other = await h.enroll('pc-b')
   const auth = { authorization: `Bearer ${token}` }
   const post = (payload: string | object, headers: Record<string, string> = auth) =>
     h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { 'content-type': 'application/json', ...headers }, payload })
@@ -129,7 +129,7 @@ t.test('bad input gets a clear error, stores nothing, and the collector keeps se
   t.equal(wrongType.statusCode, 415)
   t.equal(wrongType.json().code, 'VIGIE_ERR_UNSUPPORTED_MEDIA_TYPE')
 
-  h.app.registry.revokeAgent(other.agentId)
+  await h.app.agents.revoke(other.agentId)
   const revoked = await post({ reports: [makeReport(other.agentId, 1)] }, { authorization: `Bearer ${other.token}` })
   t.equal(revoked.statusCode, 401, 'a revoked agent is refused')
 
@@ -145,7 +145,7 @@ t.test('bad input gets a clear error, stores nothing, and the collector keeps se
 t.test('a report from an agent whose clock is wrong is stored at the collector time', async t => {
   const h = await testApp()
   t.teardown(h.close)
-  const { agentId, token } = h.enroll()
+  const { agentId, token } = await h.enroll()
   const hourAhead = Date.now() + 3_600_000
   const r = makeReport(agentId, 1, { atMs: hourAhead })
   r.agentClock = new Date(hourAhead).toISOString()
@@ -158,7 +158,7 @@ t.test('a report from an agent whose clock is wrong is stored at the collector t
 t.test('HTTP and WebSocket judge a report the same way: a null or text value is refused, never turned into a number', async t => {
   const h = await testApp()
   t.teardown(h.close)
-  const { agentId, token } = h.enroll()
+  const { agentId, token } = await h.enroll()
   for (const value of [null, true, '42']) {
     const r = makeReport(agentId, 1) as unknown as { metrics: Array<{ value: unknown }> }
     r.metrics[0].value = value

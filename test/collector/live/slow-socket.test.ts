@@ -81,7 +81,7 @@ t.test('a live socket that stops reading is cut off past 1 MiB unsent; another d
   await h.app.listen({ host: '127.0.0.1', port: 0 })
   const port = (h.app.server.address() as AddressInfo).port
   const url = `http://127.0.0.1:${port}`
-  const { agentId, token } = h.enroll('busy')
+  const { agentId, token } = await h.enroll('busy')
   const wss = h.app.websocketServer as WebSocketServer
 
   const slow = await nonReadingClient(port, h.viewerToken, agentId)

@@ -5,7 +5,7 @@ import { makeReport } from '../../helpers/reports.js'
 t.test('technician routes need a technician token', async t => {
   const h = await testApp()
   t.teardown(h.close)
-  const { token } = h.enroll()
+  const { token } = await h.enroll()
   const none = await h.app.inject({ url: '/api/v1/machines' })
   t.equal(none.statusCode, 401)
   t.equal(none.json().code, 'VIGIE_ERR_UNAUTHORIZED')
@@ -20,8 +20,8 @@ t.test('the fleet list, a machine and its series show what the agents reported',
   const h = await testApp()
   t.teardown(h.close)
   const auth = { authorization: `Bearer ${h.adminToken}` }
-  const a = h.enroll('alpha')
-  const b = h.enroll('bravo')
+  const a = await h.enroll('alpha')
+  const b = await h.enroll('bravo')
   const now = Date.now()
   for (const [agent, host] of [[a, 'alpha'], [b, 'bravo']] as const) {
     const reports = [1, 2, 3].map(seq => makeReport(agent.agentId, seq, {
@@ -72,7 +72,7 @@ t.test('bad queries name the parameter; unknown machines are 404', async t => {
   const h = await testApp()
   t.teardown(h.close)
   const auth = { authorization: `Bearer ${h.adminToken}` }
-  const a = h.enroll()
+  const a = await h.enroll()
   await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, 1)] } })
   const missing = await h.app.inject({ url: '/api/v1/machines/m_nope', headers: auth })
   t.equal(missing.statusCode, 404)
@@ -97,7 +97,7 @@ t.test('operators get liveness, readiness, Prometheus metrics and the OpenAPI do
   const ready = await h.app.inject({ url: '/readyz' })
   t.equal(ready.statusCode, 200)
   t.equal(ready.json().checks.metricStore.kind, 'sqlite')
-  const a = h.enroll()
+  const a = await h.enroll()
   await h.app.inject({ method: 'POST', url: '/api/v1/reports', headers: { authorization: `Bearer ${a.token}` }, payload: { reports: [makeReport(a.agentId, 1)] } })
   const metrics = (await h.app.inject({ url: '/metrics' })).body
   t.match(metrics, /vigie_reports_stored_total 1\n/)

@@ -8,16 +8,18 @@ import t from 'tap'
 import path from 'node:path'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { SqliteMetricStore } from '../../../collector/store/sqlite/metrics.js'
+import { AgentDirectory } from '../../../collector/agents/directory.js'
+import { SqliteAgentStore } from '../../../collector/agents/sqlite-store.js'
 import { LATEST_CHECKPOINT_MS, Registry } from '../../../collector/store/sqlite/registry.js'
 import { makeReport } from '../../helpers/reports.js'
 import { tempDir } from '../../helpers/temp.js'
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0)
 
-function open (file: string): { registry: Registry, close: () => void, db: ReturnType<typeof openDb> } {
+function open (file: string): { registry: Registry, agents: AgentDirectory, close: () => void, db: ReturnType<typeof openDb> } {
   const db = openDb(file)
   const registry = new Registry(db, new SqliteMetricStore(db))
-  return { registry, db, close: () => { db.close() } }
+  return { registry, agents: new AgentDirectory(new SqliteAgentStore(db)), db, close: () => { db.close() } }
 }
 
 const metricsWith = (load: number) => [
@@ -29,7 +31,7 @@ t.test('after a crash between checkpoints the latest values are those of the las
   const dir = tempDir(t, 'vigie-latest-')
   const file = path.join(dir, 'vigie.db')
   const a = open(file)
-  const { agentId } = a.registry.enrollAgent({ hostname: 'pc-1' }, T0)
+  const { agentId } = await a.agents.enroll({ hostname: 'pc-1' }, T0)
   a.registry.ingest(agentId, [makeReport(agentId, 1, { atMs: T0, metrics: metricsWith(10) })], T0)
   const row = () => a.db.prepare('SELECT last_seq FROM machines WHERE id = ?').pluck().get(agentId) as number
   const checkpointed = () => JSON.parse(a.db.prepare('SELECT latest_json FROM machine_latest WHERE machine_id = ?').pluck().get(agentId) as string) as Array<{ value: number }>
@@ -52,7 +54,7 @@ t.test('after a crash between checkpoints the latest values are those of the las
 t.test('a checkpoint is written again once the interval has passed, and for quiet machines by flushLatest', async t => {
   const a = open(':memory:')
   t.teardown(a.close)
-  const { agentId } = a.registry.enrollAgent({ hostname: 'pc-2' }, T0)
+  const { agentId } = await a.agents.enroll({ hostname: 'pc-2' }, T0)
   const read = () => JSON.parse(a.db.prepare('SELECT latest_json FROM machine_latest WHERE machine_id = ?').pluck().get(agentId) as string) as Array<{ value: number }>
   a.registry.ingest(agentId, [makeReport(agentId, 1, { atMs: T0, metrics: metricsWith(1) })], T0)
   a.registry.ingest(agentId, [makeReport(agentId, 2, { atMs: T0 + 1000, metrics: metricsWith(2) })], T0 + 1000)
@@ -69,7 +71,7 @@ t.test('a checkpoint is written again once the interval has passed, and for quie
 t.test('changed host facts are written at once, also when they change back; a new metric layout is served with its own names and labels', async t => {
   const a = open(':memory:')
   t.teardown(a.close)
-  const { agentId } = a.registry.enrollAgent({ hostname: 'pc-3' }, T0)
+  const { agentId } = await a.agents.enroll({ hostname: 'pc-3' }, T0)
   const hostname = () => a.db.prepare('SELECT hostname FROM machines WHERE id = ?').pluck().get(agentId) as string
   const report = (seq: number, host: string, metrics: ReturnType<typeof metricsWith>) => {
     const r = makeReport(agentId, seq, { atMs: T0 + seq * 1000, metrics })

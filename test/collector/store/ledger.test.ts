@@ -6,6 +6,8 @@
 import t from 'tap'
 import { openDb } from '../../../collector/store/sqlite/db.js'
 import { SqliteMetricStore } from '../../../collector/store/sqlite/metrics.js'
+import { AgentDirectory } from '../../../collector/agents/directory.js'
+import { SqliteAgentStore } from '../../../collector/agents/sqlite-store.js'
 import { Registry } from '../../../collector/store/sqlite/registry.js'
 import { makeReport } from '../../helpers/reports.js'
 
@@ -13,7 +15,8 @@ t.test('a resend of a report whose ledger entry was pruned is a duplicate; newer
   const db = openDb(':memory:')
   t.teardown(() => db.close())
   const registry = new Registry(db, new SqliteMetricStore(db))
-  const { agentId } = registry.enrollAgent({ hostname: 'pc-1' })
+  const agents = new AgentDirectory(new SqliteAgentStore(db))
+  const { agentId } = await agents.enroll({ hostname: 'pc-1' })
   const t0 = Date.now() - 40 * 86_400_000
   const sent = [1, 2, 3].map(seq => makeReport(agentId, seq))
   const r = registry.ingest(agentId, sent, t0)
@@ -31,7 +34,8 @@ t.test('a seq far above the ledger is refused, so it cannot blind the machine on
   const db = openDb(':memory:')
   t.teardown(() => db.close())
   const registry = new Registry(db, new SqliteMetricStore(db))
-  const { agentId } = registry.enrollAgent({ hostname: 'pc-max' })
+  const agents = new AgentDirectory(new SqliteAgentStore(db))
+  const { agentId } = await agents.enroll({ hostname: 'pc-max' })
   const t0 = Date.now() - 40 * 86_400_000
   t.same(registry.ingest(agentId, [1, 2].map(seq => makeReport(agentId, seq)), t0).stored, [1, 2])
   t.throws(() => registry.ingest(agentId, [makeReport(agentId, Number.MAX_SAFE_INTEGER)], t0 + 1000), { code: 'VIGIE_ERR_SEQ_JUMP' }, 'seq 2^53-1 refused')
@@ -44,7 +48,8 @@ t.test('a different report under a stored seq is refused; the stored one is kept
   const db = openDb(':memory:')
   t.teardown(() => db.close())
   const registry = new Registry(db, new SqliteMetricStore(db))
-  const { agentId } = registry.enrollAgent({ hostname: 'pc-conflict' })
+  const agents = new AgentDirectory(new SqliteAgentStore(db))
+  const { agentId } = await agents.enroll({ hostname: 'pc-conflict' })
   const first = makeReport(agentId, 1, { atMs: Date.now() - 5000, metrics: [{ name: 'cpu.usage', unit: 'percent', value: 10 }] })
   t.same(registry.ingest(agentId, [first], Date.now()).stored, [1])
   const other = { ...first, metrics: [{ name: 'cpu.usage', unit: 'percent' as const, value: 11 }] }
