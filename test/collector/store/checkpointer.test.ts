@@ -33,9 +33,14 @@ t.test('committed pages reach the database file from the background thread; the 
   const mainSize = () => fs.statSync(file).size
   const walSize = () => fs.statSync(file + '-wal').size
   const start = mainSize()
+  const logicalSize = (): number => (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number)
   for (let round = 0; round < 5; round++) {
     db.transaction(() => { for (let i = 0; i < 2000; i++) ins.run(blob) })()
-    await new Promise(resolve => setTimeout(resolve, 100))
+    // A checkpoint between rounds: the background thread has copied this round's pages
+    // (the file reaches the database's size as of this commit), so the next round can
+    // start the WAL again instead of appending to it.
+    const size = logicalSize()
+    await until(`round ${round + 1}'s pages in the database file (${size} bytes)`, () => mainSize() >= size)
   }
   await until('the database file to hold the rows', () => mainSize() > start + 8_000_000)
   // 10 MB were committed in five rounds with checkpoints between: the log was reused.
