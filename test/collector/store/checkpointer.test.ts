@@ -126,7 +126,7 @@ t.test('a checkpoint that fails (the file may not grow) warns naming the databas
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const code = await new Promise<number | string | null>((resolve) => { child.once('exit', (c, sig) => { resolve(c ?? sig) }) })
   t.equal(code, 0, `the helper ran (${stderr.slice(0, 500)})`)
-  const lines = stdout.trim().split('\n').map(l => JSON.parse(l) as { warn?: string, phase?: string, warnings?: number, rows?: number })
+  const lines = stdout.trim().split('\n').map(l => JSON.parse(l) as { warn?: string, phase?: string, warnings?: number, repeats?: number, rows?: number })
   const warnings = lines.filter(l => l.warn !== undefined).map(l => l.warn!)
   t.ok(warnings.length >= 2, `warnings: ${JSON.stringify(warnings)}`)
   for (const w of warnings) {
@@ -135,6 +135,9 @@ t.test('a checkpoint that fails (the file may not grow) warns naming the databas
   }
   t.equal(lines.find(l => l.phase !== undefined)?.warnings, 1, 'thirty failing checkpoints within a minute: one warning')
   t.match(warnings[1], /failed \d+ more times since the last warning/, 'a minute later: one more, counting the repeats')
+  const phase = lines.find(l => l.phase !== undefined)
+  t.ok((phase?.repeats ?? 0) >= 30 && Number(/failed (\d+) more times/.exec(warnings[1])?.[1]) >= phase!.repeats!,
+    `every repeat is counted (${phase?.repeats} seen within the minute; ${warnings[1]})`)
   t.equal(lines.at(-1)?.rows, 1400, 'every committed row is still readable (the WAL holds them)')
 })
 
