@@ -19,13 +19,16 @@ function open (): { store: SqliteIncidentStore, close: () => Promise<void> } {
 
 incidentRepositoryContract(t, async () => open())
 
-t.test('SQLite: a transaction that awaits a timer is committed (nothing that ran meanwhile is undone), then rejected with a clear error', async t => {
+t.test('SQLite: a transaction that awaits a turn of the event loop is committed (nothing that ran meanwhile is undone), then rejected with a clear error', async t => {
   const u = open()
   t.teardown(u.close)
   const row = incidentRow({ key: 'awaited-io' })
   await t.rejects(u.store.transaction(async () => {
     await u.store.insert(row)
-    await new Promise(resolve => setTimeout(resolve, 5))
+    // On purpose, not a sleep: awaiting anything but the store lets the event loop turn
+    // (other requests could write inside the transaction), which is what is rejected.
+    // setImmediate is the smallest such turn, as a timer or a socket would be, without waiting.
+    await new Promise(resolve => setImmediate(resolve))
   }), /awaited I\/O other than its store/)
   t.ok(await u.store.get(row.id), 'committed')
   await u.store.transaction(async () => { await u.store.addTimeline(row.id, 1, 'opened') })

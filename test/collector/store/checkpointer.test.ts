@@ -33,9 +33,14 @@ t.test('committed pages reach the database file from the background thread; the 
   const mainSize = () => fs.statSync(file).size
   const walSize = () => fs.statSync(file + '-wal').size
   const start = mainSize()
+  const logicalSize = (): number => (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number)
   for (let round = 0; round < 5; round++) {
     db.transaction(() => { for (let i = 0; i < 2000; i++) ins.run(blob) })()
-    await new Promise(resolve => setTimeout(resolve, 100))
+    // A checkpoint between rounds: the background thread has copied this round's pages
+    // (the file reaches the database's size as of this commit), so the next round can
+    // start the WAL again instead of appending to it.
+    const size = logicalSize()
+    await until(`round ${round + 1}'s pages in the database file (${size} bytes)`, () => mainSize() >= size)
   }
   await until('the database file to hold the rows', () => mainSize() > start + 8_000_000)
   // 10 MB were committed in five rounds with checkpoints between: the log was reused.
@@ -121,7 +126,7 @@ t.test('a checkpoint that fails (the file may not grow) warns naming the databas
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const code = await new Promise<number | string | null>((resolve) => { child.once('exit', (c, sig) => { resolve(c ?? sig) }) })
   t.equal(code, 0, `the helper ran (${stderr.slice(0, 500)})`)
-  const lines = stdout.trim().split('\n').map(l => JSON.parse(l) as { warn?: string, phase?: string, warnings?: number, rows?: number })
+  const lines = stdout.trim().split('\n').map(l => JSON.parse(l) as { warn?: string, phase?: string, warnings?: number, repeats?: number, rows?: number })
   const warnings = lines.filter(l => l.warn !== undefined).map(l => l.warn!)
   t.ok(warnings.length >= 2, `warnings: ${JSON.stringify(warnings)}`)
   for (const w of warnings) {
@@ -130,6 +135,9 @@ t.test('a checkpoint that fails (the file may not grow) warns naming the databas
   }
   t.equal(lines.find(l => l.phase !== undefined)?.warnings, 1, 'thirty failing checkpoints within a minute: one warning')
   t.match(warnings[1], /failed \d+ more times since the last warning/, 'a minute later: one more, counting the repeats')
+  const phase = lines.find(l => l.phase !== undefined)
+  t.ok((phase?.repeats ?? 0) >= 30 && Number(/failed (\d+) more times/.exec(warnings[1])?.[1]) >= phase!.repeats!,
+    `every repeat is counted (${phase?.repeats} seen within the minute; ${warnings[1]})`)
   t.equal(lines.at(-1)?.rows, 1400, 'every committed row is still readable (the WAL holds them)')
 })
 

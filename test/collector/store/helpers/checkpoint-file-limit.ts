@@ -7,6 +7,7 @@
  */
 import { openDb } from '../../../../collector/store/sqlite/db.js'
 import { CHECKPOINT_WARN_EVERY_MS, startCheckpointer } from '../../../../collector/store/sqlite/checkpointer.js'
+import { waitFor } from '../../../helpers/wait.js'
 
 const file = process.argv[2]
 const out = (o: object): void => { process.stdout.write(JSON.stringify(o) + '\n') }
@@ -23,21 +24,19 @@ if (file === undefined || file.startsWith('-')) {
   db.pragma('wal_checkpoint(TRUNCATE)')
   db.transaction(() => { for (let i = 0; i < 800; i++) ins.run(blob) })()
   let offsetMs = 0
+  // The checkpointer reads its clock once for each failure it is told of (the first
+  // one to stamp its warning, every repeat to compare with it): counting the reads
+  // counts the failing checkpoints, so the test waits for them rather than for time.
+  let clockReads = 0
+  const now = (): number => { clockReads++; return Date.now() + offsetMs }
   const warnings: string[] = []
-  const cp = startCheckpointer(db, file, { everyMs: 10, now: () => Date.now() + offsetMs, onWarn: (m) => { warnings.push(m); out({ warn: m }) } })
-  const waitFor = async (ok: () => boolean): Promise<void> => {
-    const end = Date.now() + 10_000
-    while (!ok()) {
-      if (Date.now() > end) throw new Error('timed out')
-      await new Promise(resolve => setTimeout(resolve, 5))
-    }
-  }
-  await waitFor(() => warnings.length >= 1)
+  const cp = startCheckpointer(db, file, { everyMs: 10, now, onWarn: (m) => { warnings.push(m); out({ warn: m }) } })
+  await waitFor(() => warnings.length >= 1, { what: 'the first warning', intervalMs: 5 })
   // Thirty more failing checkpoints (every 10 ms) within the minute: no further warning.
-  await new Promise(resolve => setTimeout(resolve, 300))
-  out({ phase: 'minute passes', warnings: warnings.length })
+  await waitFor(() => clockReads >= 1 + 30, { what: 'thirty more failing checkpoints', intervalMs: 5 })
+  out({ phase: 'minute passes', warnings: warnings.length, repeats: clockReads - 1 })
   offsetMs += CHECKPOINT_WARN_EVERY_MS
-  await waitFor(() => warnings.length >= 2)
+  await waitFor(() => warnings.length >= 2, { what: 'the warning a minute later', intervalMs: 5 })
   await cp.stop()
   out({ rows: (db.prepare('SELECT COUNT(*) AS n FROM filler').get() as { n: number }).n })
   db.close()
